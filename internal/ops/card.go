@@ -1,0 +1,79 @@
+package ops
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Card is what every front end shows for a request, in the product's words;
+// the front end only lays it out.
+type Card struct {
+	Title  string
+	Fields []Field
+	Status string
+	// Open is true while the request waits for a decision: show the
+	// confirm and cancel buttons.
+	Open bool
+}
+
+// CardOf describes r as it stands now.
+func CardOf(r Request) Card {
+	c := Card{
+		Title: fmt.Sprintf("%s %s", r.Op, r.Target.Name()),
+		Open:  r.State == Pending,
+	}
+	add := func(label, value string) {
+		if value != "" {
+			c.Fields = append(c.Fields, Field{Label: label, Value: value})
+		}
+	}
+	add("Request", r.ID)
+	add("Operation", r.Op)
+	add("Target", r.Target.Name())
+	add("Provider", strings.TrimSuffix(r.Target.Provider+", "+r.Target.Scope, ", "))
+	add("Call", r.Call)
+	add("Parameters", parameters(r))
+	c.Fields = append(c.Fields, r.Details...)
+	add("Requested by", r.Requester)
+	add("Alert", r.Origin.Alert)
+	add("Expires", r.ExpiresAt.UTC().Format(time.DateTime+" MST"))
+
+	switch r.State {
+	case Pending:
+		c.Status = fmt.Sprintf("Waiting for confirmation: `confirm %s` or `cancel %s`.", r.ID, r.ID)
+	case Executing:
+		c.Status = fmt.Sprintf("Confirmed by %s; calling %s…", r.DecidedBy, r.Target.Provider)
+	case Succeeded, Failed:
+		c.Status = fmt.Sprintf("Confirmed by %s. %s", r.DecidedBy, r.Outcome.Summary)
+	case Cancelled:
+		c.Status = fmt.Sprintf("Cancelled by %s: nothing was done.", r.DecidedBy)
+	case Expired:
+		c.Status = "Expired without confirmation: nothing was done."
+	}
+	return c
+}
+
+// parameters lists the arguments and flags, secrets masked.
+func parameters(r Request) string {
+	keys := make([]string, 0, len(r.Args))
+	for k := range r.Args {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		v := r.Args[k]
+		if secretKey(k) {
+			v = "******"
+		}
+		parts = append(parts, fmt.Sprintf("%s=%s", k, v))
+	}
+	return strings.Join(append(parts, r.Flags...), " ")
+}
+
+func secretKey(k string) bool {
+	k = strings.ToLower(k)
+	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "token")
+}

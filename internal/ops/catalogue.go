@@ -1,0 +1,133 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// operation is one command of the catalogue and how it is carried out.
+type operation struct {
+	name    string // the words that name it: "pipeline pause"
+	usage   string // what follows the name: "<pipeline>"
+	summary string
+	kind    string   // the kind of target it takes; "" for none
+	keys    []string // allowed key=value arguments
+	flags   []string // allowed bare words after the target
+
+	// A state-changing operation has execute; a read-only one has read.
+	execute func(ctx context.Context, r Request) (Outcome, error)
+	read    func(ctx context.Context, r Request) (string, error)
+	// prepare fills in r.Call and r.Details before the card is shown; it
+	// may read the provider and refuse the request.
+	prepare func(ctx context.Context, r *Request) error
+	// done describes a success, e.g. "Paused pipeline orders-etl (p-1):
+	// job ID p-1, request ID 2a1c".
+	done func(r Request, out Outcome) string
+	// verb describes the attempt, for failures: "pause pipeline orders-etl (p-1)".
+	verb func(r Request) string
+	// check reads the target's status after a success and says whether it
+	// has reached what the operation asked for.
+	check *statusCheck
+}
+
+type statusCheck struct {
+	want   []string // any of these statuses means done
+	status func(ctx context.Context, r Request) (string, error)
+}
+
+func (o *operation) changes() bool { return o.execute != nil }
+
+// catalogue is the set of operations the configured providers make possible.
+type catalogue struct {
+	byName map[string]*operation
+}
+
+func (c *catalogue) add(ops ...*operation) {
+	if c.byName == nil {
+		c.byName = map[string]*operation{}
+	}
+	for _, o := range ops {
+		c.byName[o.name] = o
+	}
+}
+
+// lookup finds the operation named by the first words of cmd, and returns
+// the words after its name.
+func (c *catalogue) lookup(words []string) (*operation, []string, error) {
+	for n := min(2, len(words)); n >= 1; n-- {
+		if o, ok := c.byName[strings.Join(words[:n], " ")]; ok {
+			return o, words[n:], nil
+		}
+	}
+	var group []string
+	for _, o := range c.sorted() {
+		if strings.HasPrefix(o.name, words[0]+" ") {
+			group = append(group, o.name)
+		}
+	}
+	if len(group) > 0 {
+		return nil, nil, inputErrorf("unknown command %q. With %s you can: %s", strings.Join(words[:min(2, len(words))], " "), words[0], strings.Join(group, ", "))
+	}
+	return nil, nil, inputErrorf("unknown command %q: type `help` to see what I can do", words[0])
+}
+
+func (c *catalogue) sorted() []*operation {
+	ops := make([]*operation, 0, len(c.byName))
+	for _, o := range c.byName {
+		ops = append(ops, o)
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].name < ops[j].name })
+	return ops
+}
+
+// Targets maps each kind of target (pipeline, stream, job) to its aliases and
+// the provider IDs they stand for.
+type Targets map[string]map[string]string
+
+var (
+	aliasPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
+	// An ID is what providers hand out: letters, digits, '-', '_' and '.', with at least one digit.
+	idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+)
+
+// ValidAlias reports whether s may be used as an alias in the config.
+func ValidAlias(s string) bool { return aliasPattern.MatchString(s) }
+
+// resolve turns what a person typed into a target of the given kind: an
+// alias from the config, or a provider ID.
+func (t Targets) resolve(kind, word string) (Target, error) {
+	if id, ok := t[kind][word]; ok {
+		return Target{Kind: kind, Alias: word, ID: id}, nil
+	}
+	for alias, id := range t[kind] {
+		if id == word {
+			return Target{Kind: kind, Alias: alias, ID: id}, nil
+		}
+	}
+	if idPattern.MatchString(word) && strings.ContainsAny(word, "0123456789") {
+		return Target{Kind: kind, ID: word}, nil
+	}
+	if !idPattern.MatchString(word) {
+		return Target{}, inputErrorf("%q is not a valid %s ID or alias: IDs are letters, digits, '-', '_' and '.'", word, kind)
+	}
+	known := make([]string, 0, len(t[kind]))
+	for alias := range t[kind] {
+		known = append(known, alias)
+	}
+	slices.Sort(known)
+	if len(known) == 0 {
+		return Target{}, inputErrorf("%q is not a %s alias (none are configured) nor a %s ID", word, kind, kind)
+	}
+	return Target{}, inputErrorf("unknown %s alias %q. Known: %s; or give the %s ID", kind, word, strings.Join(known, ", "), kind)
+}
+
+func (o *operation) usageLine() string {
+	if o.usage == "" {
+		return o.name
+	}
+	return fmt.Sprintf("%s %s", o.name, o.usage)
+}

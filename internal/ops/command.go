@@ -1,0 +1,146 @@
+package ops
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// MaxCommandLength bounds what a person or an alert can send; a longer text is
+// refused before it is split.
+const MaxCommandLength = 2000
+
+// Command is a parsed line of text: the bare words in the order typed (the
+// operation's name, the target, flags like "now") and the key=value arguments.
+type Command struct {
+	Words []string          // e.g. ["job", "switch", "orders-dr", "now"]
+	Args  map[string]string // e.g. {"sink": "10.0.0.1:9092"}
+}
+
+// InputError is bad input: its text is shown to the person who typed it.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+func inputErrorf(format string, a ...any) error {
+	return &InputError{Msg: fmt.Sprintf(format, a...)}
+}
+
+// ParseCommand splits text into words, honouring double and single quotes
+// (so description="nightly sync" is one argument). A leading "/streamops" is
+// dropped so that the console accepts what people type in Slack.
+func ParseCommand(text string) (Command, error) {
+	if len(text) > MaxCommandLength {
+		return Command{}, inputErrorf("that command is %d characters long; the limit is %d", len(text), MaxCommandLength)
+	}
+	words, err := splitWords(text)
+	if err != nil {
+		return Command{}, err
+	}
+	if len(words) > 0 && strings.HasPrefix(words[0].text, "/") {
+		words = words[1:]
+	}
+	if len(words) == 0 {
+		return Command{}, inputErrorf("empty command: type `help` to see what I can do")
+	}
+	var c Command
+	for _, w := range words {
+		key, value, isArg := strings.Cut(w.text, "=")
+		switch {
+		case w.quotedKey:
+			return Command{}, inputErrorf("%q: quote the value, not the key (like description=\"two words\")", w.text)
+		case isArg && w.hasEquals:
+			if !validKey(key) {
+				return Command{}, inputErrorf("%q is not a valid argument name: use letters, digits and _ (like sink=10.0.0.1:9092)", key)
+			}
+			if c.Args == nil {
+				c.Args = map[string]string{}
+			}
+			if _, dup := c.Args[key]; dup {
+				return Command{}, inputErrorf("%s= is given twice: give it once", key)
+			}
+			c.Args[key] = value
+		default:
+			c.Words = append(c.Words, w.text)
+		}
+	}
+	if len(c.Words) == 0 {
+		return Command{}, inputErrorf("a command starts with what to do, like `pipeline pause orders-etl`: type `help` for the list")
+	}
+	return c, nil
+}
+
+type word struct {
+	text      string
+	hasEquals bool // an unquoted '=' made this a key=value word
+	quotedKey bool // a quote opened before the '='
+}
+
+func splitWords(text string) ([]word, error) {
+	var (
+		words   []word
+		cur     strings.Builder
+		inWord  bool
+		quote   rune
+		w       word
+		started bool // a quote was seen in this word
+	)
+	flush := func() {
+		if inWord {
+			w.text = cur.String()
+			words = append(words, w)
+		}
+		cur.Reset()
+		inWord, started, w = false, false, word{}
+	}
+	for _, r := range text {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+				continue
+			}
+			if unicode.IsControl(r) {
+				return nil, inputErrorf("control characters are not allowed in a command")
+			}
+			cur.WriteRune(r)
+		case closingQuote[r] != 0:
+			quote = closingQuote[r]
+			inWord, started = true, true
+		case unicode.IsSpace(r):
+			flush()
+		case unicode.IsControl(r):
+			return nil, inputErrorf("control characters are not allowed in a command")
+		default:
+			if r == '=' && !w.hasEquals {
+				if started {
+					w.quotedKey = true
+				}
+				w.hasEquals = true
+			}
+			inWord = true
+			cur.WriteRune(r)
+		}
+	}
+	if quote != 0 {
+		return nil, inputErrorf("a quote is not closed: close it (like description=\"two words\")")
+	}
+	flush()
+	return words, nil
+}
+
+// closingQuote maps each opening quote to the one that closes it; Slack and
+// phones turn straight quotes into curly ones.
+var closingQuote = map[rune]rune{'"': '"', '\'': '\'', '“': '”', '‘': '’'}
+
+func validKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, r := range k {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

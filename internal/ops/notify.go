@@ -1,0 +1,24 @@
+package ops
+
+import (
+	"context"
+	"time"
+)
+
+// Notice is something a person should see that did not come as the answer
+// to their own input: an expiry, or the status read after a call.
+type Notice struct {
+	Request Request
+	Text    string
+}
+
+// Notifier delivers notices to the front end a request came from.
+type Notifier interface {
+	Notify(ctx context.Context, n Notice)
+}
+
+// Metrics counts what the service does.
+type Metrics interface {
+	Transition(op string, to State)
+	ProviderCall(provider, op string, took time.Duration, err error)
+}

@@ -1,0 +1,400 @@
+package ops_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/sandbox/enossim"
+)
+
+// world is one NATS server and one EnOS simulator, which bots share.
+type world struct {
+	bus   *bus.Bus
+	sim   *enossim.Simulator
+	url   string
+	posts atomic.Int64 // state-changing calls that reached the simulator
+	clock *clock
+}
+
+const (
+	orgID     = "o-test"
+	appKey    = "key-test"
+	appSecret = "secret-test"
+)
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{clock: &clock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}}
+	w.sim = enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{
+		{ID: "p-100", Name: "orders-etl", Status: enos.StatusRunning},
+		{ID: "p-200", Name: "billing", Status: enos.StatusStopped},
+	}}, orgID, appKey, appSecret)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Query().Get("action") != "" {
+			w.posts.Add(1)
+		}
+		w.sim.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+	w.url = srv.URL
+	w.bus = connect(t, bus.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()})
+	return w
+}
+
+func connect(t *testing.T, cfg bus.Config) *bus.Bus {
+	t.Helper()
+	b, err := bus.Connect(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close(context.Background()) })
+	return b
+}
+
+// bot is one service, as one replica of the bot would run it.
+type bot struct {
+	svc     *ops.Service
+	notices chan ops.Notice
+}
+
+func (w *world) newBot(t *testing.T, b *bus.Bus, set ops.Settings) *bot {
+	t.Helper()
+	bt := &bot{notices: make(chan ops.Notice, 16)}
+	if set.Targets == nil {
+		set.Targets = ops.Targets{"pipeline": {"orders-etl": "p-100", "billing": "p-200"}}
+	}
+	if set.CheckInterval == 0 {
+		set.CheckInterval = 10 * time.Millisecond
+	}
+	svc, err := ops.New(set, ops.Deps{
+		Store: b.Requests(), Events: b.Events(), Notifier: notifierFunc(func(n ops.Notice) { bt.notices <- n }),
+		Now: w.clock.now, Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+	})
+	require.NoError(t, err)
+	bt.svc = svc
+	t.Cleanup(func() { svc.Wait(context.Background()) })
+	return bt
+}
+
+type notifierFunc func(ops.Notice)
+
+func (f notifierFunc) Notify(_ context.Context, n ops.Notice) { f(n) }
+
+// clock is a time that tests move by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func propose(t *testing.T, b *bot, text string) ops.Request {
+	t.Helper()
+	reply, err := b.svc.Handle(context.Background(), ops.Input{Text: text, User: "U-alice", Origin: ops.Origin{Frontend: "test"}})
+	require.NoError(t, err)
+	require.NotNil(t, reply.Request, "want a request for %q, got text %q", text, reply.Text)
+	return *reply.Request
+}
+
+func TestPauseIsProposedThenCarriedOutOnConfirm(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{})
+	events := subscribe(t, w.bus)
+
+	r := propose(t, b, "pipeline pause orders-etl")
+	assert.True(t, ops.ValidRequestID(r.ID), r.ID)
+	assert.Equal(t, ops.Pending, r.State)
+	assert.Equal(t, ops.Target{Kind: "pipeline", Alias: "orders-etl", ID: "p-100", Provider: "EnOS", Scope: "org o-test"}, r.Target)
+	assert.Equal(t, w.clock.now().Add(10*time.Minute), r.ExpiresAt)
+	assert.Contains(t, r.Call, "POST /streaming/v2.0/streaming/pipeline/p-100?action=pause&orgId=o-test")
+	assert.Zero(t, w.posts.Load(), "nothing is called before confirmation")
+
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Succeeded, done.State)
+	assert.Equal(t, "U-bob", done.DecidedBy)
+	require.NotNil(t, done.Outcome)
+	assert.Equal(t, "p-100", done.Outcome.JobID)
+	assert.NotEmpty(t, done.Outcome.RequestID)
+	assert.Equal(t, fmt.Sprintf("Paused pipeline orders-etl (p-100): job ID p-100, request ID %s", done.Outcome.RequestID), done.Outcome.Summary)
+	p, _ := w.sim.Pipeline("p-100")
+	assert.Equal(t, enos.StatusPaused, p.Status)
+	assert.EqualValues(t, 1, w.posts.Load())
+
+	n := nextNotice(t, b)
+	assert.Equal(t, r.ID, n.Request.ID)
+	assert.Regexp(t, `^pipeline orders-etl \(p-100\) is PAUSED after `, n.Text)
+
+	var states []ops.State
+	for range 4 {
+		e := nextEvent(t, events)
+		assert.Equal(t, r.ID, e.RequestID)
+		states = append(states, e.State)
+	}
+	assert.Equal(t, []ops.State{ops.Pending, ops.Executing, ops.Succeeded, ops.Succeeded}, states, "the last is the status check")
+}
+
+func TestProviderErrorKeepsCodeMessageAndRequestID(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{})
+	r := propose(t, b, "pipeline pause billing")
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Failed, done.State)
+	f := done.Outcome.Error
+	require.NotNil(t, f)
+	assert.Equal(t, "61152", f.Code)
+	assert.Equal(t, "Status of the stream processing job cannot be changed from [STOPPED] to Paused.", f.Message)
+	assert.NotEmpty(t, f.RequestID)
+	assert.Equal(t, "Could not pause pipeline billing (p-200): 61152 Status of the stream processing job cannot be changed from [STOPPED] to Paused. (request ID "+f.RequestID+")", done.Outcome.Summary)
+}
+
+func TestConcurrentConfirmsCallTheProviderOnce(t *testing.T) {
+	for _, replicas := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d replicas", replicas), func(t *testing.T) {
+			w := newWorld(t)
+			bots := []*bot{w.newBot(t, w.bus, ops.Settings{})}
+			if replicas == 2 {
+				second := connect(t, bus.Config{URL: w.bus.ClientURL()})
+				bots = append(bots, w.newBot(t, second, ops.Settings{}))
+			}
+			r := propose(t, bots[0], "pipeline pause orders-etl")
+
+			var wg sync.WaitGroup
+			var succeeded, refused atomic.Int64
+			start := make(chan struct{})
+			for i := range 50 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					got, err := bots[i%len(bots)].svc.Confirm(context.Background(), r.ID, fmt.Sprintf("U-%d", i))
+					var ie *ops.InputError
+					switch {
+					case err == nil && got.State == ops.Succeeded:
+						succeeded.Add(1)
+					case errors.As(err, &ie):
+						refused.Add(1)
+					default:
+						t.Errorf("confirm %d: %v, state %s", i, err, got.State)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			assert.EqualValues(t, 1, w.posts.Load(), "provider calls")
+			assert.EqualValues(t, 1, succeeded.Load())
+			assert.EqualValues(t, 49, refused.Load())
+		})
+	}
+}
+
+func TestCancelledRequestIsNeverCarriedOut(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{})
+	r := propose(t, b, "pipeline pause orders-etl")
+	got, err := b.svc.Cancel(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Cancelled, got.State)
+	assert.Equal(t, "Cancelled by U-bob: nothing was done.", ops.CardOf(got).Status)
+
+	_, err = b.svc.Confirm(context.Background(), r.ID, "U-carol")
+	var ie *ops.InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Contains(t, ie.Msg, "was cancelled by U-bob: nothing was done")
+	assert.Zero(t, w.posts.Load())
+}
+
+func TestExpiredRequestIsNeverCarriedOut(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{Expiry: time.Minute, SweepInterval: 5 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.svc.Run(ctx)
+
+	r := propose(t, b, "pipeline pause orders-etl")
+	w.clock.advance(time.Minute)
+	n := nextNotice(t, b)
+	assert.Equal(t, r.ID, n.Request.ID)
+	assert.Equal(t, ops.Expired, n.Request.State)
+	assert.Contains(t, n.Text, "expired unconfirmed: nothing was done")
+
+	_, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	var ie *ops.InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Contains(t, ie.Msg, "expired")
+	assert.Zero(t, w.posts.Load())
+}
+
+func TestConfirmAfterExpiryWithoutSweeper(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{Expiry: time.Minute})
+	r := propose(t, b, "pipeline pause orders-etl")
+	w.clock.advance(time.Minute + time.Second)
+	got, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.Error(t, err)
+	assert.Equal(t, ops.Expired, got.State)
+	assert.Zero(t, w.posts.Load())
+}
+
+func TestPendingRequestSurvivesAReconnect(t *testing.T) {
+	dir := t.TempDir()
+	w := newWorld(t)
+	first, err := bus.Connect(context.Background(), bus.Config{Listen: "127.0.0.1:-1", StoreDir: dir}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	r := propose(t, w.newBot(t, first, ops.Settings{}), "pipeline pause orders-etl")
+	require.NoError(t, first.Close(context.Background()))
+
+	second := connect(t, bus.Config{Listen: "127.0.0.1:-1", StoreDir: dir})
+	b := w.newBot(t, second, ops.Settings{})
+	open, err := b.svc.Pending(context.Background())
+	require.NoError(t, err)
+	require.Len(t, open, 1)
+	assert.Equal(t, r.ID, open[0].ID)
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Succeeded, done.State)
+}
+
+func TestBadInputGetsAClearAnswerAndNothingElse(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{})
+	tests := map[string]string{
+		"frobnicate":                                   `unknown command "frobnicate"`,
+		"pipeline explode orders-etl":                  `unknown command "pipeline explode". With pipeline you can: pipeline list, pipeline pause`,
+		"pipeline pause":                               "which pipeline? usage: pipeline pause <pipeline>",
+		"pipeline pause orderz":                        `unknown pipeline alias "orderz". Known: billing, orders-etl; or give the pipeline ID`,
+		"pipeline pause p;rm":                          `"p;rm" is not a valid pipeline ID or alias`,
+		"pipeline pause orders-etl now":                `unexpected "now". usage: pipeline pause <pipeline>`,
+		"pipeline pause orders-etl x=1":                "pipeline pause does not take x=",
+		"confirm":                                      "usage: confirm <request ID>",
+		"confirm r-zzzzzz":                             `"r-zzzzzz" is not a request ID`,
+		"confirm r-abcdef":                             "there is no request r-abcdef",
+		"cancel r-abcdef extra":                        "usage: cancel <request ID>",
+		`pipeline pause "orders-etl`:                   "quote is not closed",
+		"pipeline pause " + string([]byte{0xff, 0xfe}): "not a valid pipeline ID",
+	}
+	for in, want := range tests {
+		t.Run(in, func(t *testing.T) {
+			reply, err := b.svc.Handle(context.Background(), ops.Input{Text: in, User: "U-alice"})
+			var ie *ops.InputError
+			require.ErrorAs(t, err, &ie)
+			assert.Contains(t, ie.Msg, want)
+			assert.Nil(t, reply.Request)
+		})
+	}
+	open, err := b.svc.Pending(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, open)
+	assert.Zero(t, w.posts.Load())
+}
+
+func TestReadsAnswerAtOnce(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{})
+	reply, err := b.svc.Handle(context.Background(), ops.Input{Text: "pipeline show orders-etl", User: "U-alice"})
+	require.NoError(t, err)
+	assert.Equal(t, `Pipeline orders-etl (p-100): RUNNING (name "orders-etl", org o-test)`, reply.Text)
+
+	reply, err = b.svc.Handle(context.Background(), ops.Input{Text: "pipeline list", User: "U-alice"})
+	require.NoError(t, err)
+	assert.Contains(t, reply.Text, "2 pipelines in org o-test")
+	assert.Regexp(t, `p-200\s+STOPPED\s+billing`, reply.Text)
+
+	_, err = b.svc.Handle(context.Background(), ops.Input{Text: "pipeline show p-999", User: "U-alice"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pipeline show p-999 failed: 61108 Stream processing job does not exit.")
+
+	reply, err = b.svc.Handle(context.Background(), ops.Input{Text: "help", User: "U-alice"})
+	require.NoError(t, err)
+	assert.Contains(t, reply.Text, "pipeline pause <pipeline>")
+	assert.Contains(t, reply.Text, "confirm <request ID>")
+}
+
+func TestTimeoutIsReportedAsUncertain(t *testing.T) {
+	w := newWorld(t)
+	release := make(chan struct{})
+	var calls atomic.Int64
+	hang := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Query().Get("action") != "" {
+			calls.Add(1)
+			<-release
+			return
+		}
+		w.sim.ServeHTTP(rw, r)
+	}))
+	defer hang.Close()
+	defer close(release)
+	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
+		Store: w.bus.Requests(), Events: w.bus.Events(), Now: w.clock.now,
+		Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret, Timeout: 100 * time.Millisecond}),
+	})
+	require.NoError(t, err)
+	reply, err := svc.Handle(context.Background(), ops.Input{Text: "pipeline pause orders-etl", User: "U-alice"})
+	require.NoError(t, err)
+	done, err := svc.Confirm(context.Background(), reply.Request.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Failed, done.State)
+	assert.True(t, done.Outcome.Error.Uncertain)
+	assert.Contains(t, done.Outcome.Summary, "may or may not have acted")
+	assert.EqualValues(t, 1, calls.Load(), "a timed-out call is never sent again")
+}
+
+func subscribe(t *testing.T, b *bus.Bus) chan *nats.Msg {
+	t.Helper()
+	ch := make(chan *nats.Msg, 64)
+	sub, err := b.Conn().ChanSubscribe(bus.EventSubjects, ch)
+	require.NoError(t, err)
+	t.Cleanup(func() { sub.Unsubscribe() })
+	require.NoError(t, b.Conn().Flush())
+	return ch
+}
+
+func nextEvent(t *testing.T, ch chan *nats.Msg) ops.Event {
+	t.Helper()
+	select {
+	case m := <-ch:
+		var e ops.Event
+		require.NoError(t, json.Unmarshal(m.Data, &e))
+		assert.Equal(t, bus.EventSubject(e.State), m.Subject)
+		return e
+	case <-time.After(5 * time.Second):
+		t.Fatal("no audit event within 5s")
+		return ops.Event{}
+	}
+}
+
+func nextNotice(t *testing.T, b *bot) ops.Notice {
+	t.Helper()
+	select {
+	case n := <-b.notices:
+		return n
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notice within 5s")
+		return ops.Notice{}
+	}
+}

@@ -1,0 +1,114 @@
+package bus
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+const (
+	defaultListen   = "127.0.0.1:4222"
+	defaultStoreDir = "./data/nats"
+)
+
+// Config says which NATS to use: an external server or cluster, or an
+// embedded server with JetStream that this process runs itself.
+type Config struct {
+	URL      string `yaml:"url"`       // empty: start an embedded nats-server with JetStream
+	Listen   string `yaml:"listen"`    // embedded server's client address, default "127.0.0.1:4222"; port 0 or -1 = random (tests)
+	StoreDir string `yaml:"store_dir"` // embedded JetStream data directory, default "./data/nats"
+}
+
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = defaultListen
+	}
+	if c.StoreDir == "" {
+		c.StoreDir = defaultStoreDir
+	}
+	return c
+}
+
+// Validate reports the first setting that cannot work, naming its key.
+// Listen matters only for the embedded server; a StoreDir that cannot be
+// used shows when the server starts.
+func (c Config) Validate() error {
+	if c.URL != "" {
+		for i, u := range strings.Split(c.URL, ",") {
+			if err := validateServerURL(strings.TrimSpace(u)); err != nil {
+				return fmt.Errorf("nats.url, server %d: %w", i+1, err)
+			}
+		}
+		return nil
+	}
+	if _, _, err := splitListen(c.withDefaults().Listen); err != nil {
+		return fmt.Errorf("nats.listen: %w", err)
+	}
+	return nil
+}
+
+// validateServerURL accepts what nats.Connect accepts: a URL with a scheme
+// nats.go knows, or a bare host:port. Errors leave credentials out.
+func validateServerURL(s string) error {
+	if s == "" {
+		return fmt.Errorf("empty; expected e.g. nats://host:4222[,nats://host2:4222]")
+	}
+	if !strings.Contains(s, "://") {
+		s = "nats://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL; expected e.g. nats://host:4222")
+	}
+	switch u.Scheme {
+	case "nats", "tls", "ws", "wss":
+	default:
+		return fmt.Errorf("%s: scheme must be nats, tls, ws or wss", redactURL(u))
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%s has no host; expected e.g. nats://host:4222", redactURL(u))
+	}
+	return nil
+}
+
+// splitListen parses host:port; port 0 and -1 both mean a random port, which
+// nats-server spells -1 (its 0 means the default 4222).
+func splitListen(s string) (host string, port int, err error) {
+	host, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, fmt.Errorf("must be host:port, e.g. %s (got %q)", defaultListen, s)
+	}
+	port, err = strconv.Atoi(p)
+	if err != nil || port < -1 || port > 65535 {
+		return "", 0, fmt.Errorf("port must be a number from 1 to 65535, or 0 or -1 for a random port (got %q)", p)
+	}
+	if port == 0 {
+		port = -1
+	}
+	return host, port, nil
+}
+
+// redactURLs hides credentials in a comma-separated server list so that it
+// can go into errors and logs.
+func redactURLs(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil {
+			parts[i] = redactURL(u)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// redactURL hides the user part whole: a NATS token sits where a user name
+// would.
+func redactURL(u *url.URL) string {
+	if u.User == nil {
+		return u.String()
+	}
+	r := *u
+	r.User = url.User("redacted")
+	return r.String()
+}

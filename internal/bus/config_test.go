@@ -1,0 +1,44 @@
+package bus
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string // in the error; empty: valid
+	}{
+		{name: "defaults", cfg: Config{}},
+		{name: "random port", cfg: Config{Listen: "127.0.0.1:0"}},
+		{name: "random port, nats-server spelling", cfg: Config{Listen: "127.0.0.1:-1"}},
+		{name: "all interfaces", cfg: Config{Listen: ":4222"}},
+		{name: "ipv6", cfg: Config{Listen: "[::1]:4222"}},
+		{name: "listen without port", cfg: Config{Listen: "localhost"}, want: "nats.listen: must be host:port"},
+		{name: "listen with a URL", cfg: Config{Listen: "nats://127.0.0.1:4222"}, want: "nats.listen: must be host:port"},
+		{name: "port not a number", cfg: Config{Listen: "127.0.0.1:nats"}, want: "nats.listen: port must be a number"},
+		{name: "port too large", cfg: Config{Listen: "127.0.0.1:70000"}, want: "nats.listen: port must be a number"},
+		{name: "url", cfg: Config{URL: "nats://nats.internal:4222"}},
+		{name: "cluster", cfg: Config{URL: "nats://a:4222, nats://b:4222,tls://c:4222"}},
+		{name: "url without scheme", cfg: Config{URL: "nats.internal:4222"}},
+		{name: "url ignores listen", cfg: Config{URL: "nats://a:4222", Listen: "bad"}},
+		{name: "url with an empty entry", cfg: Config{URL: "nats://a:4222,"}, want: "nats.url, server 2: empty"},
+		{name: "url scheme", cfg: Config{URL: "http://a:4222"}, want: "nats.url, server 1: http://a:4222: scheme must be"},
+		{name: "url scheme, token hidden", cfg: Config{URL: "nats://a:4222,http://s3cret@b:4222"}, want: "nats.url, server 2: http://redacted@b:4222: scheme must be"},
+		{name: "url without host", cfg: Config{URL: "nats://:4222"}, want: "nats.url, server 1: nats://:4222 has no host"},
+		{name: "url unparsable", cfg: Config{URL: "nats://a b:42"}, want: "nats.url, server 1: not a URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}

@@ -1,0 +1,183 @@
+// Package eg is the client for Huawei Cloud EventGrid (apis.md §1): event
+// streamings and professional event stream jobs, with token, IAM password and
+// AK/SK authentication and the resend rules of apis.md §3.
+package eg
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"time"
+)
+
+// Sandbox is the Endpoint value that selects the in-process simulator.
+const Sandbox = "sandbox"
+
+// Config is the `eg:` section of the bot's configuration.
+type Config struct {
+	Endpoint    string                 `yaml:"endpoint"`     // https://eg.{region}.myhuaweicloud.com, or "sandbox"
+	IAMEndpoint string                 `yaml:"iam_endpoint"` // https://iam.{region}.myhuaweicloud.com; auth.mode password only
+	Region      string                 `yaml:"region"`
+	ProjectID   string                 `yaml:"project_id"`
+	Auth        Auth                   `yaml:"auth"`
+	Timeout     time.Duration          `yaml:"timeout"` // per HTTP call; 0 means 10s
+	Operations  Operations             `yaml:"operations"`
+	Templates   map[string]JobTemplate `yaml:"templates"`
+}
+
+// Auth selects and holds the credentials. Secrets may come from the
+// environment instead (see ApplyEnv).
+type Auth struct {
+	Mode      string `yaml:"mode"`  // "token" | "password" | "aksk"
+	Token     string `yaml:"token"` // env EG_TOKEN
+	Domain    string `yaml:"domain"`
+	User      string `yaml:"user"`
+	Password  string `yaml:"password"`   // env EG_PASSWORD
+	AccessKey string `yaml:"access_key"` // env EG_ACCESS_KEY
+	SecretKey string `yaml:"secret_key"` // env EG_SECRET_KEY
+}
+
+// Auth modes.
+const (
+	AuthToken    = "token"
+	AuthPassword = "password"
+	AuthAKSK     = "aksk"
+)
+
+// Operations are the job action strings for stop and switchover. The provider
+// documents only START, so these come from the configuration; an empty one
+// means the bot cannot offer that command.
+type Operations struct {
+	Stop   string `yaml:"stop"`
+	Switch string `yaml:"switch"`
+}
+
+var (
+	regionRe    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
+	projectIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	operationRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	templateRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+)
+
+// ApplyEnv fills secrets from the environment; a set variable wins over the
+// file. Template passwords are read from the variables the templates name.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	for _, s := range []struct {
+		dst *string
+		env string
+	}{
+		{&c.Auth.Token, "EG_TOKEN"},
+		{&c.Auth.Password, "EG_PASSWORD"},
+		{&c.Auth.AccessKey, "EG_ACCESS_KEY"},
+		{&c.Auth.SecretKey, "EG_SECRET_KEY"},
+	} {
+		if v := getenv(s.env); v != "" {
+			*s.dst = v
+		}
+	}
+	for name, t := range c.Templates {
+		c.Templates[name] = t.withPasswords(getenv)
+	}
+}
+
+// Validate checks the configuration as it will be used, that is after
+// ApplyEnv. Errors name the key and never contain a secret's value.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("eg.%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	sandbox := c.Endpoint == Sandbox
+	if !sandbox {
+		if err := checkURL(c.Endpoint); err != nil {
+			bad("endpoint", "want %q or an https URL such as https://eg.{region}.myhuaweicloud.com: %v", Sandbox, err)
+		}
+	}
+	if !regionRe.MatchString(c.Region) {
+		bad("region", "want a region ID such as cn-north-4, got %q", c.Region)
+	}
+	if !projectIDRe.MatchString(c.ProjectID) {
+		bad("project_id", "want the project ID (letters, digits, '-', '_'), got %q", c.ProjectID)
+	}
+	if c.Timeout < 0 {
+		bad("timeout", "must not be negative, got %s", c.Timeout)
+	}
+	a := c.Auth
+	switch a.Mode {
+	case AuthToken:
+		if a.Token == "" {
+			bad("auth.token", "required for auth.mode %s (or set EG_TOKEN)", AuthToken)
+		}
+	case AuthPassword:
+		if !sandbox {
+			if err := checkURL(c.IAMEndpoint); err != nil {
+				bad("iam_endpoint", "required for auth.mode %s: want an https URL such as https://iam.{region}.myhuaweicloud.com: %v", AuthPassword, err)
+			}
+		}
+		if a.Domain == "" {
+			bad("auth.domain", "required for auth.mode %s: the IAM domain (account) name", AuthPassword)
+		}
+		if a.User == "" {
+			bad("auth.user", "required for auth.mode %s: the IAM user name", AuthPassword)
+		}
+		if a.Password == "" {
+			bad("auth.password", "required for auth.mode %s (or set EG_PASSWORD)", AuthPassword)
+		}
+	case AuthAKSK:
+		if a.AccessKey == "" {
+			bad("auth.access_key", "required for auth.mode %s (or set EG_ACCESS_KEY)", AuthAKSK)
+		}
+		if a.SecretKey == "" {
+			bad("auth.secret_key", "required for auth.mode %s (or set EG_SECRET_KEY)", AuthAKSK)
+		}
+	default:
+		bad("auth.mode", "want %s, %s or %s, got %q", AuthToken, AuthPassword, AuthAKSK, a.Mode)
+	}
+	for key, op := range map[string]string{"stop": c.Operations.Stop, "switch": c.Operations.Switch} {
+		if op == "" {
+			continue
+		}
+		if !operationRe.MatchString(op) {
+			bad("operations."+key, "want an operation name (a letter, then letters, digits or '_'), got %q", op)
+		} else if op == JobStart {
+			bad("operations."+key, "must differ from %s", JobStart)
+		}
+	}
+	if c.Operations.Stop != "" && c.Operations.Stop == c.Operations.Switch {
+		bad("operations.switch", "must differ from operations.stop")
+	}
+	names := make([]string, 0, len(c.Templates))
+	for name := range c.Templates {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !templateRe.MatchString(name) {
+			bad("templates", "template name %q: want letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+			continue
+		}
+		if _, err := c.Templates[name].Render("template-check", "", nil); err != nil {
+			bad("templates."+name, "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(raw string) error {
+	if raw == "" {
+		return errors.New("missing")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return errors.New("want scheme://host")
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return errors.New("want no query, fragment or user info")
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+// Package egsim simulates Huawei Cloud EventGrid and the IAM token call
+// (apis.md §1) for the sandbox, the console demo and the tests: the same
+// paths, authentication, error bodies and request IDs as the real service.
+package egsim
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Stream is an event streaming the simulator starts with.
+type Stream struct {
+	ID     string `yaml:"id"`
+	Name   string `yaml:"name"`   // default: the ID
+	Status string `yaml:"status"` // CREATED, RUNNING, ERROR or STOPPED; default RUNNING
+}
+
+// Job is a professional event stream job the simulator starts with.
+type Job struct {
+	ID            string `yaml:"id"`
+	Name          string `yaml:"name"`   // default: the ID
+	Status        string `yaml:"status"` // CREATING, RUNNING, STOPPED or ERROR; default RUNNING
+	SourceAddress string `yaml:"source_address"`
+	SinkAddress   string `yaml:"sink_address"`
+	SourceType    string `yaml:"source_type"` // KAFKA, ROCKETMQ or DCS; default KAFKA
+	SinkType      string `yaml:"sink_type"`   // default: the source type
+}
+
+// Config is the `sandbox.eg:` section.
+type Config struct {
+	Listen  string   `yaml:"listen"`
+	Streams []Stream `yaml:"streams"`
+	Jobs    []Job    `yaml:"jobs"`
+}
+
+var (
+	streamStatuses = []string{"CREATED", "RUNNING", "ERROR", "STOPPED"}
+	jobStatuses    = []string{"CREATING", "RUNNING", "STOPPED", "ERROR"}
+	endpointTypes  = []string{"KAFKA", "ROCKETMQ", "DCS"}
+)
+
+// Validate checks the section; errors name the key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("sandbox.eg.%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+			bad("listen", "want host:port, got %q", c.Listen)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("listen", "want a port number, got %q", port)
+		}
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Streams {
+		key := fmt.Sprintf("streams[%d]", i)
+		if err := checkID(s.ID); err != nil {
+			bad(key+".id", "%v", err)
+		} else if seen[s.ID] {
+			bad(key+".id", "duplicate stream ID %q", s.ID)
+		}
+		seen[s.ID] = true
+		if s.Status != "" && !slices.Contains(streamStatuses, s.Status) {
+			bad(key+".status", "want one of %s, got %q", strings.Join(streamStatuses, ", "), s.Status)
+		}
+	}
+	seen = map[string]bool{}
+	for i, j := range c.Jobs {
+		key := fmt.Sprintf("jobs[%d]", i)
+		if err := checkID(j.ID); err != nil {
+			bad(key+".id", "%v", err)
+		} else if seen[j.ID] {
+			bad(key+".id", "duplicate job ID %q", j.ID)
+		}
+		seen[j.ID] = true
+		if j.Status != "" && !slices.Contains(jobStatuses, j.Status) {
+			bad(key+".status", "want one of %s, got %q", strings.Join(jobStatuses, ", "), j.Status)
+		}
+		if j.SourceAddress == "" {
+			bad(key+".source_address", "required, e.g. 10.0.0.1:9092")
+		}
+		if j.SinkAddress == "" {
+			bad(key+".sink_address", "required, e.g. 10.0.1.1:9092")
+		}
+		if j.SourceType != "" && !slices.Contains(endpointTypes, j.SourceType) {
+			bad(key+".source_type", "want one of %s, got %q", strings.Join(endpointTypes, ", "), j.SourceType)
+		}
+		if j.SinkType != "" && !slices.Contains(endpointTypes, j.SinkType) {
+			bad(key+".sink_type", "want one of %s, got %q", strings.Join(endpointTypes, ", "), j.SinkType)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkID(id string) error {
+	if id == "" {
+		return errors.New("required")
+	}
+	if len(id) > 128 || strings.ContainsAny(id, "/?#% \t\r\n") {
+		return fmt.Errorf("want at most 128 characters without '/', '?', '#', '%%' or spaces, got %q", id)
+	}
+	return nil
+}

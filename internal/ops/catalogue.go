@@ -14,9 +14,11 @@ type operation struct {
 	name    string // the words that name it: "pipeline pause"
 	usage   string // what follows the name: "<pipeline>"
 	summary string
-	kind    string   // the kind of target it takes; "" for none
-	keys    []string // allowed key=value arguments
-	flags   []string // allowed bare words after the target
+	kind    string // the kind of target it takes; "" for none
+	// named: the first word after the operation's name names a new resource.
+	named bool
+	keys  []string // allowed key=value arguments
+	flags []string // allowed bare words after the target
 
 	// A state-changing operation has execute; a read-only one has read.
 	execute func(ctx context.Context, r Request) (Outcome, error)
@@ -35,8 +37,14 @@ type operation struct {
 }
 
 type statusCheck struct {
-	want   []string // any of these statuses means done
-	status func(ctx context.Context, r Request) (string, error)
+	status  func(ctx context.Context, r Request) (string, error)
+	reached func(r Request, status string) bool
+	want    string // what reached looks for, in words
+}
+
+// statusIs is the usual check: one of these statuses means done.
+func statusIs(status func(ctx context.Context, r Request) (string, error), want ...string) *statusCheck {
+	return &statusCheck{status: status, reached: func(_ Request, s string) bool { return slices.Contains(want, s) }, want: strings.Join(want, " or ")}
 }
 
 func (o *operation) changes() bool { return o.execute != nil }

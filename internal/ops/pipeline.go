@@ -22,7 +22,7 @@ func pipelineOperations(api Pipelines) []*operation {
 		p, err := api.Pipeline(ctx, r.Target.ID)
 		return p.Status, err
 	}
-	act := func(a enos.Action, done, summary string, want ...string) *operation {
+	act := func(a enos.Action, done, summary string, want string) *operation {
 		return &operation{
 			name: "pipeline " + string(a), usage: "<pipeline>", kind: "pipeline", summary: summary,
 			prepare: func(_ context.Context, r *Request) error {
@@ -42,7 +42,7 @@ func pipelineOperations(api Pipelines) []*operation {
 				return fmt.Sprintf("%s pipeline %s: %s", done, r.Target.Name(), out.ids())
 			},
 			verb:  func(r Request) string { return fmt.Sprintf("%s pipeline %s", a, r.Target.Name()) },
-			check: &statusCheck{want: want, status: status},
+			check: statusIs(status, want),
 		}
 	}
 	return []*operation{

@@ -31,16 +31,19 @@ func (s State) Final() bool {
 // ends. It is stored as JSON, so everything needed to execute it on any
 // replica after a restart is in it.
 type Request struct {
-	ID        string            `json:"id"`
-	Op        string            `json:"op"` // catalogue name, e.g. "pipeline pause"
-	Target    Target            `json:"target"`
-	Args      map[string]string `json:"args,omitempty"`
-	Flags     []string          `json:"flags,omitempty"`
-	Text      string            `json:"text"` // the command as typed
+	ID     string            `json:"id"`
+	Op     string            `json:"op"` // catalogue name, e.g. "pipeline pause"
+	Target Target            `json:"target"`
+	Args   map[string]string `json:"args,omitempty"`
+	Flags  []string          `json:"flags,omitempty"`
+	Text   string            `json:"text"` // the command as typed
 	// Call and Details say what will be sent, fixed when the request is made
 	// so that every replica shows and sends the same thing.
 	Call    string  `json:"call"`
 	Details []Field `json:"details,omitempty"`
+	// Seen is what was read from the provider to make the card; it is
+	// checked again before the call, so that the call does what the card said.
+	Seen      map[string]string `json:"seen,omitempty"`
 	Requester string            `json:"requester"`
 	Origin    Origin            `json:"origin"`
 	State     State             `json:"state"`
@@ -72,8 +75,12 @@ type Target struct {
 	Scope    string `json:"scope"`    // "org o123", "region cn-north-4, project 0a1b"
 }
 
-// Name is how a person refers to the target: its alias and ID, or the ID.
+// Name is how a person refers to the target: its alias and ID, or the ID
+// (or the name alone, for what is yet to be created).
 func (t Target) Name() string {
+	if t.ID == "" {
+		return t.Alias
+	}
 	if t.Alias != "" && t.Alias != t.ID {
 		return fmt.Sprintf("%s (%s)", t.Alias, t.ID)
 	}

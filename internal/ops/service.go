@@ -30,6 +30,7 @@ type Deps struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 	Pipelines Pipelines
+	EventGrid *EventGridSetup
 }
 
 // Service holds the product's rules: which operations exist, how a request is
@@ -78,6 +79,9 @@ func New(set Settings, d Deps) (*Service, error) {
 	s.catalogue.add(s.builtins()...)
 	if d.Pipelines != nil {
 		s.catalogue.add(pipelineOperations(d.Pipelines)...)
+	}
+	if d.EventGrid != nil {
+		s.catalogue.add(eventGridOperations(*d.EventGrid)...)
 	}
 	return s, nil
 }
@@ -150,6 +154,13 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 func (s *Service) parseRequest(op *operation, rest []string, args map[string]string, in Input) (Request, error) {
 	r := Request{
 		Op: op.name, Text: strings.TrimSpace(in.Text), Requester: in.User, Origin: in.Origin, Args: args,
+	}
+	if op.named {
+		if len(rest) == 0 {
+			return Request{}, inputErrorf("what should it be called? usage: %s", op.usageLine())
+		}
+		r.Target = Target{Kind: strings.Fields(op.name)[0], Alias: rest[0]}
+		rest = rest[1:]
 	}
 	if op.kind != "" {
 		if len(rest) == 0 {
@@ -401,7 +412,7 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 	var lastErr error
 	for {
 		status, lastErr = c.status(ctx, r)
-		if lastErr == nil && slices.Contains(c.want, status) {
+		if lastErr == nil && c.reached(r, status) {
 			s.followUp(ctx, r, fmt.Sprintf("%s %s is %s after %s.", r.Target.Kind, r.Target.Name(), status, roundDuration(s.now().Sub(start))))
 			return
 		}
@@ -410,7 +421,7 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 		}
 		<-t.C
 	}
-	text := fmt.Sprintf("%s %s is still %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), status, roundDuration(s.now().Sub(start)), strings.Join(c.want, " or "))
+	text := fmt.Sprintf("%s %s is still %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), status, roundDuration(s.now().Sub(start)), c.want)
 	if lastErr != nil {
 		text = fmt.Sprintf("Could not read the status of %s %s after %s: %v. Check it in the provider's console.", r.Target.Kind, r.Target.Name(), roundDuration(s.now().Sub(start)), lastErr)
 	}

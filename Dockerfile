@@ -1,0 +1,16 @@
+# A small static image that runs as a non-root user.
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/bot ./cmd/bot
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/bot /bot
+COPY config.example.yaml /etc/streamops/config.yaml
+USER nonroot:nonroot
+WORKDIR /home/nonroot
+EXPOSE 8080 4222
+ENTRYPOINT ["/bot"]
+CMD ["serve", "--config", "/etc/streamops/config.yaml"]

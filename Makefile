@@ -1,0 +1,36 @@
+# streamops: `make run` starts the bot on its embedded defaults (console,
+# embedded NATS, provider simulators); `make test` is what CI runs.
+GO      ?= go
+CONFIG  ?= config.example.yaml
+
+.PHONY: run test bench fuzz build image clean
+
+run:
+	@mkdir -p data
+	$(GO) run ./cmd/bot serve --config $(CONFIG)
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs each fuzz target for a while; FUZZTIME=5m for longer.
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "$$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/bot ./cmd/bot
+
+image:
+	docker build -t streamops .
+
+clean:
+	rm -rf bin data

@@ -1,0 +1,51 @@
+// Command bot is streamops: a chat-ops bot that proposes operations on
+// streaming jobs, waits for a person to confirm them and carries them out.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bot:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: bot [serve|check-config|simulate] [--config FILE]
+
+  serve         run the bot (the default)
+  check-config  validate the config file and exit
+  simulate      serve the provider simulators of the config's sandbox section`
+
+// run is the whole program, so that tests can start it as a user would.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	configPath, err := parseFlags(cmd, args, stderr)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, configPath, getenv, stdin, stdout, stderr)
+	case "check-config":
+		return checkConfig(configPath, getenv, stdout)
+	case "simulate":
+		return simulate(ctx, configPath, getenv, stderr)
+	case "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}

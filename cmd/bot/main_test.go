@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer collects what the program writes, for tests to wait on.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// program is one run of the bot, started as `bot serve` with a console.
+type program struct {
+	t      *testing.T
+	stdin  *io.PipeWriter
+	stdout *syncBuffer
+	stderr *syncBuffer
+	done   chan error
+	// seen is how much of stdout earlier waits consumed.
+	seen int
+}
+
+func start(t *testing.T, config string, env map[string]string) *program {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
+	in, stdin := io.Pipe()
+	p := &program{t: t, stdin: stdin, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		p.done <- run(ctx, []string{"serve", "--config", path}, func(k string) string { return env[k] }, in, p.stdout, p.stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		stdin.Close()
+		select {
+		case <-p.done:
+		case <-time.After(30 * time.Second):
+			t.Error("the bot did not stop within 30s")
+		}
+	})
+	p.waitFor(`streamops> `)
+	return p
+}
+
+func (p *program) send(line string) {
+	p.t.Helper()
+	_, err := io.WriteString(p.stdin, line+"\n")
+	require.NoError(p.t, err)
+}
+
+// waitFor polls stdout after what earlier waits consumed until pattern
+// matches, and returns the submatches.
+func (p *program) waitFor(pattern string) []string {
+	p.t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		out := p.stdout.String()
+		if loc := re.FindStringSubmatchIndex(out[p.seen:]); loc != nil {
+			m := re.FindStringSubmatch(out[p.seen:])
+			p.seen += loc[1]
+			return m
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err // for the cleanup
+			p.t.Fatalf("the bot stopped (%v) before printing %q\nstdout:\n%s\nstderr:\n%s", err, pattern, out, p.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	p.t.Fatalf("no %q within 15s\nstdout:\n%s\nstderr:\n%s", pattern, p.stdout.String()[p.seen:], p.stderr.String())
+	return nil
+}
+
+// stop ends the console as Ctrl-D would, and waits for the program to exit.
+func (p *program) stop() error {
+	p.t.Helper()
+	p.stdin.Close()
+	select {
+	case err := <-p.done:
+		p.done <- err // for the cleanup
+		return err
+	case <-time.After(30 * time.Second):
+		p.t.Fatal("the bot did not stop within 30s of its input ending")
+		return nil
+	}
+}
+
+// logValue finds the first JSON log line with msg and returns its key.
+func (p *program) logValue(msg, key string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == msg {
+				return fmt.Sprint(line[key])
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.t.Fatalf("no log line %q\n%s", msg, p.stderr.String())
+	return ""
+}
+
+func testConfig(storeDir string, extra string) string {
+	return fmt.Sprintf(`
+http: {listen: "127.0.0.1:0"}
+nats: {listen: "127.0.0.1:-1", store_dir: %q}
+console: {user: alice}
+requests: {expiry: 10m, check_interval: 100ms, check_timeout: 5s}
+log: {level: debug}
+targets:
+  pipelines: {orders-etl: p-7d3f9a21, billing-agg: p-1c2b3a45}
+enos: {endpoint: sandbox, org_id: o-e2e, app_key: k, app_secret: s}
+sandbox:
+  enos:
+    pipelines:
+      - {id: p-7d3f9a21, name: orders-etl, status: RUNNING}
+      - {id: p-1c2b3a45, name: billing-agg, status: STOPPED}
+%s`, storeDir, extra)
+}
+
+func TestConsolePauseConfirmed(t *testing.T) {
+	p := start(t, testConfig(t.TempDir(), ""), nil)
+	p.send("/streamops pipeline pause orders-etl")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.waitFor(`\| Target\s+orders-etl \(p-7d3f9a21\)`)
+	p.waitFor(`\| Provider\s+EnOS, org o-e2e`)
+	p.waitFor(`\| Call\s+EnOS POST /streaming/v2.0/streaming/pipeline/p-7d3f9a21\?action=pause&orgId=o-e2e`)
+	p.waitFor(`\| Requested by\s+alice`)
+	p.waitFor(`\| Expires\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC`)
+	p.waitFor("Waiting for confirmation: `confirm " + id)
+
+	p.send("confirm " + id)
+	p.waitFor(`Confirmed by alice\. Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`)
+	p.waitFor(`\* ` + id + `: pipeline orders-etl \(p-7d3f9a21\) is PAUSED after `)
+
+	p.send("confirm " + id)
+	p.waitFor(`! ` + id + ` was already confirmed by alice and has succeeded: nothing was done again\.`)
+	require.NoError(t, p.stop())
+}
+
+func TestConsoleProviderErrorShowsCodeMessageAndRequestID(t *testing.T) {
+	p := start(t, testConfig(t.TempDir(), ""), nil)
+	p.send("pipeline pause billing-agg")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.send("confirm " + id)
+	p.waitFor(`Could not pause pipeline billing-agg \(p-1c2b3a45\): 61152 Status of the stream processing job cannot be changed from \[STOPPED\] to Paused\. \(request ID [0-9a-f-]{8,}\)`)
+}
+
+func TestConsoleCancel(t *testing.T) {
+	p := start(t, testConfig(t.TempDir(), ""), nil)
+	p.send("pipeline stop orders-etl")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.send("cancel " + id)
+	p.waitFor(`Cancelled by alice: nothing was done\.`)
+	p.send("confirm " + id)
+	p.waitFor(`! ` + id + ` was cancelled by alice: nothing was done\.`)
+	p.send("pipeline show orders-etl")
+	p.waitFor(`Pipeline orders-etl \(p-7d3f9a21\): RUNNING`)
+}
+
+func TestConsoleExpiry(t *testing.T) {
+	p := start(t, strings.Replace(testConfig(t.TempDir(), ""), "expiry: 10m", "expiry: 1s", 1), nil)
+	p.send("pipeline pause orders-etl")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.waitFor(`\* ` + id + `: Request ` + id + ` expired unconfirmed: nothing was done\.`)
+	p.send("confirm " + id)
+	p.waitFor(`! ` + id + ` expired at .* without confirmation: nothing was done`)
+	p.send("pipeline show orders-etl")
+	p.waitFor(`Pipeline orders-etl \(p-7d3f9a21\): RUNNING`)
+}
+
+func TestConsoleBadInput(t *testing.T) {
+	p := start(t, testConfig(t.TempDir(), ""), nil)
+	for in, want := range map[string]string{
+		"pipeline explode orders-etl": `! unknown command "pipeline explode"`,
+		"pipeline pause nosuch":       `! unknown pipeline alias "nosuch"\. Known: billing-agg, orders-etl; or give the pipeline ID`,
+		"pipeline pause ../etc":       `! "\.\./etc" is not a valid pipeline ID or alias`,
+		"confirm r-000000":            `! there is no request r-000000`,
+	} {
+		p.send(in)
+		p.waitFor(want)
+	}
+	p.send("pending")
+	p.waitFor(`No requests are waiting for confirmation\.`)
+}
+
+func TestPendingRequestSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	first := start(t, testConfig(dir, ""), nil)
+	first.send("pipeline pause orders-etl")
+	id := first.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	require.NoError(t, first.stop())
+
+	second := start(t, testConfig(dir, ""), nil)
+	second.send("pending")
+	second.waitFor(id + `\s+pending\s+pipeline pause orders-etl \(p-7d3f9a21\), asked by alice`)
+	second.send("confirm " + id)
+	second.waitFor(`Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID `)
+}
+
+func TestHealthReadyAndMetrics(t *testing.T) {
+	p := start(t, testConfig(t.TempDir(), ""), nil)
+	addr := p.logValue("serving HTTP", "addr")
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	code, _ := get("/healthz")
+	assert.Equal(t, http.StatusOK, code)
+	code, body := get("/readyz")
+	assert.Equal(t, http.StatusOK, code, body)
+
+	p.send("pipeline pause orders-etl")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.send("confirm " + id)
+	p.waitFor(`Paused pipeline`)
+	code, body = get("/metrics")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `streamops_requests_total{op="pipeline pause",state="succeeded"} 1`)
+	assert.Contains(t, body, `streamops_provider_call_seconds_count{op="pipeline pause",provider="EnOS",result="ok"} 1`)
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		path := filepath.Join(dir, fmt.Sprintf("c%d.yaml", time.Now().UnixNano()))
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		return path
+	}
+	var out syncBuffer
+	good := write(testConfig(dir, ""))
+	require.NoError(t, run(context.Background(), []string{"check-config", "--config", good}, func(string) string { return "" }, nil, &out, &out))
+	assert.Contains(t, out.String(), ": ok")
+
+	err := run(context.Background(), []string{"check-config", "--config", write(testConfig(dir, "colour: blue\n"))}, func(string) string { return "" }, nil, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown key "colour"`)
+
+	err = run(context.Background(), []string{"check-config", "--config", filepath.Join(dir, "missing.yaml")}, func(string) string { return "" }, nil, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no such file")
+
+	err = run(context.Background(), []string{"check-config", "--config", good, "extra"}, func(string) string { return "" }, nil, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unexpected argument "extra"`)
+
+	err = run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, nil, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown command "frobnicate"`)
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	var out syncBuffer
+	require.NoError(t, run(context.Background(), []string{"check-config", "--config", "../../config.example.yaml"}, func(string) string { return "" }, nil, &out, &out))
+}

@@ -1,0 +1,247 @@
+// Package config reads the bot's YAML configuration, applies secrets from
+// the environment and checks every value before anything starts.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/sandbox/egsim"
+	"github.com/streamops/streamops/internal/sandbox/enossim"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	HTTP     HTTP         `yaml:"http"`
+	NATS     bus.Config   `yaml:"nats"`
+	Console  Console      `yaml:"console"`
+	Requests Requests     `yaml:"requests"`
+	Targets  Targets      `yaml:"targets"`
+	EnOS     *enos.Config `yaml:"enos"`
+	EG       *eg.Config   `yaml:"eg"`
+	Sandbox  Sandbox      `yaml:"sandbox"`
+	Log      Log          `yaml:"log"`
+}
+
+// HTTP is where /healthz, /readyz and /metrics are served.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// Console is the stdin/stdout front end used when Slack is not configured.
+type Console struct {
+	User string `yaml:"user"` // who the person at the console is, as policy and audit name them
+}
+
+// Requests tunes the confirmation flow.
+type Requests struct {
+	Expiry        time.Duration `yaml:"expiry"`         // how long a request waits for confirmation
+	CheckInterval time.Duration `yaml:"check_interval"` // how often to read the status after a call
+	CheckTimeout  time.Duration `yaml:"check_timeout"`  // how long to wait for the expected status
+}
+
+// Targets are the aliases people may type instead of provider IDs.
+type Targets struct {
+	Pipelines map[string]string `yaml:"pipelines"`
+	Streams   map[string]string `yaml:"streams"`
+	Jobs      map[string]string `yaml:"jobs"`
+}
+
+// Sandbox seeds the in-process simulators (a provider whose endpoint is
+// "sandbox") and says where `bot simulate` serves them.
+type Sandbox struct {
+	EnOS enossim.Config `yaml:"enos"`
+	EG   egsim.Config   `yaml:"eg"`
+}
+
+// Log says where the JSON log lines go and how much is logged.
+type Log struct {
+	Level string `yaml:"level"` // debug, info, warn or error
+	File  string `yaml:"file"`  // append to this file; empty: stderr
+}
+
+// SandboxEndpoint is the endpoint value that starts a provider's simulator.
+const SandboxEndpoint = "sandbox"
+
+// Load reads the file at path, applies secrets from getenv and validates the
+// result. Every problem found is in the error, each naming its key.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	c, err := Parse(f, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse is Load for a reader.
+func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, errors.New("the file is empty: start from config.example.yaml")
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, explainYAML(err)
+	}
+	c.applyDefaults()
+	if c.EnOS != nil {
+		c.EnOS.ApplyEnv(getenv)
+	}
+	if c.EG != nil {
+		c.EG.ApplyEnv(getenv)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = "127.0.0.1:8080"
+	}
+	if c.Requests.Expiry == 0 {
+		c.Requests.Expiry = 10 * time.Minute
+	}
+	if c.Requests.CheckInterval == 0 {
+		c.Requests.CheckInterval = 2 * time.Second
+	}
+	if c.Requests.CheckTimeout == 0 {
+		c.Requests.CheckTimeout = 2 * time.Minute
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+}
+
+// Validate checks every value and returns all problems at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	if err := checkHostPort(c.HTTP.Listen); err != nil {
+		bad("http.listen: %v", err)
+	}
+	if err := c.NATS.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if strings.TrimSpace(c.Console.User) == "" {
+		bad("console.user: required: the name audit events give the person at the console, like alice")
+	}
+	checkDuration := func(key string, d, lo, hi time.Duration) {
+		if d < lo || d > hi {
+			bad("%s: %s is out of range: give a duration from %s to %s, like %s", key, d, lo, hi, lo*10)
+		}
+	}
+	checkDuration("requests.expiry", c.Requests.Expiry, time.Second, 24*time.Hour)
+	checkDuration("requests.check_interval", c.Requests.CheckInterval, 100*time.Millisecond, time.Minute)
+	checkDuration("requests.check_timeout", c.Requests.CheckTimeout, time.Second, time.Hour)
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level: %q is not a level: use debug, info, warn or error", c.Log.Level)
+	}
+	if c.EnOS == nil && c.EG == nil {
+		bad("enos, eg: no provider is configured: set at least one (endpoint: sandbox runs a simulator)")
+	}
+	if c.EnOS != nil {
+		if err := c.EnOS.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if c.EnOS.Endpoint == SandboxEndpoint {
+			if err := c.Sandbox.EnOS.Validate(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if c.EG != nil {
+		if err := c.EG.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if c.EG.Endpoint == SandboxEndpoint {
+			if err := c.Sandbox.EG.Validate(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	c.Targets.check("pipelines", c.Targets.Pipelines, c.EnOS != nil, "enos", bad)
+	c.Targets.check("streams", c.Targets.Streams, c.EG != nil, "eg", bad)
+	c.Targets.check("jobs", c.Targets.Jobs, c.EG != nil, "eg", bad)
+	return errors.Join(errs...)
+}
+
+var hostPattern = regexp.MustCompile(`^[A-Za-z0-9.-]+$`)
+
+var targetIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+func (Targets) check(kind string, m map[string]string, providerSet bool, provider string, bad func(string, ...any)) {
+	if len(m) > 0 && !providerSet {
+		bad("targets.%s: aliases are set but the %s provider is not configured", kind, provider)
+	}
+	for alias, id := range m {
+		if !ops.ValidAlias(alias) {
+			bad("targets.%s.%s: an alias starts with a letter and has only letters, digits, '.', '_' and '-' (at most 64)", kind, alias)
+		}
+		if !targetIDPattern.MatchString(id) {
+			bad("targets.%s.%s: %q is not a provider ID (letters, digits, '.', '_', '-')", kind, alias, id)
+		}
+	}
+}
+
+// Targets in the shape the product's rules use.
+func (t Targets) ByKind() ops.Targets {
+	return ops.Targets{"pipeline": t.Pipelines, "stream": t.Streams, "job": t.Jobs}
+}
+
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (like 127.0.0.1:8080)", s)
+	}
+	if host != "" && net.ParseIP(host) == nil && !hostPattern.MatchString(host) {
+		return fmt.Errorf("%q: %q is not a host name or IP address", s, host)
+	}
+	var p int
+	if _, err := fmt.Sscanf(port, "%d", &p); err != nil || p < 0 || p > 65535 || fmt.Sprint(p) != port {
+		return fmt.Errorf("%q: the port must be a number from 0 to 65535", s)
+	}
+	return nil
+}
+
+var (
+	unknownField  = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+	badDuration   = regexp.MustCompile("line (\\d+): cannot unmarshal !!\\w+ `([^`]*)` into time.Duration")
+	badScalarType = regexp.MustCompile("line (\\d+): cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)")
+)
+
+// explainYAML rewrites the YAML decoder's messages in the words of this file.
+func explainYAML(err error) error {
+	msg := err.Error()
+	msg = unknownField.ReplaceAllString(msg, `line $1: unknown key "$2": check its spelling and indentation against config.example.yaml`)
+	msg = badDuration.ReplaceAllString(msg, `line $1: "$2" is not a duration: write it like 30s, 10m or 1h`)
+	msg = badScalarType.ReplaceAllString(msg, `line $1: "$3" is not a valid value here (expected $4)`)
+	return errors.New(strings.TrimPrefix(msg, "yaml: "))
+}

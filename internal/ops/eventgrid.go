@@ -1,0 +1,329 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/streamops/streamops/internal/api/eg"
+)
+
+// EventGrid is the Huawei Cloud EventGrid API, as the stream and job
+// commands use it.
+type EventGrid interface {
+	ProjectID() string
+	Region() string
+	OperateStream(ctx context.Context, streamID, operation string) (eg.Result, error)
+	Stream(ctx context.Context, id string) (eg.Stream, error)
+	Streams(ctx context.Context) ([]eg.Stream, error)
+	ActOnJob(ctx context.Context, jobID string, a eg.JobAction) (eg.Result, error)
+	Job(ctx context.Context, id string) (eg.Job, error)
+	Jobs(ctx context.Context) ([]eg.Job, error)
+	CreateJob(ctx context.Context, req eg.CreateJob) (eg.Job, string, error)
+}
+
+// EventGridSetup is the API and what the config adds to it: the operation
+// strings the provider does not document, and the job templates.
+type EventGridSetup struct {
+	API        EventGrid
+	Operations eg.Operations
+	Templates  map[string]eg.JobTemplate
+}
+
+const jobCreating = "CREATING"
+
+func eventGridOperations(set EventGridSetup) []*operation {
+	api := set.API
+	scope := fmt.Sprintf("region %s, project %s", api.Region(), api.ProjectID())
+	describe := func(r *Request, call string) {
+		r.Target.Provider, r.Target.Scope = "EventGrid", scope
+		r.Call = "EventGrid " + call
+	}
+	streamStatus := func(ctx context.Context, r Request) (string, error) {
+		st, err := api.Stream(ctx, r.Target.ID)
+		return st.Status, err
+	}
+	jobStatus := func(ctx context.Context, r Request) (string, error) {
+		j, err := api.Job(ctx, r.Target.ID)
+		return j.Status, err
+	}
+	streamOp := func(opString, verb, done, summary, want string) *operation {
+		return &operation{
+			name: "stream " + verb, usage: "<stream>", kind: "stream", summary: summary,
+			prepare: func(_ context.Context, r *Request) error {
+				describe(r, fmt.Sprintf(`POST /v1/%s/eventstreamings/operate/%s {"operation":%q}`, api.ProjectID(), r.Target.ID, opString))
+				return nil
+			},
+			execute: func(ctx context.Context, r Request) (Outcome, error) {
+				res, err := api.OperateStream(ctx, r.Target.ID, opString)
+				return Outcome{JobID: res.ID, RequestID: res.RequestID}, err
+			},
+			done: func(r Request, out Outcome) string {
+				return fmt.Sprintf("%s stream %s: %s", done, r.Target.Name(), out.ids())
+			},
+			verb:  func(r Request) string { return fmt.Sprintf("%s stream %s", verb, r.Target.Name()) },
+			check: statusIs(streamStatus, want),
+		}
+	}
+	jobOp := func(verb, opString, done, summary, want string) *operation {
+		return &operation{
+			name: "job " + verb, usage: "<job>", kind: "job", summary: summary,
+			prepare: func(_ context.Context, r *Request) error {
+				if opString == "" {
+					return inputErrorf("job %s is not set up here: eg.operations.%s in the config must name the provider's operation string", verb, verb)
+				}
+				describe(r, fmt.Sprintf(`POST /v1/%s/eventrouter/jobs/%s/action {"operation":%q}`, api.ProjectID(), r.Target.ID, opString))
+				return nil
+			},
+			execute: func(ctx context.Context, r Request) (Outcome, error) {
+				res, err := api.ActOnJob(ctx, r.Target.ID, eg.JobAction{Operation: opString})
+				return Outcome{JobID: res.ID, RequestID: res.RequestID}, err
+			},
+			done: func(r Request, out Outcome) string {
+				return fmt.Sprintf("%s job %s: %s", done, r.Target.Name(), out.ids())
+			},
+			verb:  func(r Request) string { return fmt.Sprintf("%s job %s", verb, r.Target.Name()) },
+			check: statusIs(jobStatus, want),
+		}
+	}
+	return []*operation{
+		streamOp(eg.StreamStart, "start", "Started", "start an EventGrid event stream", eg.StreamRunning),
+		// EventGrid has no PAUSED status: a paused stream reads STOPPED.
+		streamOp(eg.StreamPause, "pause", "Paused", "pause an EventGrid event stream", eg.StreamStopped),
+		jobOp("start", eg.JobStart, "Started", "start a professional event stream job", "RUNNING"),
+		jobOp("stop", set.Operations.Stop, "Stopped", "stop a professional event stream job", "STOPPED"),
+		switchOperation(api, set.Operations.Switch, describe),
+		createOperation(api, set.Templates, describe),
+		{
+			name: "stream show", usage: "<stream>", kind: "stream", summary: "show an event stream's status",
+			read: func(ctx context.Context, r Request) (string, error) {
+				st, err := api.Stream(ctx, r.Target.ID)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("Stream %s: %s (name %q, %s)", r.Target.Name(), st.Status, st.Name, scope), nil
+			},
+		},
+		{
+			name: "stream list", summary: "list the event streams of the project",
+			read: func(ctx context.Context, _ Request) (string, error) {
+				sts, err := api.Streams(ctx)
+				if err != nil {
+					return "", err
+				}
+				lines := make([]string, 0, len(sts))
+				for _, st := range sts {
+					lines = append(lines, fmt.Sprintf("  %-40s %-10s %s", st.ID, st.Status, st.Name))
+				}
+				return listing(len(sts), "event streams", scope, lines), nil
+			},
+		},
+		{
+			name: "job show", usage: "<job>", kind: "job", summary: "show a job's status, source and target",
+			read: func(ctx context.Context, r Request) (string, error) {
+				j, err := api.Job(ctx, r.Target.ID)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("Job %s: %s, source %s %s, target %s %s (name %q, %s)", r.Target.Name(), j.Status,
+					j.SourceType, orUnknown(j.SourceAddress()), j.SinkType, orUnknown(j.SinkAddress()), j.Name, scope), nil
+			},
+		},
+		{
+			name: "job list", summary: "list the professional event stream jobs of the project",
+			read: func(ctx context.Context, _ Request) (string, error) {
+				js, err := api.Jobs(ctx)
+				if err != nil {
+					return "", err
+				}
+				lines := make([]string, 0, len(js))
+				for _, j := range js {
+					lines = append(lines, fmt.Sprintf("  %-40s %-10s %s", j.ID, j.Status, j.Name))
+				}
+				return listing(len(js), "jobs", scope, lines), nil
+			},
+		},
+	}
+}
+
+// switchOperation is the disaster-recovery switchover, the riskiest command:
+// sent twice it switches back. The card says what it will do, from the job as
+// read before the card; the call is only sent if the job still reads so.
+func switchOperation(api EventGrid, opString string, describe func(*Request, string)) *operation {
+	// effect says what sending sink does to a job with these addresses.
+	effect := func(j eg.Job, sink []string) (swap bool, err error) {
+		switch {
+		case j.SourceAddress() == "" || j.SinkAddress() == "":
+			return false, inputErrorf("job %s does not report both its source and target address, so what a switchover would do cannot be shown: nothing was sent", j.ID)
+		case sameAddresses(sink, j.SourceAddress()):
+			return true, nil
+		case sameAddresses(sink, j.SinkAddress()):
+			return false, nil
+		}
+		return false, inputErrorf("sink=%s matches neither the job's source (%s) nor its target (%s), so EventGrid would refuse it: nothing was sent",
+			strings.Join(sink, ","), j.SourceAddress(), j.SinkAddress())
+	}
+	return &operation{
+		name: "job switch", usage: "<job> [sink=<addr,...>] [now]", kind: "job", keys: []string{"sink"}, flags: []string{"now"},
+		summary: "switch a disaster-recovery job's source and target",
+		prepare: func(ctx context.Context, r *Request) error {
+			if opString == "" {
+				return inputErrorf("job switch is not set up here: eg.operations.switch in the config must name the provider's operation string")
+			}
+			j, err := api.Job(ctx, r.Target.ID)
+			if err != nil {
+				return fmt.Errorf("could not read job %s to show what the switch would do, so nothing was asked: %s", r.Target.Name(), failureOf(err).Text())
+			}
+			given, ok := r.Args["sink"]
+			if !ok {
+				given = j.SourceAddress() // the switchover: the source becomes the target
+			}
+			sink, err := parseAddresses(given)
+			if err != nil {
+				return inputErrorf("sink=: %s", err.Error())
+			}
+			swap, err := effect(j, sink)
+			if err != nil {
+				return err
+			}
+			if r.Args == nil {
+				r.Args = map[string]string{}
+			}
+			r.Args["sink"] = strings.Join(sink, ",")
+			r.Seen = map[string]string{"source": j.SourceAddress(), "target": j.SinkAddress()}
+			r.Details = append(r.Details,
+				Field{"Current source", j.SourceAddress()},
+				Field{"Current target", j.SinkAddress()},
+				Field{"Effect", switchEffect(swap, j.SourceAddress(), j.SinkAddress())},
+			)
+			body, _ := json.Marshal(map[string]any{"operation": opString, "config": eg.ActionConfig{SwitchNow: slices.Contains(r.Flags, "now"), SinkAddress: r.Args["sink"]}})
+			describe(r, fmt.Sprintf("POST /v1/%s/eventrouter/jobs/%s/action %s", api.ProjectID(), r.Target.ID, body))
+			return nil
+		},
+		execute: func(ctx context.Context, r Request) (Outcome, error) {
+			j, err := api.Job(ctx, r.Target.ID)
+			if err != nil {
+				return Outcome{}, fmt.Errorf("could not read the job again before switching, so nothing was sent: %w", err)
+			}
+			if j.SourceAddress() != r.Seen["source"] || j.SinkAddress() != r.Seen["target"] {
+				return Outcome{}, fmt.Errorf("the job changed since the card was made (source now %s, target %s): nothing was sent. Ask again to see what a switch would do now",
+					j.SourceAddress(), j.SinkAddress())
+			}
+			res, err := api.ActOnJob(ctx, r.Target.ID, eg.JobAction{Operation: opString, Config: &eg.ActionConfig{
+				SwitchNow: slices.Contains(r.Flags, "now"), SinkAddress: r.Args["sink"],
+			}})
+			return Outcome{JobID: res.ID, RequestID: res.RequestID}, err
+		},
+		done: func(r Request, out Outcome) string {
+			if sameAddresses(strings.Split(r.Args["sink"], ","), r.Seen["target"]) {
+				return fmt.Sprintf("Sent the switch to job %s; nothing was switched, as the card said (target stays %s): %s", r.Target.Name(), r.Seen["target"], out.ids())
+			}
+			return fmt.Sprintf("Switched job %s: source %s -> target %s, now source %s and target %s: %s",
+				r.Target.Name(), r.Seen["source"], r.Seen["target"], r.Seen["target"], r.Seen["source"], out.ids())
+		},
+		verb: func(r Request) string { return fmt.Sprintf("switch job %s", r.Target.Name()) },
+		check: &statusCheck{
+			status: func(ctx context.Context, r Request) (string, error) {
+				j, err := api.Job(ctx, r.Target.ID)
+				return fmt.Sprintf("source %s, target %s", j.SourceAddress(), j.SinkAddress()), err
+			},
+			reached: func(r Request, status string) bool {
+				want := fmt.Sprintf("source %s, target %s", r.Seen["target"], r.Seen["source"])
+				if !sameAddresses(strings.Split(r.Args["sink"], ","), r.Seen["source"]) {
+					want = fmt.Sprintf("source %s, target %s", r.Seen["source"], r.Seen["target"])
+				}
+				return status == want
+			},
+			want: "source and target as the card said",
+		},
+	}
+}
+
+func switchEffect(swap bool, source, target string) string {
+	if swap {
+		return fmt.Sprintf("source and target swap: the source becomes %s, the target %s", target, source)
+	}
+	return fmt.Sprintf("nothing changes: %s is already the target", target)
+}
+
+// createOperation makes a job from a template of the config. The request
+// keeps only the template's name; the body, with its passwords, is rendered
+// again when the request is carried out, so no secret is stored.
+func createOperation(api EventGrid, templates map[string]eg.JobTemplate, describe func(*Request, string)) *operation {
+	render := func(r Request) (eg.CreateJob, error) {
+		name := r.Args["template"]
+		t, ok := templates[name]
+		if !ok {
+			known := make([]string, 0, len(templates))
+			for k := range templates {
+				known = append(known, k)
+			}
+			slices.Sort(known)
+			if len(known) == 0 {
+				return eg.CreateJob{}, inputErrorf("no job templates are configured (eg.templates)")
+			}
+			return eg.CreateJob{}, inputErrorf("unknown template %q. Known: %s", name, strings.Join(known, ", "))
+		}
+		job, err := t.Render(r.Target.Alias, r.Args["description"], nil)
+		if err != nil {
+			return eg.CreateJob{}, &InputError{Msg: err.Error()}
+		}
+		return job, nil
+	}
+	return &operation{
+		name: "job create", usage: "<name> template=<t> [description=...]", named: true, keys: []string{"template", "description"},
+		summary: "create a disaster-recovery job from a template",
+		prepare: func(_ context.Context, r *Request) error {
+			if _, ok := r.Args["template"]; !ok {
+				return inputErrorf("which template? usage: job create <name> template=<t> [description=...]")
+			}
+			job, err := render(*r)
+			if err != nil {
+				return err
+			}
+			body, err := json.MarshalIndent(job.Masked(), "", "  ")
+			if err != nil {
+				return err
+			}
+			r.Details = append(r.Details, Field{"Body (passwords masked)", string(body)})
+			describe(r, fmt.Sprintf("POST /v1/%s/eventrouter/jobs", api.ProjectID()))
+			return nil
+		},
+		execute: func(ctx context.Context, r Request) (Outcome, error) {
+			job, err := render(r)
+			if err != nil {
+				return Outcome{}, err
+			}
+			created, reqID, err := api.CreateJob(ctx, job)
+			return Outcome{JobID: created.ID, RequestID: reqID}, err
+		},
+		done: func(r Request, out Outcome) string {
+			return fmt.Sprintf("Created job %s: %s", r.Target.Alias, out.ids())
+		},
+		verb: func(r Request) string { return fmt.Sprintf("create job %s", r.Target.Alias) },
+		check: &statusCheck{
+			status: func(ctx context.Context, r Request) (string, error) {
+				j, err := api.Job(ctx, r.Outcome.JobID)
+				return j.Status, err
+			},
+			reached: func(_ Request, s string) bool { return s != jobCreating },
+			want:    "no longer " + jobCreating,
+		},
+	}
+}
+
+func listing(n int, what, scope string, lines []string) string {
+	if n == 0 {
+		return fmt.Sprintf("No %s in %s.", what, scope)
+	}
+	return fmt.Sprintf("%d %s in %s:\n%s", n, what, scope, strings.Join(lines, "\n"))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}

@@ -6,7 +6,6 @@ CONFIG  ?= config.example.yaml
 .PHONY: run test bench fuzz build image clean
 
 run:
-	@mkdir -p data
 	$(GO) run ./cmd/bot serve --config $(CONFIG)
 
 test:

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -133,6 +134,9 @@ func newLogger(c config.Log, stderr io.Writer) (*slog.Logger, func(), error) {
 	}
 	w, closeFn := stderr, func() {}
 	if c.File != "" {
+		if err := os.MkdirAll(filepath.Dir(c.File), 0o750); err != nil {
+			return nil, nil, fmt.Errorf("log.file: %w", err)
+		}
 		f, err := os.OpenFile(c.File, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
 			return nil, nil, fmt.Errorf("log.file: %w", err)

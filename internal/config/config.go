@@ -15,8 +15,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"

@@ -24,10 +24,10 @@ const prompt = "streamops> "
 
 // Console reads commands as one configured user.
 type Console struct {
-	user    string
-	in      io.Reader
-	mu      sync.Mutex // notices arrive from other goroutines
-	out     io.Writer
+	user string
+	in   io.Reader
+	mu   sync.Mutex // notices arrive from other goroutines
+	out  io.Writer
 }
 
 // New makes a console for user.
@@ -75,8 +75,12 @@ func (c *Console) handle(ctx context.Context, h Handler, line string) {
 	}
 	reply, err := h.Handle(ctx, ops.Input{Text: line, User: c.user, Origin: ops.Origin{Frontend: "console"}})
 	var b strings.Builder
-	if reply.Request != nil {
-		writeCard(&b, ops.CardOf(*reply.Request))
+	switch r := reply.Request; {
+	case r != nil && r.State == ops.Pending:
+		writeCard(&b, ops.CardOf(*r))
+	case r != nil:
+		// The card was shown when it was asked for: say what became of it.
+		fmt.Fprintf(&b, "%s: %s\n", r.ID, ops.CardOf(*r).Status)
 	}
 	if reply.Text != "" {
 		b.WriteString(reply.Text + "\n")
@@ -108,7 +112,9 @@ func writeCard(b *strings.Builder, card ops.Card) {
 		width = max(width, len(f.Label))
 	}
 	for _, f := range card.Fields {
-		fmt.Fprintf(b, "| %-*s  %s\n", width, f.Label, f.Value)
+		// A multi-line value (a job body) is indented under its label.
+		value := strings.ReplaceAll(f.Value, "\n", "\n|   ")
+		fmt.Fprintf(b, "| %-*s  %s\n", width, f.Label, value)
 	}
 	fmt.Fprintf(b, "+-- %s\n", card.Status)
 }

@@ -33,9 +33,9 @@ func (s *Service) help() string {
 	var b strings.Builder
 	b.WriteString("Commands (state-changing ones wait for a confirmation):\n")
 	for _, o := range s.catalogue.sorted() {
-		fmt.Fprintf(&b, "  %-58s %s\n", o.usageLine(), o.summary)
+		fmt.Fprintf(&b, "  %-50s %s\n", o.usageLine(), o.summary)
 	}
-	b.WriteString("  confirm <request ID>                                       carry out a pending request\n")
-	b.WriteString("  cancel <request ID>                                        drop a pending request")
+	fmt.Fprintf(&b, "  %-50s %s\n", "confirm <request ID>", "carry out a pending request")
+	fmt.Fprintf(&b, "  %-50s %s", "cancel <request ID>", "drop a pending request")
 	return b.String()
 }

@@ -198,7 +198,10 @@ func switchOperation(api EventGrid, opString string, describe func(*Request, str
 				Field{"Current target", j.SinkAddress()},
 				Field{"Effect", switchEffect(swap, j.SourceAddress(), j.SinkAddress())},
 			)
-			body, _ := json.Marshal(map[string]any{"operation": opString, "config": eg.ActionConfig{SwitchNow: slices.Contains(r.Flags, "now"), SinkAddress: r.Args["sink"]}})
+			body, err := json.Marshal(switchAction(opString, *r))
+			if err != nil {
+				return err
+			}
 			describe(r, fmt.Sprintf("POST /v1/%s/eventrouter/jobs/%s/action %s", api.ProjectID(), r.Target.ID, body))
 			return nil
 		},
@@ -211,17 +214,14 @@ func switchOperation(api EventGrid, opString string, describe func(*Request, str
 				return Outcome{}, fmt.Errorf("the job changed since the card was made (source now %s, target %s): nothing was sent. Ask again to see what a switch would do now",
 					j.SourceAddress(), j.SinkAddress())
 			}
-			res, err := api.ActOnJob(ctx, r.Target.ID, eg.JobAction{Operation: opString, Config: &eg.ActionConfig{
-				SwitchNow: slices.Contains(r.Flags, "now"), SinkAddress: r.Args["sink"],
-			}})
+			res, err := api.ActOnJob(ctx, r.Target.ID, switchAction(opString, r))
 			return Outcome{JobID: res.ID, RequestID: res.RequestID}, err
 		},
 		done: func(r Request, out Outcome) string {
 			if sameAddresses(strings.Split(r.Args["sink"], ","), r.Seen["target"]) {
 				return fmt.Sprintf("Sent the switch to job %s; nothing was switched, as the card said (target stays %s): %s", r.Target.Name(), r.Seen["target"], out.ids())
 			}
-			return fmt.Sprintf("Switched job %s: source %s -> target %s, now source %s and target %s: %s",
-				r.Target.Name(), r.Seen["source"], r.Seen["target"], r.Seen["target"], r.Seen["source"], out.ids())
+			return fmt.Sprintf("Switched job %s: source %s -> target %s, %s", r.Target.Name(), r.Seen["target"], r.Seen["source"], out.ids())
 		},
 		verb: func(r Request) string { return fmt.Sprintf("switch job %s", r.Target.Name()) },
 		check: &statusCheck{
@@ -239,6 +239,13 @@ func switchOperation(api EventGrid, opString string, describe func(*Request, str
 			want: "source and target as the card said",
 		},
 	}
+}
+
+// switchAction is the call the card shows and the confirmation sends.
+func switchAction(operation string, r Request) eg.JobAction {
+	return eg.JobAction{Operation: operation, Config: &eg.ActionConfig{
+		SwitchNow: slices.Contains(r.Flags, "now"), SinkAddress: r.Args["sink"],
+	}}
 }
 
 func switchEffect(swap bool, source, target string) string {

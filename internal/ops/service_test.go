@@ -57,7 +57,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func connect(t *testing.T, cfg bus.Config) *bus.Bus {
+func connect(t testing.TB, cfg bus.Config) *bus.Bus {
 	t.Helper()
 	b, err := bus.Connect(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)

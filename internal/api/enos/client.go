@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -121,7 +120,7 @@ func (c *Client) do(ctx context.Context, cl call) (envelope, error) {
 			c.tokens.drop(ctx, tok)
 			continue
 		}
-		if retries >= readRetries || ctx.Err() != nil || !c.mayResend(cl, err) {
+		if retries >= readRetries || ctx.Err() != nil || !mayResend(cl, err) {
 			return envelope{}, err
 		}
 		retries++
@@ -134,7 +133,7 @@ func (c *Client) do(ctx context.Context, cl call) (envelope, error) {
 
 // mayResend decides whether a failed call can be sent again without
 // risking a second effect.
-func (c *Client) mayResend(cl call, err error) bool {
+func mayResend(cl call, err error) bool {
 	if api.NotSent(err) {
 		return true
 	}
@@ -175,7 +174,7 @@ func (c *Client) send(ctx context.Context, cl call, tok string) (envelope, error
 	resp, err := req.Execute(cl.method, cl.path)
 	if err != nil {
 		c.log.Warn("enos call failed", "method", cl.method, "path", cl.path, "pipeline", cl.id, "duration", time.Since(start), "err", err)
-		return envelope{}, fmt.Errorf("EnOS %s %s: %w", cl.method, strings.ReplaceAll(cl.path, "{pipelineId}", cl.id), err)
+		return envelope{}, fmt.Errorf("EnOS: %w", err)
 	}
 	env, err := decodeEnvelope(resp.StatusCode(), resp.Body(), "code")
 	c.log.Debug("enos call", "method", cl.method, "path", cl.path, "pipeline", cl.id,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -376,4 +377,49 @@ func TestWaitingForTokenHonoursContext(t *testing.T) {
 	defer cancel()
 	_, err := c.Operate(ctx, "p-1", Pause)
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+}
+
+func TestLogsHoldNoSecrets(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	clk := newClock()
+	g := newGateway(t, func(w http.ResponseWriter, r apiRequest) {
+		if r.Token == "tok-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		ok(`""`)(w, r)
+	})
+	c := New(g.URL, testConfig(), WithClock(clk.now), WithLogger(log))
+	_, err := c.Operate(context.Background(), "p-1", Pause)
+	require.NoError(t, err)
+	clk.advance(7000 * time.Second)
+	_, err = c.Operate(context.Background(), "p-1", Start)
+	require.NoError(t, err)
+
+	out := buf.String()
+	assert.Contains(t, out, `"request_id":"5f2e8c01"`, "the log does say what happened")
+	for _, secret := range []string{testSecret, "tok-1", "tok-2", "tok-3"} {
+		assert.NotContains(t, out, secret)
+	}
+	for _, r := range g.seen() {
+		assert.NotContains(t, out, r.Signature)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

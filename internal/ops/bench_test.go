@@ -1,0 +1,70 @@
+package ops_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// fastEnOS answers every call at once: the benchmarks measure the bot, not
+// the provider.
+func fastEnOS(b *testing.B) *enos.Client {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/apim-token-service/"):
+			w.Write([]byte(`{"status":0,"msg":"SUCCESS","data":{"accessToken":"tok","expire":7200}}`))
+		case r.Method == http.MethodGet:
+			w.Write([]byte(`{"code":0,"msg":"OK","requestId":"r","data":{"pipelineId":"p-100","status":"PAUSED"}}`))
+		default:
+			w.Write([]byte(`{"code":0,"msg":"OK","requestId":"r","data":""}`))
+		}
+	}))
+	b.Cleanup(srv.Close)
+	return enos.New(srv.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})
+}
+
+// BenchmarkProviderCall is the baseline: the EnOS call alone.
+func BenchmarkProviderCall(b *testing.B) {
+	api := fastEnOS(b)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := api.Operate(ctx, "p-100", enos.Pause); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConfirm is the path from a confirmation to the provider's answer:
+// reading the request, the compare-and-swap to executing, the call, and
+// storing the outcome, with the audit events published on NATS.
+func BenchmarkConfirm(b *testing.B) {
+	nats := connect(b, bus.Config{Listen: "127.0.0.1:-1", StoreDir: b.TempDir()})
+	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
+		Store: nats.Requests(), Events: nats.Events(), Pipelines: fastEnOS(b),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	in := ops.Input{Text: "pipeline pause orders-etl", User: "U-alice"}
+	for b.Loop() {
+		b.StopTimer()
+		reply, err := svc.Handle(ctx, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		done, err := svc.Confirm(ctx, reply.Request.ID, "U-bob")
+		if err != nil || done.State != ops.Succeeded {
+			b.Fatalf("%v %v", err, done.State)
+		}
+	}
+	b.StopTimer()
+	svc.Wait(ctx)
+}

@@ -17,7 +17,10 @@ type Settings struct {
 	SweepInterval time.Duration // how often expired requests are looked for
 	CheckInterval time.Duration // how often the status is read after a call
 	CheckTimeout  time.Duration // how long to wait for the expected status
-	Targets       Targets
+	// AbandonAfter is how long a request may be executing before it is
+	// taken to have lost its bot (a crash mid-call) and reported as such.
+	AbandonAfter time.Duration
+	Targets      Targets
 }
 
 // Deps are what the service works through. Store and Publisher are
@@ -47,6 +50,9 @@ type Service struct {
 	catalogue catalogue
 	// background counts status checks still running, so shutdown can wait.
 	background sync.WaitGroup
+	// stopping is closed when Run ends: status checks give up then.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // New builds the service.
@@ -56,7 +62,7 @@ func New(set Settings, d Deps) (*Service, error) {
 	}
 	s := &Service{
 		set: set, store: d.Store, events: d.Events, notifier: d.Notifier,
-		metrics: d.Metrics, log: d.Log, now: d.Now,
+		metrics: d.Metrics, log: d.Log, now: d.Now, stopping: make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -75,6 +81,9 @@ func New(set Settings, d Deps) (*Service, error) {
 	}
 	if s.set.CheckTimeout <= 0 {
 		s.set.CheckTimeout = 2 * time.Minute
+	}
+	if s.set.AbandonAfter <= 0 {
+		s.set.AbandonAfter = 5 * time.Minute
 	}
 	s.catalogue.add(s.builtins()...)
 	if d.Pipelines != nil {
@@ -351,9 +360,11 @@ func (s *Service) record(ctx context.Context, r Request, from State, actor, note
 	}
 }
 
-// Run expires requests that waited too long, until ctx ends. Every replica
-// may run it: the compare-and-swap lets one of them expire each request.
+// Run expires requests that waited too long, until ctx ends; then status
+// checks still running give up. Every replica may run it: the
+// compare-and-swap lets one of them end each request.
 func (s *Service) Run(ctx context.Context) error {
+	defer s.stopOnce.Do(func() { close(s.stopping) })
 	t := time.NewTicker(s.set.SweepInterval)
 	defer t.Stop()
 	for {
@@ -361,12 +372,14 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			s.expireDue(ctx)
+			s.sweep(ctx)
 		}
 	}
 }
 
-func (s *Service) expireDue(ctx context.Context) {
+// sweep ends the requests nobody will finish: pending ones past their
+// expiry, and executing ones whose bot stopped mid-call.
+func (s *Service) sweep(ctx context.Context) {
 	all, err := s.store.List(ctx)
 	if err != nil {
 		s.log.Warn("could not list requests to expire them; will try again", "err", err)
@@ -374,17 +387,30 @@ func (s *Service) expireDue(ctx context.Context) {
 	}
 	now := s.now()
 	for _, r := range all {
-		if r.State != Pending || now.Before(r.ExpiresAt) {
+		var (
+			to   State
+			out  *Outcome
+			text string
+		)
+		switch {
+		case r.State == Pending && !now.Before(r.ExpiresAt):
+			to, text = Expired, fmt.Sprintf("Request %s expired unconfirmed: nothing was done.", r.ID)
+		case r.State == Executing && now.Sub(r.DecidedAt) >= s.set.AbandonAfter:
+			f := &Failure{Uncertain: true, Message: fmt.Sprintf(
+				"the bot carrying this out stopped before it heard back from %s, so it may or may not have acted. Check the target's status before asking again", r.Target.Provider)}
+			to, out = Failed, &Outcome{Error: f, Summary: "Outcome unknown: " + f.Message + "."}
+			text = out.Summary
+		default:
 			continue
 		}
-		r, err := s.transition(ctx, r, Expired, "", nil)
+		r, err := s.transition(ctx, r, to, "", out)
 		if err != nil {
 			if !errors.Is(err, ErrConflict) {
-				s.log.Warn("could not expire request", "request", r.ID, "err", err)
+				s.log.Warn("could not end request", "request", r.ID, "state", string(to), "err", err)
 			}
 			continue
 		}
-		s.notify(ctx, Notice{Request: r, Text: fmt.Sprintf("Request %s expired unconfirmed: nothing was done.", r.ID)})
+		s.notify(ctx, Notice{Request: r, Text: text})
 	}
 }
 
@@ -419,7 +445,13 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 		if !s.now().Before(deadline) {
 			break
 		}
-		<-t.C
+		select {
+		case <-t.C:
+		case <-s.stopping:
+			s.followUp(ctx, r, fmt.Sprintf("Stopped watching %s %s as the bot is shutting down; it was %s, not yet %s. Check it with `%s show`.",
+				r.Target.Kind, r.Target.Name(), orUnknown(status), c.want, r.Target.Kind))
+			return
+		}
 	}
 	text := fmt.Sprintf("%s %s is still %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), status, roundDuration(s.now().Sub(start)), c.want)
 	if lastErr != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -397,4 +398,58 @@ func nextNotice(t *testing.T, b *bot) ops.Notice {
 		t.Fatal("no notice within 5s")
 		return ops.Notice{}
 	}
+}
+
+// A bot that crashed mid-call leaves a request executing; the sweep says the
+// outcome is unknown instead of leaving it so for ever.
+func TestAbandonedExecutionIsReportedAsUncertain(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{AbandonAfter: 5 * time.Minute, SweepInterval: 5 * time.Millisecond})
+	r := propose(t, b, "pipeline pause orders-etl")
+	r.State, r.DecidedBy, r.DecidedAt = ops.Executing, "U-bob", w.clock.now()
+	_, err := w.bus.Requests().Update(context.Background(), r) // as the crashed bot left it
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.svc.Run(ctx)
+	w.clock.advance(5 * time.Minute)
+	n := nextNotice(t, b)
+	assert.Equal(t, ops.Failed, n.Request.State)
+	assert.True(t, n.Request.Outcome.Error.Uncertain)
+	assert.Equal(t, "Outcome unknown: the bot carrying this out stopped before it heard back from EnOS, so it may or may not have acted. Check the target's status before asking again.", n.Text)
+	assert.Zero(t, w.posts.Load(), "nothing is sent again")
+}
+
+func TestStatusCheckGivesUpAtShutdown(t *testing.T) {
+	w := newWorld(t)
+	// A provider that accepts the pause but keeps reading RUNNING.
+	stuck := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/pipeline/") {
+			fmt.Fprint(rw, `{"code":0,"msg":"OK","requestId":"x","data":{"pipelineId":"p-100","status":"RUNNING"}}`)
+			return
+		}
+		w.sim.ServeHTTP(rw, r)
+	}))
+	defer stuck.Close()
+	notices := make(chan ops.Notice, 4)
+	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: time.Hour, CheckTimeout: 2 * time.Hour}, ops.Deps{
+		Store: w.bus.Requests(), Events: w.bus.Events(), Now: w.clock.now,
+		Notifier:  notifierFunc(func(n ops.Notice) { notices <- n }),
+		Pipelines: enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- svc.Run(ctx) }()
+
+	reply, err := svc.Handle(context.Background(), ops.Input{Text: "pipeline pause orders-etl", User: "U-alice"})
+	require.NoError(t, err)
+	_, err = svc.Confirm(context.Background(), reply.Request.ID, "U-bob")
+	require.NoError(t, err)
+	cancel()
+	require.NoError(t, <-ran)
+	require.NoError(t, svc.Wait(context.Background()), "shutdown does not wait out a two-hour check")
+	n := <-notices
+	assert.Equal(t, "Stopped watching pipeline orders-etl (p-100) as the bot is shutting down; it was RUNNING, not yet PAUSED. Check it with `pipeline show`.", n.Text)
 }

@@ -70,7 +70,7 @@ func New(baseURL, iamURL string, cfg Config, opts ...Option) (*Client, error) {
 		region:    cfg.Region,
 		mode:      cfg.Auth.Mode,
 		now:       time.Now,
-		log:       slog.Default(),
+		log:       slog.New(slog.DiscardHandler),
 		throttleWait: func(int) time.Duration {
 			return 2*time.Second + rand.N(3*time.Second)
 		},

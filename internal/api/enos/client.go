@@ -49,7 +49,7 @@ type Option func(*Client)
 // WithClock replaces time.Now for timestamps and token expiry.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
-// WithLogger sets the logger; the default is slog.Default().
+// WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 
 // WithTransport replaces the HTTP transport, for proxies and tests.
@@ -70,7 +70,7 @@ func New(baseURL string, cfg Config, opts ...Option) *Client {
 		appKey:    cfg.AppKey,
 		appSecret: cfg.AppSecret,
 		now:       time.Now,
-		log:       slog.Default(),
+		log:       slog.New(slog.DiscardHandler),
 		retryWait: defaultRetryWait,
 		tokens:    newTokenCache(),
 	}

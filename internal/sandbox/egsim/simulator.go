@@ -78,7 +78,7 @@ func New(cfg Config, creds Credentials, ops eg.Operations, opts ...Option) *Simu
 		now:         time.Now,
 		tokenTTL:    24 * time.Hour,
 		createDelay: 3 * time.Second,
-		log:         slog.Default(),
+		log:         slog.New(slog.DiscardHandler),
 		streams:     map[string]*eg.Stream{},
 		jobs:        map[string]*jobState{},
 		tokens:      map[string]time.Time{},

@@ -48,7 +48,7 @@ func WithClock(now func() time.Time) Option { return func(s *Simulator) { s.now 
 // WithTokenTTL sets the life of issued tokens; the default is 7200s.
 func WithTokenTTL(d time.Duration) Option { return func(s *Simulator) { s.tokenTTL = d } }
 
-// WithLogger sets the logger; the default is slog.Default().
+// WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(s *Simulator) { s.log = l } }
 
 // New returns a simulator holding cfg's pipelines (cfg should have passed
@@ -60,7 +60,7 @@ func New(cfg Config, orgID, appKey, appSecret string, opts ...Option) *Simulator
 		appSecret: appSecret,
 		now:       time.Now,
 		tokenTTL:  defaultTokenTTL,
-		log:       slog.Default(),
+		log:       slog.New(slog.DiscardHandler),
 		mux:       http.NewServeMux(),
 		pipelines: make(map[string]*Pipeline),
 		tokens:    make(map[string]time.Time),

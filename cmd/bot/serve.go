@@ -27,11 +27,7 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func serve(ctx context.Context, path string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	cfg, err := config.Load(path, getenv)
-	if err != nil {
-		return err
-	}
-	log, closeLog, err := newLogger(cfg.Log, stderr)
+	cfg, log, closeLog, err := load(path, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -127,23 +123,28 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	return err
 }
 
-func newLogger(c config.Log, stderr io.Writer) (*slog.Logger, func(), error) {
+// load reads the config and opens the log it names.
+func load(path string, getenv func(string) string, stderr io.Writer) (*config.Config, *slog.Logger, func(), error) {
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
-		return nil, nil, fmt.Errorf("log.level: %w", err)
+	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		return nil, nil, nil, fmt.Errorf("log.level: %w", err)
 	}
 	w, closeFn := stderr, func() {}
-	if c.File != "" {
-		if err := os.MkdirAll(filepath.Dir(c.File), 0o750); err != nil {
-			return nil, nil, fmt.Errorf("log.file: %w", err)
+	if cfg.Log.File != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.Log.File), 0o750); err != nil {
+			return nil, nil, nil, fmt.Errorf("log.file: %w", err)
 		}
-		f, err := os.OpenFile(c.File, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		f, err := os.OpenFile(cfg.Log.File, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
-			return nil, nil, fmt.Errorf("log.file: %w", err)
+			return nil, nil, nil, fmt.Errorf("log.file: %w", err)
 		}
 		w, closeFn = f, func() { f.Close() }
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+	return cfg, slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
 }
 
 // httpServer is a started HTTP server and where it listens.

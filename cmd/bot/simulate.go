@@ -15,11 +15,7 @@ import (
 // simulate serves the providers' simulators on the addresses of the config's
 // sandbox section, for other tools and clients to be pointed at.
 func simulate(ctx context.Context, path string, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := config.Load(path, getenv)
-	if err != nil {
-		return err
-	}
-	log, closeLog, err := newLogger(cfg.Log, stderr)
+	cfg, log, closeLog, err := load(path, getenv, stderr)
 	if err != nil {
 		return err
 	}

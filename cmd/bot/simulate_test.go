@@ -40,7 +40,9 @@ sandbox:
 	defer cancel()
 	var stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"simulate", "--config", path}, func(string) string { return "" }, nil, &stderr, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"simulate", "--config", path}, func(string) string { return "" }, nil, &stderr, &stderr)
+	}()
 
 	urls := map[string]string{}
 	re := regexp.MustCompile(`(EnOS|EventGrid) simulator: (http://\S+)`)

@@ -162,31 +162,9 @@ func (r CreateJob) Validate() error {
 	}
 	v.required("scene_type", r.SceneType)
 
-	var src, dst string
-	if r.SourceConfig == nil {
-		v.add("source_config", "required: one of source_kafka, source_rocketmq, source_dcs")
-	} else {
-		src = r.SourceConfig.kind()
-		s := r.SourceConfig
-		if n := count(s.Kafka != nil, s.RocketMQ != nil, s.DCS != nil); n != 1 {
-			v.add("source_config", "want exactly one of source_kafka, source_rocketmq, source_dcs, got %d", n)
-		}
-		v.kafka("source_config.source_kafka", s.Kafka)
-		v.rocketmq("source_config.source_rocketmq", s.RocketMQ)
-		v.dcs("source_config.source_dcs", s.DCS)
-	}
-	if r.SinkConfig == nil {
-		v.add("sink_config", "required: one of sink_kafka, sink_rocketmq, sink_dcs")
-	} else {
-		dst = r.SinkConfig.kind()
-		s := r.SinkConfig
-		if n := count(s.Kafka != nil, s.RocketMQ != nil, s.DCS != nil); n != 1 {
-			v.add("sink_config", "want exactly one of sink_kafka, sink_rocketmq, sink_dcs, got %d", n)
-		}
-		v.kafka("sink_config.sink_kafka", s.Kafka)
-		v.rocketmq("sink_config.sink_rocketmq", s.RocketMQ)
-		v.dcs("sink_config.sink_dcs", s.DCS)
-	}
+	v.endpoint("source", r.SourceConfig != nil, r.SourceConfig.endpoint())
+	v.endpoint("sink", r.SinkConfig != nil, r.SinkConfig.endpoint())
+	src, dst := r.SourceConfig.endpoint().kind(), r.SinkConfig.endpoint().kind()
 	if a := r.AdvanceConfig; a != nil {
 		if n := count(a.Kafka2Kafka != nil, a.RocketMQ2RocketMQ != nil, a.DCS2DCS != nil); n > 1 {
 			v.add("advance_config", "want at most one of kafka2kafka, rocketmq2rocketmq, dcs2dcs, got %d", n)
@@ -224,8 +202,8 @@ func (r CreateJob) LogValue() slog.Value {
 		slog.String("name", r.Name),
 		slog.String("cluster_id", r.ClusterID),
 		slog.String("scene_type", r.SceneType),
-		slog.String("source_type", r.SourceConfig.kind()),
-		slog.String("sink_type", r.SinkConfig.kind()),
+		slog.String("source_type", r.SourceConfig.endpoint().kind()),
+		slog.String("sink_type", r.SinkConfig.endpoint().kind()),
 	)
 }
 
@@ -295,29 +273,16 @@ type secretRef struct {
 }
 
 func secrets(src *SourceConfig, dst *SinkConfig) []secretRef {
-	var ks []*KafkaParams
-	var rs []*RocketMQParams
-	var ds []*DCSParams
-	if src != nil {
-		ks, rs, ds = append(ks, src.Kafka), append(rs, src.RocketMQ), append(ds, src.DCS)
-	}
-	if dst != nil {
-		ks, rs, ds = append(ks, dst.Kafka), append(rs, dst.RocketMQ), append(ds, dst.DCS)
-	}
 	var out []secretRef
-	for _, p := range ks {
-		if p != nil {
-			out = append(out, secretRef{&p.Password, p.PasswordEnv})
+	for _, e := range []endpoint{src.endpoint(), dst.endpoint()} {
+		if e.kafka != nil {
+			out = append(out, secretRef{&e.kafka.Password, e.kafka.PasswordEnv})
 		}
-	}
-	for _, p := range rs {
-		if p != nil {
-			out = append(out, secretRef{&p.Password, p.PasswordEnv})
+		if e.rocketmq != nil {
+			out = append(out, secretRef{&e.rocketmq.Password, e.rocketmq.PasswordEnv})
 		}
-	}
-	for _, p := range ds {
-		if p != nil {
-			out = append(out, secretRef{&p.Password, p.PasswordEnv})
+		if e.dcs != nil {
+			out = append(out, secretRef{&e.dcs.Password, e.dcs.PasswordEnv})
 		}
 	}
 	return out
@@ -330,30 +295,50 @@ const (
 	TypeDCS      = "DCS"
 )
 
-func (s *SourceConfig) kind() string {
+// endpoint is what a SourceConfig and a SinkConfig both hold: they differ
+// only in their JSON keys. A nil config gives the zero endpoint.
+type endpoint struct {
+	kafka    *KafkaParams
+	rocketmq *RocketMQParams
+	dcs      *DCSParams
+}
+
+func (s *SourceConfig) endpoint() endpoint {
+	if s == nil {
+		return endpoint{}
+	}
+	return endpoint{s.Kafka, s.RocketMQ, s.DCS}
+}
+
+func (s *SinkConfig) endpoint() endpoint {
+	if s == nil {
+		return endpoint{}
+	}
+	return endpoint{s.Kafka, s.RocketMQ, s.DCS}
+}
+
+// kind is the type of the first endpoint set, "" if none is.
+func (e endpoint) kind() string {
 	switch {
-	case s == nil:
-		return ""
-	case s.Kafka != nil:
+	case e.kafka != nil:
 		return TypeKafka
-	case s.RocketMQ != nil:
+	case e.rocketmq != nil:
 		return TypeRocketMQ
-	case s.DCS != nil:
+	case e.dcs != nil:
 		return TypeDCS
 	}
 	return ""
 }
 
-func (s *SinkConfig) kind() string {
+// address is the address of the first endpoint set, "" if none is.
+func (e endpoint) address() string {
 	switch {
-	case s == nil:
-		return ""
-	case s.Kafka != nil:
-		return TypeKafka
-	case s.RocketMQ != nil:
-		return TypeRocketMQ
-	case s.DCS != nil:
-		return TypeDCS
+	case e.kafka != nil:
+		return e.kafka.Address
+	case e.rocketmq != nil:
+		return e.rocketmq.Address
+	case e.dcs != nil:
+		return e.dcs.Address
 	}
 	return ""
 }
@@ -412,6 +397,22 @@ func (v *problems) secret(key, password, env string, needed bool, why string) {
 	case needed && password == "":
 		v.add(key+".password", "required when %s; name its environment variable in password_env", why)
 	}
+}
+
+// endpoint checks source_config or sink_config, side being "source" or "sink".
+func (v *problems) endpoint(side string, present bool, e endpoint) {
+	key := side + "_config"
+	names := fmt.Sprintf("%[1]s_kafka, %[1]s_rocketmq, %[1]s_dcs", side)
+	if !present {
+		v.add(key, "required: one of %s", names)
+		return
+	}
+	if n := count(e.kafka != nil, e.rocketmq != nil, e.dcs != nil); n != 1 {
+		v.add(key, "want exactly one of %s, got %d", names, n)
+	}
+	v.kafka(key+"."+side+"_kafka", e.kafka)
+	v.rocketmq(key+"."+side+"_rocketmq", e.rocketmq)
+	v.dcs(key+"."+side+"_dcs", e.dcs)
 }
 
 func (v *problems) kafka(key string, p *KafkaParams) {

@@ -85,15 +85,19 @@ func (s *tokenSource) invalidate(token string) {
 	}
 }
 
-type iamRequest struct {
+// IAMRequest is the body of IAM's POST /v3/auth/tokens with the password
+// method, project-scoped (apis.md §1d). The simulator decodes it too.
+type IAMRequest struct {
 	Auth struct {
 		Identity struct {
 			Methods  []string `json:"methods"`
 			Password struct {
 				User struct {
-					Domain   iamName `json:"domain"`
-					Name     string  `json:"name"`
-					Password string  `json:"password"`
+					Domain struct {
+						Name string `json:"name"`
+					} `json:"domain"`
+					Name     string `json:"name"`
+					Password string `json:"password"`
 				} `json:"user"`
 			} `json:"password"`
 		} `json:"identity"`
@@ -105,12 +109,8 @@ type iamRequest struct {
 	} `json:"auth"`
 }
 
-type iamName struct {
-	Name string `json:"name"`
-}
-
 func (s *tokenSource) request(ctx context.Context) (string, time.Time, error) {
-	var body iamRequest
+	var body IAMRequest
 	id := &body.Auth.Identity
 	id.Methods = []string{"password"}
 	id.Password.User.Domain.Name = s.auth.Domain

@@ -52,34 +52,10 @@ type Job struct {
 }
 
 // SourceAddress is the address of whichever source is set.
-func (j Job) SourceAddress() string {
-	if s := j.SourceConfig; s != nil {
-		switch {
-		case s.Kafka != nil:
-			return s.Kafka.Address
-		case s.RocketMQ != nil:
-			return s.RocketMQ.Address
-		case s.DCS != nil:
-			return s.DCS.Address
-		}
-	}
-	return ""
-}
+func (j Job) SourceAddress() string { return j.SourceConfig.endpoint().address() }
 
 // SinkAddress is the address of whichever target is set.
-func (j Job) SinkAddress() string {
-	if s := j.SinkConfig; s != nil {
-		switch {
-		case s.Kafka != nil:
-			return s.Kafka.Address
-		case s.RocketMQ != nil:
-			return s.RocketMQ.Address
-		case s.DCS != nil:
-			return s.DCS.Address
-		}
-	}
-	return ""
-}
+func (j Job) SinkAddress() string { return j.SinkConfig.endpoint().address() }
 
 // ActOnJob sends a job action: START, or the configured stop or switchover
 // operation. A switchover sent twice switches back, so this call is never

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/fakeclock"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
 )
 
@@ -30,42 +31,23 @@ var ops = eg.Operations{Stop: "STOP", Switch: "SWITCH"}
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// clock is a settable clock shared by a client and a simulator.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // sandbox is a simulator behind a real HTTP server that counts IAM and EG calls.
 type sandbox struct {
 	*httptest.Server
-	sim      *egsim.Simulator
-	iam, eg  atomic.Int32
-	simClock *clock
+	sim     *egsim.Simulator
+	iam, eg atomic.Int32
 }
 
-func newSandbox(t *testing.T, simClock *clock) *sandbox {
+func newSandbox(t *testing.T, simClock *fakeclock.Clock) *sandbox {
 	t.Helper()
 	cfg := egsim.Config{
 		Streams: []egsim.Stream{{ID: "es-1", Name: "orders", Status: "RUNNING"}},
 		Jobs:    []egsim.Job{{ID: "job-1", Name: "dr", SourceAddress: "10.0.0.1:9092", SinkAddress: "10.1.0.1:9092"}},
 	}
 	require.NoError(t, cfg.Validate())
-	sb := &sandbox{simClock: simClock}
+	sb := &sandbox{}
 	sb.sim = egsim.New(cfg, creds, ops, egsim.WithClock(simClock.Now), egsim.WithCreateDelay(time.Minute), egsim.WithLogger(quiet))
 	sb.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/v3/") {
@@ -216,12 +198,12 @@ func TestIAMTokenIsCachedAndRenewedBeforeExpiry(t *testing.T) {
 	}
 	assert.Equal(t, int32(1), sb.iam.Load(), "one token for many calls")
 
-	clk.Add(23*time.Hour + 54*time.Minute)
+	clk.Advance(23*time.Hour + 54*time.Minute)
 	_, err := c.Stream(ctx, "es-1")
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), sb.iam.Load(), "still well before expires_at")
 
-	clk.Add(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	_, err = c.Stream(ctx, "es-1")
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), sb.iam.Load(), "renewed shortly before expires_at")
@@ -238,7 +220,7 @@ func TestIAMTokenRenewedOnceWhenRefused(t *testing.T) {
 	_, err := c.Stream(ctx, "es-1")
 	require.NoError(t, err)
 
-	simClock.Add(25 * time.Hour)
+	simClock.Advance(25 * time.Hour)
 	res, err := c.ActOnJob(ctx, "job-1", eg.JobAction{Operation: "STOP"})
 	require.NoError(t, err)
 	assert.Equal(t, "job-1", res.ID)

@@ -34,7 +34,7 @@ func TestOperateWire(t *testing.T) {
 		t.Run(string(a), func(t *testing.T) {
 			clk := newClock()
 			g := newGateway(t, ok(`""`))
-			c := New(g.URL, testConfig(), WithClock(clk.now), WithLogger(quiet()))
+			c := New(g.URL, testConfig(), WithClock(clk.Now), WithLogger(quiet()))
 
 			id, err := c.Operate(context.Background(), "p-1729", a)
 			require.NoError(t, err)
@@ -43,7 +43,7 @@ func TestOperateWire(t *testing.T) {
 			reqs := g.seen()
 			require.Len(t, reqs, 1)
 			r := reqs[0]
-			ts := strconv.FormatInt(clk.now().UnixMilli(), 10)
+			ts := strconv.FormatInt(clk.Now().UnixMilli(), 10)
 			assert.Equal(t, apiRequest{
 				Method:    http.MethodPost,
 				Path:      "/streaming/v2.0/streaming/pipeline/p-1729",
@@ -227,7 +227,7 @@ func TestTokenFetchedOnceForConcurrentCalls(t *testing.T) {
 func TestTokenRenewedNearExpiry(t *testing.T) {
 	clk := newClock()
 	g := newGateway(t, ok(`""`))
-	c := New(g.URL, testConfig(), WithClock(clk.now), WithLogger(quiet()))
+	c := New(g.URL, testConfig(), WithClock(clk.Now), WithLogger(quiet()))
 	ctx := context.Background()
 	operate := func() string {
 		t.Helper()
@@ -238,16 +238,16 @@ func TestTokenRenewedNearExpiry(t *testing.T) {
 	}
 
 	assert.Equal(t, "tok-1", operate())
-	clk.advance(7200*time.Second - renewMargin - time.Second)
+	clk.Advance(7200*time.Second - renewMargin - time.Second)
 	assert.Equal(t, "tok-1", operate(), "still well inside its life")
 	assert.Zero(t, g.tokenRefreshes.Load())
 
-	clk.advance(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	assert.Equal(t, "tok-2", operate(), "renewed with /token/refresh")
 	assert.Equal(t, int32(1), g.tokenRefreshes.Load())
 	assert.Equal(t, int32(1), g.tokenGets.Load())
 
-	clk.advance(3 * time.Hour)
+	clk.Advance(3 * time.Hour)
 	assert.Equal(t, "tok-3", operate(), "an expired token is replaced with /token/get")
 	assert.Equal(t, int32(2), g.tokenGets.Load())
 }
@@ -256,15 +256,15 @@ func TestShortLivedTokenRenewedAtATenth(t *testing.T) {
 	clk := newClock()
 	g := newGateway(t, ok(`""`))
 	g.expire.Store(60)
-	c := New(g.URL, testConfig(), WithClock(clk.now), WithLogger(quiet()))
+	c := New(g.URL, testConfig(), WithClock(clk.Now), WithLogger(quiet()))
 
 	_, err := c.Operate(context.Background(), "p-1", Start)
 	require.NoError(t, err)
-	clk.advance(53 * time.Second)
+	clk.Advance(53 * time.Second)
 	_, err = c.Operate(context.Background(), "p-1", Start)
 	require.NoError(t, err)
 	assert.Zero(t, g.tokenRefreshes.Load())
-	clk.advance(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	_, err = c.Operate(context.Background(), "p-1", Start)
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), g.tokenRefreshes.Load())
@@ -279,11 +279,11 @@ func TestFailedRefreshKeepsTheValidToken(t *testing.T) {
 		}
 		return 0
 	}
-	c := New(g.URL, testConfig(), WithClock(clk.now), WithLogger(quiet()))
+	c := New(g.URL, testConfig(), WithClock(clk.Now), WithLogger(quiet()))
 
 	_, err := c.Operate(context.Background(), "p-1", Start)
 	require.NoError(t, err)
-	clk.advance(7200*time.Second - time.Minute)
+	clk.Advance(7200*time.Second - time.Minute)
 	for range 3 {
 		_, err = c.Operate(context.Background(), "p-1", Start)
 		require.NoError(t, err)
@@ -292,7 +292,7 @@ func TestFailedRefreshKeepsTheValidToken(t *testing.T) {
 	for _, r := range g.seen() {
 		assert.Equal(t, "tok-1", r.Token)
 	}
-	clk.advance(refreshRetryGap)
+	clk.Advance(refreshRetryGap)
 	_, err = c.Operate(context.Background(), "p-1", Start)
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), g.tokenRefreshes.Load())
@@ -390,10 +390,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		}
 		ok(`""`)(w, r)
 	})
-	c := New(g.URL, testConfig(), WithClock(clk.now), WithLogger(log))
+	c := New(g.URL, testConfig(), WithClock(clk.Now), WithLogger(log))
 	_, err := c.Operate(context.Background(), "p-1", Pause)
 	require.NoError(t, err)
-	clk.advance(7000 * time.Second)
+	clk.Advance(7000 * time.Second)
 	_, err = c.Operate(context.Background(), "p-1", Start)
 	require.NoError(t, err)
 

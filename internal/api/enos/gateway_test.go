@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/streamops/streamops/internal/fakeclock"
 )
 
 const (
@@ -34,25 +36,7 @@ func testConfig() Config {
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// clock is a settable time source shared by client and fake server.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.UnixMilli(1572574909697)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(time.UnixMilli(1572574909697)) }
 
 // refSign is apis.md §2b's signature, written out from the doc's words.
 func refSign(token, rawQuery string, body []byte, ts, secret string) string {

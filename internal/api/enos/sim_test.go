@@ -92,7 +92,7 @@ func TestAgainstSimulatorList(t *testing.T) {
 
 func TestAgainstSimulatorTokenLife(t *testing.T) {
 	clientClock, simClock := newClock(), newClock()
-	sim, _ := startSim(t, []enossim.Option{enossim.WithClock(simClock.now), enossim.WithTokenTTL(10 * time.Minute)},
+	sim, _ := startSim(t, []enossim.Option{enossim.WithClock(simClock.Now), enossim.WithTokenTTL(10 * time.Minute)},
 		enossim.Pipeline{ID: "p-1", Status: enossim.StatusRunning})
 	var mu sync.Mutex
 	hits := map[string]int{}
@@ -108,7 +108,7 @@ func TestAgainstSimulatorTokenLife(t *testing.T) {
 		defer mu.Unlock()
 		return hits[path]
 	}
-	c := New(srv.URL, testConfig(), WithClock(clientClock.now), WithLogger(quiet()))
+	c := New(srv.URL, testConfig(), WithClock(clientClock.Now), WithLogger(quiet()))
 	ctx := context.Background()
 
 	_, err := c.Pipeline(ctx, "p-1")
@@ -116,16 +116,16 @@ func TestAgainstSimulatorTokenLife(t *testing.T) {
 	assert.Equal(t, 1, count(pathTokenGet))
 
 	// A tenth of its life left: renewed through /token/refresh.
-	clientClock.advance(9*time.Minute + 30*time.Second)
-	simClock.advance(9*time.Minute + 30*time.Second)
+	clientClock.Advance(9*time.Minute + 30*time.Second)
+	simClock.Advance(9*time.Minute + 30*time.Second)
 	_, err = c.Pipeline(ctx, "p-1")
 	require.NoError(t, err)
 	assert.Equal(t, 1, count(pathTokenRefresh))
 
 	// The gateway's clock runs 3 minutes ahead: it refuses the token the
 	// client still trusts, and the client recovers with a new one.
-	clientClock.advance(8 * time.Minute)
-	simClock.advance(11 * time.Minute)
+	clientClock.Advance(8 * time.Minute)
+	simClock.Advance(11 * time.Minute)
 	_, err = c.Operate(ctx, "p-1", Pause)
 	require.NoError(t, err)
 	assert.Equal(t, 2, count(pathTokenGet))

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/streamops/streamops/internal/api/eg"
 )
 
 // The gateway's AK/SK rules (apis.md §1d, §1e).
@@ -163,27 +165,7 @@ func rfc3986(s string) string {
 
 // issueToken is IAM's POST /v3/auth/tokens with the password method.
 func (s *Simulator) issueToken(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Auth struct {
-			Identity struct {
-				Methods  []string `json:"methods"`
-				Password struct {
-					User struct {
-						Domain struct {
-							Name string `json:"name"`
-						} `json:"domain"`
-						Name     string `json:"name"`
-						Password string `json:"password"`
-					} `json:"user"`
-				} `json:"password"`
-			} `json:"identity"`
-			Scope struct {
-				Project struct {
-					ID string `json:"id"`
-				} `json:"project"`
-			} `json:"scope"`
-		} `json:"auth"`
-	}
+	var req eg.IAMRequest
 	if !decode(w, r, &req) {
 		return
 	}

@@ -129,6 +129,6 @@ func TestRepeatedSignatureFailuresLockTheKey(t *testing.T) {
 	r := good()
 	assertError(t, r, 401, codeBadSignature)
 	assert.Contains(t, r.body["error_details"], "locked")
-	f.clk.Add(5 * time.Minute)
+	f.clk.Advance(5 * time.Minute)
 	assert.Equal(t, 200, good().status, "unlocked after five minutes")
 }

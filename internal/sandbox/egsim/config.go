@@ -56,43 +56,40 @@ func (c Config) Validate() error {
 			bad("listen", "want a port number, got %q", port)
 		}
 	}
+	// uniqueID checks an entry's ID; seen holds the IDs of its kind so far.
+	uniqueID := func(key, kind, id string, seen map[string]bool) {
+		if err := checkID(id); err != nil {
+			bad(key+".id", "%v", err)
+		} else if seen[id] {
+			bad(key+".id", "duplicate %s ID %q", kind, id)
+		}
+		seen[id] = true
+	}
+	// oneOf checks an optional value against the values it may take.
+	oneOf := func(key, val string, allowed []string) {
+		if val != "" && !slices.Contains(allowed, val) {
+			bad(key, "want one of %s, got %q", strings.Join(allowed, ", "), val)
+		}
+	}
 	seen := map[string]bool{}
 	for i, s := range c.Streams {
 		key := fmt.Sprintf("streams[%d]", i)
-		if err := checkID(s.ID); err != nil {
-			bad(key+".id", "%v", err)
-		} else if seen[s.ID] {
-			bad(key+".id", "duplicate stream ID %q", s.ID)
-		}
-		seen[s.ID] = true
-		if s.Status != "" && !slices.Contains(streamStatuses, s.Status) {
-			bad(key+".status", "want one of %s, got %q", strings.Join(streamStatuses, ", "), s.Status)
-		}
+		uniqueID(key, "stream", s.ID, seen)
+		oneOf(key+".status", s.Status, streamStatuses)
 	}
 	seen = map[string]bool{}
 	for i, j := range c.Jobs {
 		key := fmt.Sprintf("jobs[%d]", i)
-		if err := checkID(j.ID); err != nil {
-			bad(key+".id", "%v", err)
-		} else if seen[j.ID] {
-			bad(key+".id", "duplicate job ID %q", j.ID)
-		}
-		seen[j.ID] = true
-		if j.Status != "" && !slices.Contains(jobStatuses, j.Status) {
-			bad(key+".status", "want one of %s, got %q", strings.Join(jobStatuses, ", "), j.Status)
-		}
+		uniqueID(key, "job", j.ID, seen)
+		oneOf(key+".status", j.Status, jobStatuses)
 		if j.SourceAddress == "" {
 			bad(key+".source_address", "required, e.g. 10.0.0.1:9092")
 		}
 		if j.SinkAddress == "" {
 			bad(key+".sink_address", "required, e.g. 10.0.1.1:9092")
 		}
-		if j.SourceType != "" && !slices.Contains(endpointTypes, j.SourceType) {
-			bad(key+".source_type", "want one of %s, got %q", strings.Join(endpointTypes, ", "), j.SourceType)
-		}
-		if j.SinkType != "" && !slices.Contains(endpointTypes, j.SinkType) {
-			bad(key+".sink_type", "want one of %s, got %q", strings.Join(endpointTypes, ", "), j.SinkType)
-		}
+		oneOf(key+".source_type", j.SourceType, endpointTypes)
+		oneOf(key+".sink_type", j.SinkType, endpointTypes)
 	}
 	return errors.Join(errs...)
 }

@@ -63,10 +63,7 @@ func (s *Simulator) listStreams(w http.ResponseWriter, r *http.Request) {
 		items = append(items, *s.streams[id])
 	}
 	s.mu.Unlock()
-	lo, hi, ok := page(w, r, len(items))
-	if ok {
-		writeJSON(w, http.StatusOK, map[string]any{"total": len(items), "size": hi - lo, "items": items[lo:hi]})
-	}
+	writePage(w, r, items)
 }
 
 func (s *Simulator) showJob(w http.ResponseWriter, r *http.Request) {
@@ -92,10 +89,7 @@ func (s *Simulator) listJobs(w http.ResponseWriter, r *http.Request) {
 		items = append(items, s.settle(s.jobs[id]))
 	}
 	s.mu.Unlock()
-	lo, hi, ok := page(w, r, len(items))
-	if ok {
-		writeJSON(w, http.StatusOK, map[string]any{"total": len(items), "size": hi - lo, "items": items[lo:hi]})
-	}
+	writePage(w, r, items)
 }
 
 func (s *Simulator) createJob(w http.ResponseWriter, r *http.Request) {

@@ -253,3 +253,10 @@ func page(w http.ResponseWriter, r *http.Request, total int) (lo, hi int, ok boo
 	lo = min(offset, total)
 	return lo, min(lo+limit, total), true
 }
+
+// writePage answers a list call with the page of items that the query asks for.
+func writePage[T any](w http.ResponseWriter, r *http.Request, items []T) {
+	if lo, hi, ok := page(w, r, len(items)); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"total": len(items), "size": hi - lo, "items": items[lo:hi]})
+	}
+}

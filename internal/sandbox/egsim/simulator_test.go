@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/fakeclock"
 )
 
 const project = "0123456789abcdef0123456789abcdef"
@@ -27,27 +28,10 @@ var (
 	ridRe     = `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}-\d{13}-egsim$`
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	sim *Simulator
 	srv *httptest.Server
-	clk *clock
+	clk *fakeclock.Clock
 }
 
 func newFixture(t *testing.T, opts ...Option) *fixture {
@@ -60,7 +44,7 @@ func newFixture(t *testing.T, opts ...Option) *fixture {
 		},
 	}
 	require.NoError(t, cfg.Validate())
-	f := &fixture{clk: &clock{t: startTime}}
+	f := &fixture{clk: fakeclock.New(startTime)}
 	opts = append([]Option{WithClock(f.clk.Now), WithCreateDelay(time.Minute), WithLogger(slog.New(slog.DiscardHandler))}, opts...)
 	f.sim = New(cfg, testCreds, testOps, opts...)
 	f.srv = httptest.NewServer(f.sim)
@@ -153,7 +137,7 @@ func TestTokenChecks(t *testing.T) {
 	assert.Equal(t, "2025-03-01T13:00:00.000000Z", tok["expires_at"])
 
 	assert.Equal(t, 200, f.call(t, "GET", streamsPath(""), "", "X-Auth-Token", token).status)
-	f.clk.Add(time.Hour)
+	f.clk.Advance(time.Hour)
 	r := f.call(t, "GET", streamsPath(""), "", "X-Auth-Token", token)
 	assertError(t, r, 401, codeBadToken)
 	assert.Contains(t, r.body["error_details"], "expired")
@@ -298,11 +282,11 @@ func TestCreateJob(t *testing.T) {
 	raw, _ := json.Marshal(r.body)
 	assert.NotContains(t, string(raw), "s3cret", "the service never echoes a password")
 
-	f.clk.Add(59 * time.Second)
+	f.clk.Advance(59 * time.Second)
 	j, _ := f.sim.Job(id)
 	assert.Equal(t, "CREATING", j.Status)
 	assertError(t, f.call(t, "POST", jobsPath("/"+id+"/action"), `{"operation":"START"}`), 400, codeBadRequest)
-	f.clk.Add(time.Second)
+	f.clk.Advance(time.Second)
 	r = f.call(t, "GET", jobsPath("/"+id), "")
 	assert.Equal(t, "RUNNING", r.body["status"])
 	assert.Equal(t, "2025-03-01T12:01:00Z", r.body["updated_time"])

@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/fakeclock"
 )
 
 const (
@@ -27,34 +29,17 @@ const (
 	secret = "app-secret-1"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type harness struct {
 	t   *testing.T
-	clk *clock
+	clk *fakeclock.Clock
 	sim *Simulator
 	url string
 }
 
 func newHarness(t *testing.T, pipelines ...Pipeline) *harness {
-	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	sim := New(Config{Pipelines: pipelines}, org, key, secret,
-		WithClock(clk.now), WithTokenTTL(time.Hour), WithLogger(slog.New(slog.DiscardHandler)))
+		WithClock(clk.Now), WithTokenTTL(time.Hour), WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	return &harness{t: t, clk: clk, sim: sim, url: srv.URL}
@@ -96,7 +81,7 @@ func tokenBody(appKey, appSecret string, ts int64) map[string]any {
 
 func (h *harness) token() tokenData {
 	h.t.Helper()
-	a := h.post("/apim-token-service/v2.0/token/get", tokenBody(key, secret, h.clk.now().UnixMilli()))
+	a := h.post("/apim-token-service/v2.0/token/get", tokenBody(key, secret, h.clk.Now().UnixMilli()))
 	require.Zero(h.t, a.Status, a.Msg)
 	var d tokenData
 	require.NoError(h.t, json.Unmarshal(a.Data, &d))
@@ -125,7 +110,7 @@ func (h *harness) call(method, path string, q url.Values, body string, tok strin
 	h.t.Helper()
 	req, err := http.NewRequest(method, h.url+path+"?"+q.Encode(), bytes.NewBufferString(body))
 	require.NoError(h.t, err)
-	ts := strconv.FormatInt(h.clk.now().UnixMilli(), 10)
+	ts := strconv.FormatInt(h.clk.Now().UnixMilli(), 10)
 	req.Header.Set("apim-accesstoken", tok)
 	req.Header.Set("apim-timestamp", ts)
 	req.Header.Set("apim-signature", sig(tok, q, body, ts))
@@ -146,11 +131,11 @@ func TestTokenSameWhileValid(t *testing.T) {
 	h := newHarness(t)
 	first := h.token()
 	assert.EqualValues(t, 3600, first.Expire)
-	h.clk.advance(10 * time.Minute)
+	h.clk.Advance(10 * time.Minute)
 	again := h.token()
 	assert.Equal(t, first.AccessToken, again.AccessToken)
 	assert.EqualValues(t, 3000, again.Expire, "expire counts the seconds left")
-	h.clk.advance(50 * time.Minute)
+	h.clk.Advance(50 * time.Minute)
 	fresh := h.token()
 	assert.NotEqual(t, first.AccessToken, fresh.AccessToken)
 	assert.EqualValues(t, 3600, fresh.Expire)
@@ -159,7 +144,7 @@ func TestTokenSameWhileValid(t *testing.T) {
 func TestTokenAnswerShape(t *testing.T) {
 	h := newHarness(t)
 	resp, err := http.Post(h.url+"/apim-token-service/v2.0/token/get", "application/json",
-		bytes.NewReader(must(json.Marshal(tokenBody(key, secret, h.clk.now().UnixMilli())))))
+		bytes.NewReader(must(json.Marshal(tokenBody(key, secret, h.clk.Now().UnixMilli())))))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var raw map[string]any
@@ -179,7 +164,7 @@ func must(b []byte, err error) []byte {
 
 func TestTokenServiceRefusals(t *testing.T) {
 	h := newHarness(t)
-	now := h.clk.now().UnixMilli()
+	now := h.clk.Now().UnixMilli()
 	for name, tc := range map[string]struct {
 		body   any
 		status int
@@ -205,7 +190,7 @@ func TestTokenServiceRefusals(t *testing.T) {
 func TestTokenRefresh(t *testing.T) {
 	h := newHarness(t, Pipeline{ID: "p-1", Status: StatusRunning})
 	old := h.token()
-	body := tokenBody(key, secret, h.clk.now().UnixMilli())
+	body := tokenBody(key, secret, h.clk.Now().UnixMilli())
 	body["accessToken"] = old.AccessToken
 	a := h.post("/apim-token-service/v2.0/token/refresh", body)
 	require.Zero(t, a.Status, a.Msg)
@@ -238,8 +223,8 @@ func TestAuthFailures(t *testing.T) {
 		"signed with another query": {tok, q, func(r *http.Request) {
 			r.URL.RawQuery = url.Values{"action": {"stop"}, "orgId": {org}}.Encode()
 		}, 403, 1003},
-		"stale timestamp":  {tok, q, restamp(tok, q, h.clk.now().Add(-6*time.Minute)), 403, 1004},
-		"future timestamp": {tok, q, restamp(tok, q, h.clk.now().Add(6*time.Minute)), 403, 1004},
+		"stale timestamp":  {tok, q, restamp(tok, q, h.clk.Now().Add(-6*time.Minute)), 403, 1004},
+		"future timestamp": {tok, q, restamp(tok, q, h.clk.Now().Add(6*time.Minute)), 403, 1004},
 		"no timestamp":     {tok, q, func(r *http.Request) { r.Header.Del("apim-timestamp") }, 403, 1004},
 		"other org":        {tok, url.Values{"action": {"pause"}, "orgId": {"o-else"}}, nil, 403, 1004},
 		"no org":           {tok, url.Values{"action": {"pause"}}, nil, 403, 1004},
@@ -266,7 +251,7 @@ func restamp(tok string, q url.Values, at time.Time) func(*http.Request) {
 func TestExpiredTokenRefused(t *testing.T) {
 	h := newHarness(t, Pipeline{ID: "p-1", Status: StatusRunning})
 	tok := h.token().AccessToken
-	h.clk.advance(time.Hour)
+	h.clk.Advance(time.Hour)
 	a := h.operate("p-1", "pause", tok)
 	assert.Equal(t, 401, a.HTTPStatus)
 	assert.Equal(t, 1203, a.Code)

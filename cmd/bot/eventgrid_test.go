@@ -305,7 +305,7 @@ func TestEGJobStartStopShowAndList(t *testing.T) {
 
 func TestEGJobSwitch(t *testing.T) {
 	swap := "source and target swap: the source becomes " + ordersTarget + ", the target " + ordersSource
-	switched := "Switched job " + named("orders-dr", ordersDRID) + regexp.QuoteMeta(": source "+ordersTarget+" -> target "+ordersSource)
+	switched := "Switched job " + named("orders-dr", ordersDRID) + regexp.QuoteMeta(": now source "+ordersTarget+" -> target "+ordersSource+" (was "+ordersSource+" -> "+ordersTarget+")")
 	for _, c := range []struct {
 		name, args, sink string
 		now              bool
@@ -359,7 +359,7 @@ func TestEGJobSwitchStaleCardSendsNothing(t *testing.T) {
 	second := card("job switch orders-dr now", swap)
 	back := card("job switch orders-dr sink="+ordersTarget, "nothing changes: "+ordersTarget+" is already the target")
 
-	b.confirm(first, "Switched job "+named("orders-dr", ordersDRID)+regexp.QuoteMeta(": source "+ordersTarget+" -> target "+ordersSource),
+	b.confirm(first, "Switched job "+named("orders-dr", ordersDRID)+regexp.QuoteMeta(": now source "+ordersTarget+" -> target "+ordersSource+" (was "+ordersSource+" -> "+ordersTarget+")"),
 		"job "+named("orders-dr", ordersDRID)+" is "+regexp.QuoteMeta("source "+ordersTarget+", target "+ordersSource))
 	for _, id := range []string{second, back} {
 		b.send("confirm " + id)
@@ -404,7 +404,7 @@ func TestEGJobCreateFromTemplate(t *testing.T) {
 		bodyLine(`"replica_cnt": 3,`),
 	)
 	// The simulator keeps a new job CREATING for 3s.
-	jobID := b.confirm(id, "Created job nightly-orders", "job nightly-orders is RUNNING")
+	jobID := b.confirm(id, "Created job nightly-orders \\("+egUUID+"\\)", "job nightly-orders \\("+egUUID+"\\) is RUNNING")
 	require.Regexp(t, `^`+egUUID+`$`, jobID)
 	b.show("job show "+jobID, `Job `+jobID+`: RUNNING, source KAFKA 10\.0\.0\.5:9092, target KAFKA 10\.0\.1\.7:9092 \(name "nightly-orders", `+egScope+`\)\n`)
 	b.show("job list", `3 jobs in `+egScope+`:\n(?:.*\n){2}  `+jobID+`\s+RUNNING\s+nightly-orders\n`)
@@ -427,7 +427,7 @@ func TestEGJobCreateKeepsTheSinkPasswordSecret(t *testing.T) {
 		bodyLine(`"user_name": "dr-sync",`),
 		bodyLine(`"password": "******"`),
 	)
-	b.confirm(id, "Created job sasl-orders", "job sasl-orders is RUNNING")
+	b.confirm(id, "Created job sasl-orders \\("+egUUID+"\\)", "job sasl-orders \\("+egUUID+"\\) is RUNNING")
 	require.NoError(t, b.stop())
 
 	assert.NotContains(t, b.stdout.String(), sinkPassword)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/streamops/streamops/internal/api/eg"
@@ -69,7 +70,7 @@ func eventGridOperations(set EventGridSetup) []*operation {
 	}
 	jobOp := func(verb, opString, done, summary, want string) *operation {
 		return &operation{
-			name: "job " + verb, usage: "<job>", kind: "job", summary: summary,
+			name: "job " + verb, usage: "<job>", kind: "job", summary: notSetUp(opString, verb, summary),
 			prepare: func(_ context.Context, r *Request) error {
 				if opString == "" {
 					return inputErrorf("job %s is not set up here: eg.operations.%s in the config must name the provider's operation string", verb, verb)
@@ -155,8 +156,6 @@ func switchOperation(api EventGrid, opString string, describe func(*Request, str
 	// effect says what sending sink does to a job with these addresses.
 	effect := func(j eg.Job, sink []string) (swap bool, err error) {
 		switch {
-		case j.SourceAddress() == "" || j.SinkAddress() == "":
-			return false, inputErrorf("job %s does not report both its source and target address, so what a switchover would do cannot be shown: nothing was sent", j.ID)
 		case sameAddresses(sink, j.SourceAddress()):
 			return true, nil
 		case sameAddresses(sink, j.SinkAddress()):
@@ -167,7 +166,7 @@ func switchOperation(api EventGrid, opString string, describe func(*Request, str
 	}
 	return &operation{
 		name: "job switch", usage: "<job> [sink=<addr,...>] [now]", kind: "job", keys: []string{"sink"}, flags: []string{"now"},
-		summary: "switch a disaster-recovery job's source and target",
+		summary: notSetUp(opString, "switch", "switch a disaster-recovery job's source and target"),
 		prepare: func(ctx context.Context, r *Request) error {
 			if opString == "" {
 				return inputErrorf("job switch is not set up here: eg.operations.switch in the config must name the provider's operation string")
@@ -176,23 +175,26 @@ func switchOperation(api EventGrid, opString string, describe func(*Request, str
 			if err != nil {
 				return fmt.Errorf("could not read job %s to show what the switch would do, so nothing was asked: %s", r.Target.Name(), failureOf(err).Text())
 			}
-			given, ok := r.Args["sink"]
-			if !ok {
-				given = j.SourceAddress() // the switchover: the source becomes the target
+			if j.SourceAddress() == "" || j.SinkAddress() == "" {
+				return inputErrorf("job %s does not report both its source and target address, so what a switchover would do cannot be shown: nothing was sent", r.Target.Name())
 			}
-			sink, err := parseAddresses(given)
-			if err != nil {
-				return inputErrorf("sink=: %s", err.Error())
-			}
-			swap, err := effect(j, sink)
-			if err != nil {
-				return err
+			// Without sink= the switch sends the current source, as reported: the switchover.
+			sink, swap := j.SourceAddress(), true
+			if given, typed := r.Args["sink"]; typed {
+				addrs, err := parseAddresses(given)
+				if err != nil {
+					return inputErrorf("sink=: %s", err.Error())
+				}
+				if swap, err = effect(j, addrs); err != nil {
+					return err
+				}
+				sink = strings.Join(addrs, ",")
 			}
 			if r.Args == nil {
 				r.Args = map[string]string{}
 			}
-			r.Args["sink"] = strings.Join(sink, ",")
-			r.Seen = map[string]string{"source": j.SourceAddress(), "target": j.SinkAddress()}
+			r.Args["sink"] = sink
+			r.Seen = map[string]string{"source": j.SourceAddress(), "target": j.SinkAddress(), "swap": strconv.FormatBool(swap)}
 			r.Details = append(r.Details,
 				Field{"Current source", j.SourceAddress()},
 				Field{"Current target", j.SinkAddress()},
@@ -218,10 +220,11 @@ func switchOperation(api EventGrid, opString string, describe func(*Request, str
 			return Outcome{JobID: res.ID, RequestID: res.RequestID}, err
 		},
 		done: func(r Request, out Outcome) string {
-			if sameAddresses(strings.Split(r.Args["sink"], ","), r.Seen["target"]) {
+			if r.Seen["swap"] != "true" {
 				return fmt.Sprintf("Sent the switch to job %s; nothing was switched, as the card said (target stays %s): %s", r.Target.Name(), r.Seen["target"], out.ids())
 			}
-			return fmt.Sprintf("Switched job %s: source %s -> target %s, %s", r.Target.Name(), r.Seen["target"], r.Seen["source"], out.ids())
+			return fmt.Sprintf("Switched job %s: now source %s -> target %s (was %s -> %s), %s",
+				r.Target.Name(), r.Seen["target"], r.Seen["source"], r.Seen["source"], r.Seen["target"], out.ids())
 		},
 		verb: func(r Request) string { return fmt.Sprintf("switch job %s", r.Target.Name()) },
 		check: &statusCheck{
@@ -230,11 +233,10 @@ func switchOperation(api EventGrid, opString string, describe func(*Request, str
 				return fmt.Sprintf("source %s, target %s", j.SourceAddress(), j.SinkAddress()), err
 			},
 			reached: func(r Request, status string) bool {
-				want := fmt.Sprintf("source %s, target %s", r.Seen["target"], r.Seen["source"])
-				if !sameAddresses(strings.Split(r.Args["sink"], ","), r.Seen["source"]) {
-					want = fmt.Sprintf("source %s, target %s", r.Seen["source"], r.Seen["target"])
+				if r.Seen["swap"] != "true" {
+					return status == fmt.Sprintf("source %s, target %s", r.Seen["source"], r.Seen["target"])
 				}
-				return status == want
+				return status == fmt.Sprintf("source %s, target %s", r.Seen["target"], r.Seen["source"])
 			},
 			want: "source and target as the card said",
 		},
@@ -246,6 +248,14 @@ func switchAction(operation string, r Request) eg.JobAction {
 	return eg.JobAction{Operation: operation, Config: &eg.ActionConfig{
 		SwitchNow: slices.Contains(r.Flags, "now"), SinkAddress: r.Args["sink"],
 	}}
+}
+
+// notSetUp marks in help a job command whose operation string the config lacks.
+func notSetUp(opString, verb, summary string) string {
+	if opString == "" {
+		return fmt.Sprintf("(not set up: needs eg.operations.%s) %s", verb, summary)
+	}
+	return summary
 }
 
 func switchEffect(swap bool, source, target string) string {
@@ -307,12 +317,12 @@ func createOperation(api EventGrid, templates map[string]eg.JobTemplate, describ
 			return Outcome{JobID: created.ID, RequestID: reqID}, err
 		},
 		done: func(r Request, out Outcome) string {
-			return fmt.Sprintf("Created job %s: %s", r.Target.Alias, out.ids())
+			return fmt.Sprintf("Created job %s: %s", r.Target.Name(), out.ids())
 		},
 		verb: func(r Request) string { return fmt.Sprintf("create job %s", r.Target.Alias) },
 		check: &statusCheck{
 			status: func(ctx context.Context, r Request) (string, error) {
-				j, err := api.Job(ctx, r.Outcome.JobID)
+				j, err := api.Job(ctx, r.Target.ID)
 				return j.Status, err
 			},
 			reached: func(_ Request, s string) bool { return s != jobCreating },

@@ -22,6 +22,8 @@ const (
 	projectID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 	jobID     = "fac59513-6c18-4266-bc81-5d412dfc1925"
 	egToken   = "static-token"
+	// namedJobID is a job whose addresses are host names.
+	namedJobID = "0b5e9a44-3f1c-4d8e-9a7b-6c5d4e3f2a1b"
 )
 
 var egOperations = eg.Operations{Stop: "STOP", Switch: "SWITCH"}
@@ -39,6 +41,7 @@ func newEGWorld(t *testing.T) *egWorld {
 	w := &egWorld{world: newWorld(t)}
 	w.egSim = egsim.New(egsim.Config{Jobs: []egsim.Job{
 		{ID: jobID, Name: "orders-dr", Status: "RUNNING", SourceAddress: "10.0.0.5:9092", SinkAddress: "10.0.1.7:9092"},
+		{ID: namedJobID, Name: "named-dr", Status: "RUNNING", SourceAddress: "kafka-a.example:9092", SinkAddress: "kafka-b.example:9092"},
 	}}, egsim.Credentials{ProjectID: projectID, Token: egToken}, egOperations, egsim.WithCreateDelay(50*time.Millisecond))
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
@@ -55,19 +58,10 @@ func newEGWorld(t *testing.T) *egWorld {
 
 func (w *egWorld) newBot(t *testing.T, templates map[string]eg.JobTemplate) *bot {
 	t.Helper()
-	bt := &bot{notices: make(chan ops.Notice, 16)}
-	svc, err := ops.New(ops.Settings{
+	return w.startBot(t, w.bus, ops.Settings{
 		Targets:       ops.Targets{"job": {"orders-dr": jobID}},
 		CheckInterval: 10 * time.Millisecond,
-	}, ops.Deps{
-		Store: w.bus.Requests(), Events: w.bus.Events(), Now: w.clock.now,
-		Notifier:  notifierFunc(func(n ops.Notice) { bt.notices <- n }),
-		EventGrid: &ops.EventGridSetup{API: w.api, Operations: egOperations, Templates: templates},
-	})
-	require.NoError(t, err)
-	bt.svc = svc
-	t.Cleanup(func() { svc.Wait(context.Background()) })
-	return bt
+	}, ops.Deps{EventGrid: &ops.EventGridSetup{API: w.api, Operations: egOperations, Templates: templates}})
 }
 
 func TestSwitchShowsItsEffectAndSwaps(t *testing.T) {
@@ -82,7 +76,7 @@ func TestSwitchShowsItsEffectAndSwaps(t *testing.T) {
 	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 	require.NoError(t, err)
 	require.Equal(t, ops.Succeeded, done.State, done.Outcome.Summary)
-	assert.Regexp(t, `^Switched job orders-dr \(`+jobID+`\): source 10.0.1.7:9092 -> target 10.0.0.5:9092, job ID `+jobID+`, request ID \S+$`, done.Outcome.Summary)
+	assert.Regexp(t, `^Switched job orders-dr \(`+jobID+`\): now source 10.0.1.7:9092 -> target 10.0.0.5:9092 \(was 10.0.0.5:9092 -> 10.0.1.7:9092\), job ID `+jobID+`, request ID \S+$`, done.Outcome.Summary)
 	j, _ := w.egSim.Job(jobID)
 	assert.Equal(t, "10.0.1.7:9092", j.SourceAddress)
 	assert.Equal(t, "10.0.0.5:9092", j.SinkAddress)
@@ -161,11 +155,58 @@ func TestCreateStoresNoSecretAndShowsItMasked(t *testing.T) {
 	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 	require.NoError(t, err)
 	require.Equal(t, ops.Succeeded, done.State, done.Outcome.Summary)
-	assert.Regexp(t, `^Created job nightly: job ID \S+, request ID \S+$`, done.Outcome.Summary)
+	assert.Regexp(t, `^Created job nightly \((\S+)\): job ID (\S+), request ID \S+$`, done.Outcome.Summary)
+	assert.Equal(t, done.Outcome.JobID, done.Target.ID, "the new job's ID is the target's from now on")
 	assert.NotContains(t, done.Outcome.Summary, password)
-	assert.Regexp(t, `^job nightly is RUNNING after `, nextNotice(t, b).Text)
+	assert.Regexp(t, `^job nightly \(`+done.Target.ID+`\) is RUNNING after `, nextNotice(t, b).Text)
 
 	_, err = b.svc.Handle(context.Background(), ops.Input{Text: "job create " + strings.Repeat("n", 129) + " template=dr", User: "U-alice"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "name")
+}
+
+// A job that reports host names, not IP addresses, can still be switched over:
+// without sink= the bot sends the source exactly as the job reports it.
+func TestSwitchOfAJobWithHostNames(t *testing.T) {
+	w := newEGWorld(t)
+	b := w.newBot(t, nil)
+	r := propose(t, b, "job switch "+namedJobID)
+	assert.Equal(t, "kafka-a.example:9092", r.Args["sink"])
+	assert.Contains(t, r.Details, ops.Field{Label: "Effect", Value: "source and target swap: the source becomes kafka-b.example:9092, the target kafka-a.example:9092"})
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	require.Equal(t, ops.Succeeded, done.State, done.Outcome.Summary)
+	j, _ := w.egSim.Job(namedJobID)
+	assert.Equal(t, "kafka-b.example:9092", j.SourceAddress)
+}
+
+// When the read before the switch fails, the person hears that nothing was
+// sent, with the provider's code and request ID.
+func TestSwitchSaysNothingWasSentWhenTheJobCannotBeReadAgain(t *testing.T) {
+	w := newEGWorld(t)
+	var reads atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && reads.Add(1) > 1 {
+			rw.Header().Set("X-Request-Id", "req-gone")
+			rw.WriteHeader(http.StatusNotFound)
+			rw.Write([]byte(`{"error_code":"EG.00014040","error_msg":"Not request resource found","request_id":"req-gone"}`))
+			return
+		}
+		if r.Method == http.MethodPost {
+			w.actions.Add(1)
+		}
+		w.egSim.ServeHTTP(rw, r)
+	}))
+	defer srv.Close()
+	api, err := eg.New(srv.URL, srv.URL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
+	require.NoError(t, err)
+	w.api = api
+	b := w.newBot(t, nil)
+
+	r := propose(t, b, "job switch orders-dr")
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Failed, done.State)
+	assert.Equal(t, "Could not switch job orders-dr ("+jobID+"): could not read the job again before switching, so nothing was sent: EG.00014040 Not request resource found (request ID req-gone)", done.Outcome.Summary)
+	assert.Zero(t, w.actions.Load())
 }

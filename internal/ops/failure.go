@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 )
 
 // providerError is what the provider clients' errors offer, so that the
@@ -20,7 +21,9 @@ type providerError interface {
 func failureOf(err error) *Failure {
 	var pe providerError
 	if errors.As(err, &pe) {
-		return &Failure{Code: pe.ProviderCode(), Message: pe.ProviderMessage(), RequestID: pe.ProviderRequestID()}
+		// Keep what the bot said around the provider's error, like "nothing was sent".
+		context := strings.TrimSuffix(strings.TrimSuffix(err.Error(), pe.Error()), ": ")
+		return &Failure{Context: context, Code: pe.ProviderCode(), Message: pe.ProviderMessage(), RequestID: pe.ProviderRequestID()}
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
@@ -32,11 +35,15 @@ func failureOf(err error) *Failure {
 	return &Failure{Message: err.Error()}
 }
 
-// Text is the failure as one line: code, message, request ID.
+// Text is the failure as one line: what the bot was doing, the provider's
+// code and message, and its request ID.
 func (f *Failure) Text() string {
 	s := f.Message
 	if f.Code != "" {
 		s = fmt.Sprintf("%s %s", f.Code, f.Message)
+	}
+	if f.Context != "" {
+		s = f.Context + ": " + s
 	}
 	if f.RequestID != "" {
 		s += fmt.Sprintf(" (request ID %s)", f.RequestID)

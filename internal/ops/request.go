@@ -111,6 +111,9 @@ func (o Outcome) ids() string {
 
 // Failure keeps what a provider said when it refused a call.
 type Failure struct {
+	// Context is what the bot was doing when the provider refused, if it
+	// was not the call itself.
+	Context   string `json:"context,omitempty"`
 	Code      string `json:"code,omitempty"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id,omitempty"`

@@ -246,6 +246,9 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 		out = Outcome{Error: failureOf(err)}
 		out.Summary = fmt.Sprintf("Could not %s: %s", op.verb(r), out.Error.Text())
 	} else {
+		if r.Target.ID == "" {
+			r.Target.ID = out.JobID // a created job has its ID now
+		}
 		out.Summary = op.done(r, out)
 	}
 	r = s.finish(callCtx, r, out)

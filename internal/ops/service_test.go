@@ -20,6 +20,7 @@ import (
 
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/fakeclock"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 )
@@ -30,7 +31,7 @@ type world struct {
 	sim   *enossim.Simulator
 	url   string
 	posts atomic.Int64 // state-changing calls that reached the simulator
-	clock *clock
+	clock *fakeclock.Clock
 }
 
 const (
@@ -41,7 +42,7 @@ const (
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{clock: &clock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}}
+	w := &world{clock: fakeclock.New(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))}
 	w.sim = enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{
 		{ID: "p-100", Name: "orders-etl", Status: enos.StatusRunning},
 		{ID: "p-200", Name: "billing", Status: enos.StatusStopped},
@@ -74,17 +75,25 @@ type bot struct {
 
 func (w *world) newBot(t *testing.T, b *bus.Bus, set ops.Settings) *bot {
 	t.Helper()
-	bt := &bot{notices: make(chan ops.Notice, 16)}
 	if set.Targets == nil {
 		set.Targets = ops.Targets{"pipeline": {"orders-etl": "p-100", "billing": "p-200"}}
 	}
 	if set.CheckInterval == 0 {
 		set.CheckInterval = 10 * time.Millisecond
 	}
-	svc, err := ops.New(set, ops.Deps{
-		Store: b.Requests(), Events: b.Events(), Notifier: notifierFunc(func(n ops.Notice) { bt.notices <- n }),
-		Now: w.clock.now, Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+	return w.startBot(t, b, set, ops.Deps{
+		Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
 	})
+}
+
+// startBot runs a service on b and the world's clock with the providers in
+// deps; its notices go to the bot's channel.
+func (w *world) startBot(t *testing.T, b *bus.Bus, set ops.Settings, deps ops.Deps) *bot {
+	t.Helper()
+	bt := &bot{notices: make(chan ops.Notice, 16)}
+	deps.Store, deps.Events, deps.Now = b.Requests(), b.Events(), w.clock.Now
+	deps.Notifier = notifierFunc(func(n ops.Notice) { bt.notices <- n })
+	svc, err := ops.New(set, deps)
 	require.NoError(t, err)
 	bt.svc = svc
 	t.Cleanup(func() { svc.Wait(context.Background()) })
@@ -94,24 +103,6 @@ func (w *world) newBot(t *testing.T, b *bus.Bus, set ops.Settings) *bot {
 type notifierFunc func(ops.Notice)
 
 func (f notifierFunc) Notify(_ context.Context, n ops.Notice) { f(n) }
-
-// clock is a time that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func propose(t *testing.T, b *bot, text string) ops.Request {
 	t.Helper()
@@ -130,7 +121,7 @@ func TestPauseIsProposedThenCarriedOutOnConfirm(t *testing.T) {
 	assert.True(t, ops.ValidRequestID(r.ID), r.ID)
 	assert.Equal(t, ops.Pending, r.State)
 	assert.Equal(t, ops.Target{Kind: "pipeline", Alias: "orders-etl", ID: "p-100", Provider: "EnOS", Scope: "org o-test"}, r.Target)
-	assert.Equal(t, w.clock.now().Add(10*time.Minute), r.ExpiresAt)
+	assert.Equal(t, w.clock.Now().Add(10*time.Minute), r.ExpiresAt)
 	assert.Contains(t, r.Call, "POST /streaming/v2.0/streaming/pipeline/p-100?action=pause&orgId=o-test")
 	assert.Zero(t, w.posts.Load(), "nothing is called before confirmation")
 
@@ -238,7 +229,7 @@ func TestExpiredRequestIsNeverCarriedOut(t *testing.T) {
 	go b.svc.Run(ctx)
 
 	r := propose(t, b, "pipeline pause orders-etl")
-	w.clock.advance(time.Minute)
+	w.clock.Advance(time.Minute)
 	n := nextNotice(t, b)
 	assert.Equal(t, r.ID, n.Request.ID)
 	assert.Equal(t, ops.Expired, n.Request.State)
@@ -255,7 +246,7 @@ func TestConfirmAfterExpiryWithoutSweeper(t *testing.T) {
 	w := newWorld(t)
 	b := w.newBot(t, w.bus, ops.Settings{Expiry: time.Minute})
 	r := propose(t, b, "pipeline pause orders-etl")
-	w.clock.advance(time.Minute + time.Second)
+	w.clock.Advance(time.Minute + time.Second)
 	got, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 	require.Error(t, err)
 	assert.Equal(t, ops.Expired, got.State)
@@ -351,7 +342,7 @@ func TestTimeoutIsReportedAsUncertain(t *testing.T) {
 	defer hang.Close()
 	defer close(release)
 	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
-		Store: w.bus.Requests(), Events: w.bus.Events(), Now: w.clock.now,
+		Store: w.bus.Requests(), Events: w.bus.Events(), Now: w.clock.Now,
 		Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret, Timeout: 100 * time.Millisecond}),
 	})
 	require.NoError(t, err)
@@ -406,14 +397,14 @@ func TestAbandonedExecutionIsReportedAsUncertain(t *testing.T) {
 	w := newWorld(t)
 	b := w.newBot(t, w.bus, ops.Settings{AbandonAfter: 5 * time.Minute, SweepInterval: 5 * time.Millisecond})
 	r := propose(t, b, "pipeline pause orders-etl")
-	r.State, r.DecidedBy, r.DecidedAt = ops.Executing, "U-bob", w.clock.now()
+	r.State, r.DecidedBy, r.DecidedAt = ops.Executing, "U-bob", w.clock.Now()
 	_, err := w.bus.Requests().Update(context.Background(), r) // as the crashed bot left it
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go b.svc.Run(ctx)
-	w.clock.advance(5 * time.Minute)
+	w.clock.Advance(5 * time.Minute)
 	n := nextNotice(t, b)
 	assert.Equal(t, ops.Failed, n.Request.State)
 	assert.True(t, n.Request.Outcome.Error.Uncertain)
@@ -434,7 +425,7 @@ func TestStatusCheckGivesUpAtShutdown(t *testing.T) {
 	defer stuck.Close()
 	notices := make(chan ops.Notice, 4)
 	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: time.Hour, CheckTimeout: 2 * time.Hour}, ops.Deps{
-		Store: w.bus.Requests(), Events: w.bus.Events(), Now: w.clock.now,
+		Store: w.bus.Requests(), Events: w.bus.Events(), Now: w.clock.Now,
 		Notifier:  notifierFunc(func(n ops.Notice) { notices <- n }),
 		Pipelines: enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
 	})

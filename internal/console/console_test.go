@@ -1,0 +1,121 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// handlerFunc answers each line as a test decides.
+type handlerFunc func(ops.Input) (ops.Reply, error)
+
+func (f handlerFunc) Handle(_ context.Context, in ops.Input) (ops.Reply, error) { return f(in) }
+
+type buffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+var switchRequest = ops.Request{
+	ID: "r-7f3a9c", Op: "job switch", Requester: "alice", State: ops.Pending,
+	Target: ops.Target{Kind: "job", Alias: "orders-dr", ID: "fac5", Provider: "EventGrid", Scope: "region cn-north-4, project p1"},
+	Args:   map[string]string{"sink": "10.0.0.5:9092"}, Flags: []string{"now"},
+	Call:      `EventGrid POST /v1/p1/eventrouter/jobs/fac5/action {"operation":"SWITCH"}`,
+	Details:   []ops.Field{{Label: "Effect", Value: "source and target swap"}, {Label: "Body", Value: "{\n  \"a\": 1\n}"}},
+	Origin:    ops.Origin{Frontend: "console"},
+	ExpiresAt: time.Date(2026, 11, 26, 9, 10, 0, 0, time.UTC),
+}
+
+// run feeds lines to a console and returns everything it printed.
+func run(t *testing.T, h Handler, lines ...string) string {
+	t.Helper()
+	var out buffer
+	c := New("alice", strings.NewReader(strings.Join(lines, "\n")+"\n"), &out)
+	require.NoError(t, c.Run(context.Background(), h))
+	return out.String()
+}
+
+func TestCardMatchesGolden(t *testing.T) {
+	got := run(t, handlerFunc(func(in ops.Input) (ops.Reply, error) {
+		assert.Equal(t, "alice", in.User)
+		assert.Equal(t, "console", in.Origin.Frontend)
+		r := switchRequest
+		return ops.Reply{Request: &r}, nil
+	}), "job switch orders-dr now")
+	golden := filepath.Join("testdata", "card.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), got)
+}
+
+func TestDecisionsTextAndErrors(t *testing.T) {
+	got := run(t, handlerFunc(func(in ops.Input) (ops.Reply, error) {
+		switch in.Text {
+		case "confirm r-7f3a9c":
+			r := switchRequest
+			r.State, r.DecidedBy, r.Outcome = ops.Succeeded, "bob", &ops.Outcome{Summary: "Switched job orders-dr (fac5)"}
+			return ops.Reply{Request: &r}, nil
+		case "help":
+			return ops.Reply{Text: "Commands: ..."}, nil
+		}
+		return ops.Reply{}, errors.New(`unknown command "x"`)
+	}), "confirm r-7f3a9c", "   ", "help", "x")
+	assert.Contains(t, got, "streamops> r-7f3a9c: Confirmed by bob. Switched job orders-dr (fac5)\n")
+	assert.Contains(t, got, "streamops> Commands: ...\n")
+	assert.Contains(t, got, "streamops> ! unknown command \"x\"\n")
+	assert.Equal(t, 5, strings.Count(got, "streamops> "), "a prompt per line, blank ones too, and one at the start:\n%s", got)
+}
+
+func TestNoticesOnlyForConsoleRequests(t *testing.T) {
+	var out buffer
+	c := New("alice", strings.NewReader(""), &out)
+	r := switchRequest
+	c.Notify(context.Background(), ops.Notice{Request: r, Text: "job orders-dr is RUNNING after 2s."})
+	r.Origin.Frontend = "slack"
+	c.Notify(context.Background(), ops.Notice{Request: r, Text: "not for the console"})
+	assert.Equal(t, "\n* r-7f3a9c: job orders-dr is RUNNING after 2s.\nstreamops> ", out.String())
+}
+
+func TestRunEndsWithItsContext(t *testing.T) {
+	in, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- New("alice", in, io.Discard).Run(ctx, handlerFunc(nil)) }()
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}

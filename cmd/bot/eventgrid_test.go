@@ -270,7 +270,7 @@ func TestEGStreamPauseShowAndList(t *testing.T) {
 		field("Call", egCall("/eventstreamings/operate/"+clickstreamID, `{"operation":"PAUSE"}`)),
 	)
 	// EventGrid has no PAUSED: a paused stream reads STOPPED.
-	jobID := b.confirm(id, "Paused stream "+named("clickstream", clickstreamID), "stream "+named("clickstream", clickstreamID)+" is STOPPED")
+	jobID := b.confirm(id, "Paused stream "+named("clickstream", clickstreamID), "stream "+named("clickstream", clickstreamID)+regexp.QuoteMeta(" is STOPPED (EventGrid's word for paused)"))
 	assert.Equal(t, clickstreamID, jobID)
 
 	b.show("stream show "+clickstreamID, `Stream `+named("clickstream", clickstreamID)+`: STOPPED \(name "clickstream", `+egScope+`\)\n`)
@@ -339,7 +339,7 @@ func TestEGJobSwitch(t *testing.T) {
 				field("Current target", ordersTarget),
 				field("Effect", c.effect),
 			)
-			b.confirm(id, c.outcome, "job "+named("orders-dr", ordersDRID)+" is "+regexp.QuoteMeta("source "+c.source+", target "+c.target))
+			b.confirm(id, c.outcome, "job "+named("orders-dr", ordersDRID)+" has "+regexp.QuoteMeta("source "+c.source+", target "+c.target))
 			b.show("job show orders-dr", `Job `+named("orders-dr", ordersDRID)+`: RUNNING, `+
 				regexp.QuoteMeta("source KAFKA "+c.source+", target KAFKA "+c.target+" ("))
 		})
@@ -360,7 +360,7 @@ func TestEGJobSwitchStaleCardSendsNothing(t *testing.T) {
 	back := card("job switch orders-dr sink="+ordersTarget, "nothing changes: "+ordersTarget+" is already the target")
 
 	b.confirm(first, "Switched job "+named("orders-dr", ordersDRID)+regexp.QuoteMeta(": now source "+ordersTarget+" -> target "+ordersSource+" (was "+ordersSource+" -> "+ordersTarget+")"),
-		"job "+named("orders-dr", ordersDRID)+" is "+regexp.QuoteMeta("source "+ordersTarget+", target "+ordersSource))
+		"job "+named("orders-dr", ordersDRID)+" has "+regexp.QuoteMeta("source "+ordersTarget+", target "+ordersSource))
 	for _, id := range []string{second, back} {
 		b.send("confirm " + id)
 		b.waitFor(`Confirmed by alice\. Could not switch job ` + named("orders-dr", ordersDRID) + regexp.QuoteMeta(

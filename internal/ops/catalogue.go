@@ -40,6 +40,17 @@ type statusCheck struct {
 	status  func(ctx context.Context, r Request) (string, error)
 	reached func(r Request, status string) bool
 	want    string // what reached looks for, in words
+	// phrase joins the target and its status in the follow-up: "is" unless set.
+	phrase string
+	// note follows the status in the follow-up when it is reached.
+	note string
+}
+
+func (c *statusCheck) verb() string {
+	if c.phrase == "" {
+		return "is"
+	}
+	return c.phrase
 }
 
 // statusIs is the usual check: one of these statuses means done.

@@ -50,7 +50,7 @@ func eventGridOperations(set EventGridSetup) []*operation {
 		j, err := api.Job(ctx, r.Target.ID)
 		return j.Status, err
 	}
-	streamOp := func(opString, verb, done, summary, want string) *operation {
+	streamOp := func(opString, verb, done, summary, want, note string) *operation {
 		return &operation{
 			name: "stream " + verb, usage: "<stream>", kind: "stream", summary: summary,
 			prepare: func(_ context.Context, r *Request) error {
@@ -65,7 +65,7 @@ func eventGridOperations(set EventGridSetup) []*operation {
 				return fmt.Sprintf("%s stream %s: %s", done, r.Target.Name(), out.ids())
 			},
 			verb:  func(r Request) string { return fmt.Sprintf("%s stream %s", verb, r.Target.Name()) },
-			check: statusIs(streamStatus, want),
+			check: withNote(statusIs(streamStatus, want), note),
 		}
 	}
 	jobOp := func(verb, opString, done, summary, want string) *operation {
@@ -90,9 +90,9 @@ func eventGridOperations(set EventGridSetup) []*operation {
 		}
 	}
 	return []*operation{
-		streamOp(eg.StreamStart, "start", "Started", "start an EventGrid event stream", eg.StreamRunning),
-		// EventGrid has no PAUSED status: a paused stream reads STOPPED.
-		streamOp(eg.StreamPause, "pause", "Paused", "pause an EventGrid event stream", eg.StreamStopped),
+		streamOp(eg.StreamStart, "start", "Started", "start an EventGrid event stream", eg.StreamRunning, ""),
+		streamOp(eg.StreamPause, "pause", "Paused", "pause an EventGrid event stream", eg.StreamStopped,
+			" (EventGrid's word for paused)"),
 		jobOp("start", eg.JobStart, "Started", "start a professional event stream job", "RUNNING"),
 		jobOp("stop", set.Operations.Stop, "Stopped", "stop a professional event stream job", "STOPPED"),
 		switchOperation(api, set.Operations.Switch, describe),
@@ -238,7 +238,8 @@ func switchOperation(api EventGrid, opString string, describe func(*Request, str
 				}
 				return status == fmt.Sprintf("source %s, target %s", r.Seen["target"], r.Seen["source"])
 			},
-			want: "source and target as the card said",
+			want:   "source and target as the card said",
+			phrase: "has",
 		},
 	}
 }
@@ -248,6 +249,11 @@ func switchAction(operation string, r Request) eg.JobAction {
 	return eg.JobAction{Operation: operation, Config: &eg.ActionConfig{
 		SwitchNow: slices.Contains(r.Flags, "now"), SinkAddress: r.Args["sink"],
 	}}
+}
+
+func withNote(c *statusCheck, note string) *statusCheck {
+	c.note = note
+	return c
 }
 
 // notSetUp marks in help a job command whose operation string the config lacks.

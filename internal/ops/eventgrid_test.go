@@ -80,7 +80,7 @@ func TestSwitchShowsItsEffectAndSwaps(t *testing.T) {
 	j, _ := w.egSim.Job(jobID)
 	assert.Equal(t, "10.0.1.7:9092", j.SourceAddress)
 	assert.Equal(t, "10.0.0.5:9092", j.SinkAddress)
-	assert.Contains(t, nextNotice(t, b).Text, "is source 10.0.1.7:9092, target 10.0.0.5:9092 after")
+	assert.Contains(t, nextNotice(t, b).Text, "has source 10.0.1.7:9092, target 10.0.0.5:9092 after")
 }
 
 func TestSwitchToTheCurrentTargetChangesNothing(t *testing.T) {

@@ -442,7 +442,7 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 	for {
 		status, lastErr = c.status(ctx, r)
 		if lastErr == nil && c.reached(r, status) {
-			s.followUp(ctx, r, fmt.Sprintf("%s %s is %s after %s.", r.Target.Kind, r.Target.Name(), status, roundDuration(s.now().Sub(start))))
+			s.followUp(ctx, r, fmt.Sprintf("%s %s %s %s%s after %s.", r.Target.Kind, r.Target.Name(), c.verb(), status, c.note, roundDuration(s.now().Sub(start))))
 			return
 		}
 		if !s.now().Before(deadline) {
@@ -456,7 +456,7 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 			return
 		}
 	}
-	text := fmt.Sprintf("%s %s is still %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), status, roundDuration(s.now().Sub(start)), c.want)
+	text := fmt.Sprintf("%s %s still %s %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
 	if lastErr != nil {
 		text = fmt.Sprintf("Could not read the status of %s %s after %s: %v. Check it in the provider's console.", r.Target.Kind, r.Target.Name(), roundDuration(s.now().Sub(start)), lastErr)
 	}

@@ -7,16 +7,20 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/sandbox/enossim"
 )
 
 // syncBuffer collects what the program writes, for tests to wait on.
@@ -288,4 +292,43 @@ func TestCheckConfig(t *testing.T) {
 func TestExampleConfigIsValid(t *testing.T) {
 	var out syncBuffer
 	require.NoError(t, run(context.Background(), []string{"check-config", "--config", "../../config.example.yaml"}, func(string) string { return "" }, nil, &out, &out))
+}
+
+// Two bots sharing one NATS server and one EnOS: a request made on one is
+// carried out once, whichever bot is told to confirm it.
+func TestTwoBotsShareRequests(t *testing.T) {
+	sim := enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{{ID: "p-7d3f9a21", Name: "orders-etl", Status: "RUNNING"}}}, "o-e2e", "k", "s")
+	var posts atomic.Int64
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Query().Get("action") != "" {
+			posts.Add(1)
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	defer provider.Close()
+	shared := func(nats, user string) string {
+		return fmt.Sprintf(`
+http: {listen: "127.0.0.1:0"}
+nats: %s
+console: {user: %s}
+requests: {check_interval: 100ms}
+targets: {pipelines: {orders-etl: p-7d3f9a21}}
+enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s}
+`, nats, user, provider.URL)
+	}
+	first := start(t, shared(fmt.Sprintf(`{listen: "127.0.0.1:-1", store_dir: %q}`, t.TempDir()), "alice"), nil)
+	url := first.logValue("NATS connected", "url")
+	second := start(t, shared(fmt.Sprintf(`{url: %q}`, url), "bob"), nil)
+
+	first.send("pipeline pause orders-etl")
+	id := first.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	second.send("pending")
+	second.waitFor(id + `\s+pending\s+pipeline pause orders-etl \(p-7d3f9a21\), asked by alice`)
+	second.send("confirm " + id)
+	second.waitFor(id + `: Confirmed by bob\. Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID `)
+	first.send("confirm " + id)
+	first.waitFor(`! ` + id + ` was already confirmed by bob and has succeeded: nothing was done again\.`)
+	assert.EqualValues(t, 1, posts.Load())
+	require.NoError(t, second.stop())
+	require.NoError(t, first.stop())
 }

@@ -68,7 +68,7 @@ eg:
   templates:
     kafka-dr:
       cluster_id: fac59513-6c18-4266-bc81-5d412dfc1925
-      source:
+      source: &primary
         kafka:
           config_type: CLOUD
           region: cn-north-4
@@ -96,15 +96,7 @@ eg:
           is_add_header: false
     kafka-dr-sasl:
       cluster_id: fac59513-6c18-4266-bc81-5d412dfc1925
-      source:
-        kafka:
-          config_type: CLOUD
-          region: cn-north-4
-          project_id: $project
-          instance_id: cdecf0b0-35b8-461b-a430-d7cd02d3d712
-          cluster_alias: primary
-          address: 10.0.0.5:9092
-          authenticate_mode: PLAINTEXT
+      source: *primary
       sink:
         kafka:
           config_type: CLOUD

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,32 +20,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/sandbox/enossim"
+	"github.com/streamops/streamops/internal/syncbuf"
 )
-
-// syncBuffer collects what the program writes, for tests to wait on.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // program is one run of the bot, started as `bot serve` with a console.
 type program struct {
 	t      *testing.T
 	stdin  *io.PipeWriter
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *syncbuf.Buffer
+	stderr *syncbuf.Buffer
 	done   chan error
 	// seen is how much of stdout earlier waits consumed.
 	seen int
@@ -57,7 +39,7 @@ func start(t *testing.T, config string, env map[string]string) *program {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
 	in, stdin := io.Pipe()
-	p := &program{t: t, stdin: stdin, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p := &program{t: t, stdin: stdin, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		p.done <- run(ctx, []string{"serve", "--config", path}, func(k string) string { return env[k] }, in, p.stdout, p.stderr)
@@ -267,7 +249,7 @@ func TestCheckConfig(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
 		return path
 	}
-	var out syncBuffer
+	var out syncbuf.Buffer
 	good := write(testConfig(dir, ""))
 	require.NoError(t, run(context.Background(), []string{"check-config", "--config", good}, func(string) string { return "" }, nil, &out, &out))
 	assert.Contains(t, out.String(), ": ok")
@@ -290,7 +272,7 @@ func TestCheckConfig(t *testing.T) {
 }
 
 func TestExampleConfigIsValid(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	require.NoError(t, run(context.Background(), []string{"check-config", "--config", "../../config.example.yaml"}, func(string) string { return "" }, nil, &out, &out))
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamops/streamops/internal/api/eg"
 	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/syncbuf"
 )
 
 // The simulators serve on their own, for any client: here the bot's own
@@ -38,7 +39,7 @@ sandbox:
 `), 0o600))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"simulate", "--config", path}, func(string) string { return "" }, nil, &stderr, &stderr)
@@ -81,7 +82,7 @@ sandbox:
 func TestSimulateWithNothingToServe(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("console: {user: a}\nenos: {endpoint: sandbox, org_id: o1, app_key: k, app_secret: s}\n"), 0o600))
-	var out syncBuffer
+	var out syncbuf.Buffer
 	err := run(context.Background(), []string{"simulate", "--config", path}, func(string) string { return "" }, nil, &out, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing to simulate: set sandbox.enos.listen")

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/syncbuf"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -24,23 +24,6 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 type handlerFunc func(ops.Input) (ops.Reply, error)
 
 func (f handlerFunc) Handle(_ context.Context, in ops.Input) (ops.Reply, error) { return f(in) }
-
-type buffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 var switchRequest = ops.Request{
 	ID: "r-7f3a9c", Op: "job switch", Requester: "alice", State: ops.Pending,
@@ -55,7 +38,7 @@ var switchRequest = ops.Request{
 // run feeds lines to a console and returns everything it printed.
 func run(t *testing.T, h Handler, lines ...string) string {
 	t.Helper()
-	var out buffer
+	var out syncbuf.Buffer
 	c := New("alice", strings.NewReader(strings.Join(lines, "\n")+"\n"), &out)
 	require.NoError(t, c.Run(context.Background(), h))
 	return out.String()
@@ -96,7 +79,7 @@ func TestDecisionsTextAndErrors(t *testing.T) {
 }
 
 func TestNoticesOnlyForConsoleRequests(t *testing.T) {
-	var out buffer
+	var out syncbuf.Buffer
 	c := New("alice", strings.NewReader(""), &out)
 	r := switchRequest
 	c.Notify(context.Background(), ops.Notice{Request: r, Text: "job orders-dr is RUNNING after 2s."})

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/syncbuf"
 )
 
 func TestSignatureVector(t *testing.T) {
@@ -380,7 +382,7 @@ func TestWaitingForTokenHonoursContext(t *testing.T) {
 }
 
 func TestLogsHoldNoSecrets(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := newClock()
 	g := newGateway(t, func(w http.ResponseWriter, r apiRequest) {
@@ -405,21 +407,4 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	for _, r := range g.seen() {
 		assert.NotContains(t, out, r.Signature)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -181,21 +181,6 @@ func (b egBot) confirm(id, outcome, followUp string) string {
 	return got[0][1]
 }
 
-// waitForAll waits for each pattern in the output not yet consumed,
-// whatever their order, and consumes up to the last match.
-func (b egBot) waitForAll(patterns ...string) [][]string {
-	b.t.Helper()
-	from, end := b.seen, b.seen
-	out := make([][]string, 0, len(patterns))
-	for _, p := range patterns {
-		b.seen = from
-		out = append(out, b.waitFor(p))
-		end = max(end, b.seen)
-	}
-	b.seen = end
-	return out
-}
-
 // refuse sends bad input and checks that the answer is the one line
 // "! want" and no card.
 func (b egBot) refuse(cmd, want string) {

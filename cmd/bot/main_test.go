@@ -87,6 +87,21 @@ func (p *program) waitFor(pattern string) []string {
 	return nil
 }
 
+// waitForAll waits for each pattern in the output not yet consumed,
+// whatever their order, and consumes up to the last match.
+func (p *program) waitForAll(patterns ...string) [][]string {
+	p.t.Helper()
+	from, end := p.seen, p.seen
+	out := make([][]string, 0, len(patterns))
+	for _, pattern := range patterns {
+		p.seen = from
+		out = append(out, p.waitFor(pattern))
+		end = max(end, p.seen)
+	}
+	p.seen = end
+	return out
+}
+
 // stop ends the console as Ctrl-D would, and waits for the program to exit.
 func (p *program) stop() error {
 	p.t.Helper()
@@ -149,8 +164,9 @@ func TestConsolePauseConfirmed(t *testing.T) {
 	p.waitFor("Waiting for confirmation: `confirm " + id)
 
 	p.send("confirm " + id)
-	p.waitFor(`Confirmed by alice\. Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`)
-	p.waitFor(`\* ` + id + `: pipeline orders-etl \(p-7d3f9a21\) is PAUSED after `)
+	p.waitForAll( // the status check may print before the confirmation's answer
+		`Confirmed by alice\. Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`,
+		`\* `+id+`: pipeline orders-etl \(p-7d3f9a21\) is PAUSED after `)
 
 	p.send("confirm " + id)
 	p.waitFor(`! ` + id + ` was already confirmed by alice and has succeeded: nothing was done again\.`)

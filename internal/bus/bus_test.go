@@ -77,7 +77,7 @@ func pendingRequest(id string) ops.Request {
 		Flags:     []string{"now"},
 		Text:      "pipeline pause orders-etl",
 		Requester: "U123",
-		Origin:    ops.Origin{Frontend: "slack", Channel: "C1", Thread: "1700000000.000100"},
+		Origin:    ops.Origin{Frontend: "slack"},
 		State:     ops.Pending,
 		CreatedAt: created,
 		ExpiresAt: created.Add(10 * time.Minute),

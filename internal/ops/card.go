@@ -13,17 +13,11 @@ type Card struct {
 	Title  string
 	Fields []Field
 	Status string
-	// Open is true while the request waits for a decision: show the
-	// confirm and cancel buttons.
-	Open bool
 }
 
 // CardOf describes r as it stands now.
 func CardOf(r Request) Card {
-	c := Card{
-		Title: fmt.Sprintf("%s %s", r.Op, r.Target.Name()),
-		Open:  r.State == Pending,
-	}
+	c := Card{Title: fmt.Sprintf("%s %s", r.Op, r.Target.Name())}
 	add := func(label, value string) {
 		if value != "" {
 			c.Fields = append(c.Fields, Field{Label: label, Value: value})
@@ -37,7 +31,6 @@ func CardOf(r Request) Card {
 	add("Parameters", parameters(r))
 	c.Fields = append(c.Fields, r.Details...)
 	add("Requested by", r.Requester)
-	add("Alert", r.Origin.Alert)
 	add("Expires", r.ExpiresAt.UTC().Format(time.DateTime+" MST"))
 
 	switch r.State {

@@ -90,9 +90,6 @@ func (t Target) Name() string {
 // Origin is where a request came from, so that its outcome goes back there.
 type Origin struct {
 	Frontend string `json:"frontend"` // "console", "slack", "nats"
-	Channel  string `json:"channel,omitempty"`
-	Thread   string `json:"thread,omitempty"`
-	Alert    string `json:"alert,omitempty"` // the alert that caused it
 }
 
 // Outcome is what the provider did with a confirmed request.

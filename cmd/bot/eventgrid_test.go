@@ -78,7 +78,7 @@ eg:
           address: 10.0.0.5:9092
           authenticate_mode: PLAINTEXT
       sink:
-        kafka:
+        kafka: &standby
           config_type: CLOUD
           region: cn-north-4
           project_id: $project
@@ -99,12 +99,7 @@ eg:
       source: *primary
       sink:
         kafka:
-          config_type: CLOUD
-          region: cn-north-4
-          project_id: $project
-          instance_id: 47896f0e-f90a-4528-b407-78ee00362cc9
-          cluster_alias: standby
-          address: 10.0.1.7:9092
+          <<: *standby
           authenticate_mode: SASL_SSL
           user_name: dr-sync
           password_env: DR_SINK_KAFKA_PASSWORD

@@ -195,8 +195,6 @@ func (c *Config) Validate() error {
 
 var hostPattern = regexp.MustCompile(`^[A-Za-z0-9.-]+$`)
 
-var targetIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-
 func (Targets) check(kind string, m map[string]string, providerSet bool, provider string, bad func(string, ...any)) {
 	if len(m) > 0 && !providerSet {
 		bad("targets.%s: aliases are set but the %s provider is not configured", kind, provider)
@@ -205,7 +203,7 @@ func (Targets) check(kind string, m map[string]string, providerSet bool, provide
 		if !ops.ValidAlias(alias) {
 			bad("targets.%s.%s: an alias starts with a letter and has only letters, digits, '.', '_' and '-' (at most 64)", kind, alias)
 		}
-		if !targetIDPattern.MatchString(id) {
+		if !ops.ValidID(id) {
 			bad("targets.%s.%s: %q is not a provider ID (letters, digits, '.', '_', '-')", kind, alias, id)
 		}
 	}

@@ -109,12 +109,16 @@ type Targets map[string]map[string]string
 
 var (
 	aliasPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
-	// An ID is what providers hand out: letters, digits, '-', '_' and '.', with at least one digit.
+	// An ID is what providers hand out: letters, digits, '-', '_' and '.'.
+	// A word typed as a target is only taken for one if it also has a digit.
 	idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 )
 
 // ValidAlias reports whether s may be used as an alias in the config.
 func ValidAlias(s string) bool { return aliasPattern.MatchString(s) }
+
+// ValidID reports whether s has the shape of a provider ID.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
 
 // resolve turns what a person typed into a target of the given kind: an
 // alias from the config, or a provider ID.

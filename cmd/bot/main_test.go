@@ -197,7 +197,7 @@ func TestConsoleExpiry(t *testing.T) {
 	p := start(t, strings.Replace(testConfig(t.TempDir(), ""), "expiry: 10m", "expiry: 1s", 1), nil)
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
-	p.waitFor(`\* ` + id + `: Request ` + id + ` expired unconfirmed: nothing was done\.`)
+	p.waitFor(`\* ` + id + `: Expired unconfirmed: nothing was done\.`)
 	p.send("confirm " + id)
 	p.waitFor(`! ` + id + ` expired at .* without confirmation: nothing was done`)
 	p.send("pipeline show orders-etl")
@@ -314,9 +314,13 @@ targets: {pipelines: {orders-etl: p-7d3f9a21}}
 enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s}
 `, nats, user, provider.URL)
 	}
-	first := start(t, shared(fmt.Sprintf(`{listen: "127.0.0.1:-1", store_dir: %q}`, t.TempDir()), "alice"), nil)
-	url := first.logValue("NATS connected", "url")
-	second := start(t, shared(fmt.Sprintf(`{url: %q}`, url), "bob"), nil)
+	dir := t.TempDir()
+	first := start(t, shared(fmt.Sprintf(`{listen: "127.0.0.1:-1", store_dir: %q}`, dir), "alice"), nil)
+	url := first.logValue("embedded nats-server started", "url")
+	token, err := os.ReadFile(filepath.Join(dir, "client.token"))
+	require.NoError(t, err)
+	assert.NotContains(t, first.stderr.String(), strings.TrimSpace(string(token)), "the token is in no log line")
+	second := start(t, shared(fmt.Sprintf(`{url: %q}`, url), "bob"), map[string]string{"NATS_TOKEN": strings.TrimSpace(string(token))})
 
 	first.send("pipeline pause orders-etl")
 	id := first.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]

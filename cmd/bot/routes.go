@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/streamops/streamops/internal/bus"
@@ -15,10 +16,9 @@ func routes(b *bus.Bus, m *metrics.Metrics) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
+	ready := readiness{check: b.Ready}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := b.Ready(ctx); err != nil {
+		if err := ready.get(r.Context()); err != nil {
 			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -26,4 +26,25 @@ func routes(b *bus.Bus, m *metrics.Metrics) http.Handler {
 	})
 	mux.Handle("GET /metrics", m.Handler())
 	return mux
+}
+
+// readiness runs the check (a write to JetStream) at most once a second,
+// however often it is asked.
+type readiness struct {
+	check func(context.Context) error
+	mu    sync.Mutex
+	at    time.Time
+	err   error
+}
+
+func (r *readiness) get(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if time.Since(r.at) < time.Second {
+		return r.err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	r.err, r.at = r.check(ctx), time.Now()
+	return r.err
 }

@@ -23,9 +23,6 @@ import (
 	"github.com/streamops/streamops/internal/ops"
 )
 
-// shutdownGrace bounds how long in-flight work may take after a stop signal.
-const shutdownGrace = 30 * time.Second
-
 func serve(ctx context.Context, path string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cfg, log, closeLog, err := load(path, getenv, stderr)
 	if err != nil {
@@ -77,9 +74,8 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	log.Info("NATS connected", "url", b.ClientURL())
 	defer func() {
-		closeCtx, done := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		closeCtx, done := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Timeout)
 		defer done()
 		if err := b.Close(closeCtx); err != nil {
 			log.Warn("closing NATS", "err", err)
@@ -88,11 +84,13 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 
 	m := metrics.New()
 	con := console.New(cfg.Console.User, stdin, stdout)
-	deps.Store, deps.Events, deps.Notifier, deps.Metrics = b.Requests(), b.Events(), con, m
+	deps.Store, deps.Claims, deps.Events, deps.Notifier, deps.Metrics = b.Requests(), b.Claims(), b.Events(), con, m
 	svc, err := ops.New(ops.Settings{
 		Expiry:        cfg.Requests.Expiry,
 		CheckInterval: cfg.Requests.CheckInterval,
 		CheckTimeout:  cfg.Requests.CheckTimeout,
+		AbandonAfter:  cfg.Requests.AbandonAfter,
+		TargetWait:    cfg.Requests.TargetWait,
 		Targets:       cfg.Targets.ByKind(),
 	}, deps)
 	if err != nil {
@@ -112,12 +110,23 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 		defer cancel() // the console's end is the program's end
 		return con.Run(gctx, svc)
 	})
-	err = g.Wait()
-
-	waitCtx, done := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	ended := make(chan error, 1)
+	go func() { ended <- g.Wait() }()
+	<-ctx.Done()
+	// From here on the stop is bounded: calls in flight get shutdown.timeout
+	// to return, then are reported as left uncertain.
+	waitCtx, done := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Timeout)
 	defer done()
+	select {
+	case err = <-ended:
+	case <-waitCtx.Done():
+	}
 	if werr := svc.Wait(waitCtx); werr != nil {
-		log.Warn("stopped before status checks finished", "err", werr)
+		for _, r := range svc.InFlight() {
+			log.Error("stopped while a provider call was in flight: its outcome is uncertain", "request", r.ID, "op", r.Op, "target", r.Target.ID, "confirmed_by", r.DecidedBy)
+			fmt.Fprintf(stderr, "bot: stopped while %s (%s %s) was being carried out: its outcome is uncertain; check the target before asking again\n", r.ID, r.Op, r.Target.Name())
+		}
+		log.Warn("stopped before calls and status checks finished", "err", werr, "timeout", cfg.Shutdown.Timeout)
 	}
 	log.Info("stopped")
 	return err
@@ -160,7 +169,17 @@ func startHTTP(addr string, h http.Handler, log *slog.Logger) (*httpServer, erro
 		return nil, err
 	}
 	s := &httpServer{
-		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
+		srv: &http.Server{
+			Handler: h,
+			// Slow or silent clients are cut off rather than held forever.
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       60 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ConnState:         newConnLimit(maxConns).track,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
 		addr: l.Addr().String(),
 	}
 	s.url = "http://" + s.addr

@@ -22,6 +22,7 @@ type Bus struct {
 	closed    <-chan struct{} // closed once nc is closed
 	clientURL string
 	requests  *Requests
+	claims    Claims
 	events    *Events
 	log       *slog.Logger
 
@@ -42,27 +43,19 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	log = log.With("component", "bus")
 
 	b := &Bus{clientURL: cfg.URL, log: log}
-	if cfg.URL == "" {
-		srv, err := startEmbedded(ctx, cfg, log, serverLog)
-		if err != nil {
-			return nil, err
-		}
-		b.srv = srv
-		b.clientURL = embeddedURL(srv)
-	}
-
-	closed := make(chan struct{})
-	b.closed = closed
-	nc, err := nats.Connect(b.clientURL,
+	opts := []nats.Option{
 		nats.Name("streamops"),
 		nats.MaxReconnects(-1),
+		// A write made while NATS is away fails at once instead of waiting
+		// in a buffer to be stored after the bot said it was not.
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("nats disconnected", "err", err)
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+			log.Info("nats reconnected", "url", redactURLs(nc.ConnectedUrl()))
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
@@ -71,8 +64,21 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 			}
 			log.Error("nats async error", "subject", subject, "err", err)
 		}),
-		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
-	)
+	}
+	if cfg.URL == "" {
+		srv, token, err := startEmbedded(ctx, cfg, log, serverLog)
+		if err != nil {
+			return nil, err
+		}
+		b.srv = srv
+		b.clientURL = embeddedURL(srv, token)
+	} else {
+		opts = append(opts, outsideAuth(cfg)...)
+	}
+	closed := make(chan struct{})
+	b.closed = closed
+	opts = append(opts, nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	nc, err := nats.Connect(b.clientURL, opts...)
 	if err != nil {
 		b.stopServer()
 		return nil, fmt.Errorf("nats: connecting to %s: %w", redactURLs(b.clientURL), err)
@@ -80,23 +86,35 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	b.nc = nc
 
 	kv, err := ensureRequestsBucket(ctx, nc)
+	if err == nil {
+		b.claims.kv, err = ensureClaimsBucket(ctx, nc)
+	}
+	var open *openIndex
+	if err == nil {
+		// The watch lives as long as the connection, not as Connect's ctx.
+		open, err = watchOpen(context.WithoutCancel(ctx), kv, log)
+	}
 	if err != nil {
 		nc.Close()
 		b.stopServer()
 		return nil, err
 	}
-	b.requests = &Requests{kv: kv, log: log}
+	b.requests = &Requests{kv: kv, log: log, open: open}
 	b.events = &Events{nc: nc}
-	log.Info("nats connected", "url", nc.ConnectedUrlRedacted(), "bucket", RequestsBucket)
+	log.Info("nats connected", "url", redactURLs(nc.ConnectedUrl()), "bucket", RequestsBucket)
 	return b, nil
 }
 
 // ClientURL is what a second replica (nats.url) or the nats CLI (--server)
-// would connect to: the embedded server's address, or nats.url as configured.
+// would connect to: the embedded server's address with its token, or
+// nats.url as configured. It holds a secret: log it redacted.
 func (b *Bus) ClientURL() string { return b.clientURL }
 
 // Requests is the request store shared by every replica.
 func (b *Bus) Requests() *Requests { return b.requests }
+
+// Claims is the target claims store shared by every replica.
+func (b *Bus) Claims() *Claims { return &b.claims }
 
 // Events publishes audit events.
 func (b *Bus) Events() *Events { return b.events }
@@ -104,17 +122,17 @@ func (b *Bus) Events() *Events { return b.events }
 // Conn is the underlying connection, for subscriptions of later features.
 func (b *Bus) Conn() *nats.Conn { return b.nc }
 
-// Ready reports whether NATS is connected and the requests bucket answers.
+// Ready reports whether NATS is connected and JetStream takes a write.
 func (b *Bus) Ready(ctx context.Context) error {
 	if b.nc.IsConnected() {
-		_, err := b.requests.kv.Status(ctx)
+		err := b.claims.writable(ctx)
 		if err == nil {
 			return nil
 		}
 		// A connection lost while the check was in flight shows as a
 		// timeout; report the loss instead.
 		if b.nc.IsConnected() {
-			return fmt.Errorf("nats: KV bucket %s does not answer: %w", RequestsBucket, err)
+			return fmt.Errorf("nats: JetStream does not take a write (KV bucket %s): %w", ClaimsBucket, err)
 		}
 	}
 	return fmt.Errorf("nats: not connected (%s)", b.nc.Status())
@@ -164,4 +182,23 @@ func (b *Bus) stopServer() {
 		b.srv.Shutdown()
 		b.srv.WaitForShutdown()
 	}
+}
+
+// outsideAuth is how to authenticate to an outside server: a token, a creds
+// file, TLS, as configured (nats.url may also carry user:password@).
+func outsideAuth(cfg Config) []nats.Option {
+	var opts []nats.Option
+	if cfg.Token != "" {
+		opts = append(opts, nats.Token(cfg.Token))
+	}
+	if cfg.Creds != "" {
+		opts = append(opts, nats.UserCredentials(cfg.Creds))
+	}
+	if cfg.TLS.CA != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLS.CA))
+	}
+	if cfg.TLS.Cert != "" {
+		opts = append(opts, nats.ClientCert(cfg.TLS.Cert, cfg.TLS.Key))
+	}
+	return opts
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -267,4 +270,52 @@ func TestConnectUnreachableURL(t *testing.T) {
 	_, err = Connect(testContext(t), Config{URL: "nats://bot:s3cret@" + addr}, testLogger(t))
 	assert.ErrorContains(t, err, addr)
 	assert.NotContains(t, err.Error(), "s3cret")
+}
+
+// The embedded server takes only clients with its token, which it keeps in
+// its store directory so that a restart (or a second replica) can use it.
+func TestEmbeddedServerRequiresItsToken(t *testing.T) {
+	dir := t.TempDir()
+	b := startEmbeddedBus(t, dir)
+	token, err := os.ReadFile(filepath.Join(dir, "client.token"))
+	require.NoError(t, err)
+	info, err := os.Stat(filepath.Join(dir, "client.token"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+
+	u, err := url.Parse(b.ClientURL())
+	require.NoError(t, err)
+	assert.Equal(t, strings.TrimSpace(string(token)), u.User.Username())
+	u.User = nil
+	_, err = nats.Connect(u.String(), nats.MaxReconnects(0))
+	require.Error(t, err, "a client without the token is refused")
+	assert.Contains(t, err.Error(), "Authorization Violation")
+	_, err = nats.Connect(u.String(), nats.Token("guess"), nats.MaxReconnects(0))
+	require.Error(t, err)
+
+	nc, err := nats.Connect(u.String(), nats.Token(strings.TrimSpace(string(token))))
+	require.NoError(t, err)
+	nc.Close()
+	second, err := Connect(testContext(t), Config{URL: u.String(), Token: strings.TrimSpace(string(token))}, testLogger(t))
+	require.NoError(t, err, "a second replica connects with nats.token")
+	require.NoError(t, second.Close(context.Background()))
+}
+
+func TestEmbeddedTokenSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	first := startEmbeddedBus(t, dir)
+	before := first.ClientURL()
+	require.NoError(t, first.Close(context.Background()))
+	again := startEmbeddedBus(t, dir)
+	b, _ := url.Parse(before)
+	a, _ := url.Parse(again.ClientURL())
+	assert.Equal(t, b.User.Username(), a.User.Username())
+}
+
+func TestConfiguredTokenIsUsed(t *testing.T) {
+	b, err := Connect(testContext(t), Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), Token: "s3cret-token"}, testLogger(t))
+	require.NoError(t, err)
+	defer b.Close(context.Background())
+	u, _ := url.Parse(b.ClientURL())
+	assert.Equal(t, "s3cret-token", u.User.Username())
 }

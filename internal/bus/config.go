@@ -19,6 +19,26 @@ type Config struct {
 	URL      string `yaml:"url"`       // empty: start an embedded nats-server with JetStream
 	Listen   string `yaml:"listen"`    // embedded server's client address, default "127.0.0.1:4222"; port 0 or -1 = random (tests)
 	StoreDir string `yaml:"store_dir"` // embedded JetStream data directory, default "./data/nats"
+	// Token authenticates to the server. For the embedded server it is the
+	// token it requires; empty, one is generated and kept in store_dir.
+	Token string `yaml:"token"`
+	Creds string `yaml:"creds"` // a .creds file (JWT and NKey) for an outside server
+	TLS   TLS    `yaml:"tls"`
+}
+
+// TLS is how to reach an outside server over TLS: the CA that signed its
+// certificate and, for mutual TLS, this client's certificate and key.
+type TLS struct {
+	CA   string `yaml:"ca"`
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// ApplyEnv takes the token from NATS_TOKEN when the file has none.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	if c.Token == "" {
+		c.Token = getenv("NATS_TOKEN")
+	}
 }
 
 func (c Config) withDefaults() Config {
@@ -35,6 +55,15 @@ func (c Config) withDefaults() Config {
 // Listen matters only for the embedded server; a StoreDir that cannot be
 // used shows when the server starts.
 func (c Config) Validate() error {
+	if c.Token != "" && c.Creds != "" {
+		return fmt.Errorf("nats.token, nats.creds: give one way to authenticate, not both")
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return fmt.Errorf("nats.tls.cert, nats.tls.key: a client certificate needs its key, and the key its certificate")
+	}
+	if c.URL == "" && (c.Creds != "" || c.TLS != TLS{}) {
+		return fmt.Errorf("nats.creds, nats.tls: these are for an outside server (nats.url); the embedded server uses nats.token")
+	}
 	if c.URL != "" {
 		for i, u := range strings.Split(c.URL, ",") {
 			if err := validateServerURL(strings.TrimSpace(u)); err != nil {

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,5 +41,26 @@ func TestConfigValidate(t *testing.T) {
 			}
 			assert.ErrorContains(t, err, tt.want)
 		})
+	}
+}
+
+func TestConfigValidateAuth(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{URL: "nats://h:4222", Token: "t", Creds: "/x.creds"}, "nats.token, nats.creds: give one way to authenticate, not both"},
+		{Config{URL: "nats://h:4222", TLS: TLS{Cert: "/c.pem"}}, "nats.tls.cert, nats.tls.key: a client certificate needs its key"},
+		{Config{Creds: "/x.creds"}, "nats.creds, nats.tls: these are for an outside server (nats.url)"},
+		{Config{TLS: TLS{CA: "/ca.pem"}}, "nats.creds, nats.tls: these are for an outside server (nats.url)"},
+	} {
+		err := c.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	ok := Config{URL: "tls://h:4222", Creds: "/x.creds", TLS: TLS{CA: "/ca.pem", Cert: "/c.pem", Key: "/k.pem"}}
+	if err := ok.Validate(); err != nil {
+		t.Errorf("creds with mutual TLS: %v", err)
 	}
 }

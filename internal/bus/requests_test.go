@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 	ctx := testContext(t)
 	store := startEmbeddedBus(t, t.TempDir()).Requests()
 
-	empty, err := store.List(ctx)
+	empty, err := store.Open(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, empty)
 
@@ -48,11 +49,73 @@ func TestRequestsRoundTrip(t *testing.T) {
 	_, err = store.kv.Put(ctx, "not-a-request", []byte("hello")) // by hand, with the nats CLI
 	require.NoError(t, err)
 
-	all, err := store.List(ctx)
+	open, err := store.Open(ctx)
 	require.NoError(t, err)
-	require.Len(t, all, 2)
-	assert.Equal(t, "r-000003", all[0].ID, "oldest first")
-	assert.Equal(t, updated, all[1])
+	require.Len(t, open, 1, "the succeeded request is not open; the value put by hand is skipped")
+	assert.Equal(t, "r-000003", open[0].ID)
+
+	newer := pendingRequest("r-000004")
+	newer.CreatedAt = want.CreatedAt.Add(time.Hour)
+	_, err = store.Create(ctx, newer)
+	require.NoError(t, err)
+	open, err = store.Open(ctx)
+	require.NoError(t, err, "Open includes this process's own writes at once")
+	require.Len(t, open, 2)
+	assert.Equal(t, []string{"r-000003", "r-000004"}, []string{open[0].ID, open[1].ID}, "oldest first")
+}
+
+func TestOpenIndexFollowsOtherReplicas(t *testing.T) {
+	ctx := testContext(t)
+	dir := t.TempDir()
+	first := startEmbeddedBus(t, dir)
+	second := connectBus(t, first.ClientURL())
+
+	_, err := first.Requests().Create(ctx, pendingRequest("r-00000a"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		open, err := second.Requests().Open(ctx)
+		return err == nil && len(open) == 1
+	}, 5*time.Second, 10*time.Millisecond, "a request made by another replica shows up")
+
+	r, err := second.Requests().Get(ctx, "r-00000a")
+	require.NoError(t, err)
+	r.State = ops.Expired
+	_, err = second.Requests().Update(ctx, r)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		open, err := first.Requests().Open(ctx)
+		return err == nil && len(open) == 0
+	}, 5*time.Second, 10*time.Millisecond, "a request another replica ended leaves the index")
+
+	_, err = first.Requests().Create(ctx, pendingRequest("r-00000b"))
+	require.NoError(t, err)
+	require.NoError(t, first.Requests().kv.Purge(ctx, "r-00000b"))
+	require.Eventually(t, func() bool {
+		open, err := second.Requests().Open(ctx)
+		return err == nil && len(open) == 0
+	}, 5*time.Second, 10*time.Millisecond, "a purged request leaves the index")
+}
+
+func TestOpenIndexAfterRestart(t *testing.T) {
+	ctx := testContext(t)
+	dir := t.TempDir()
+	before := startEmbeddedBus(t, dir)
+	for i, state := range []ops.State{ops.Pending, ops.Executing, ops.Succeeded, ops.Uncertain} {
+		r := pendingRequest(fmt.Sprintf("r-00001%d", i))
+		r.State = state
+		_, err := before.Requests().Create(ctx, r)
+		require.NoError(t, err)
+	}
+	require.NoError(t, before.Close(ctx))
+
+	after := startEmbeddedBus(t, dir)
+	open, err := after.Requests().Open(ctx)
+	require.NoError(t, err)
+	var states []ops.State
+	for _, r := range open {
+		states = append(states, r.State)
+	}
+	assert.ElementsMatch(t, []ops.State{ops.Pending, ops.Executing}, states, "the index is built from what the bucket holds")
 }
 
 func TestRequestsErrors(t *testing.T) {

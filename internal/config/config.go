@@ -34,6 +34,13 @@ type Config struct {
 	EG       *eg.Config   `yaml:"eg"`
 	Sandbox  Sandbox      `yaml:"sandbox"`
 	Log      Log          `yaml:"log"`
+	Shutdown Shutdown     `yaml:"shutdown"`
+}
+
+// Shutdown bounds a stop: how long a stop signal waits for provider calls
+// in flight before it reports them uncertain and exits.
+type Shutdown struct {
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // HTTP is where /healthz, /readyz and /metrics are served.
@@ -51,6 +58,13 @@ type Requests struct {
 	Expiry        time.Duration `yaml:"expiry"`         // how long a request waits for confirmation
 	CheckInterval time.Duration `yaml:"check_interval"` // how often to read the status after a call
 	CheckTimeout  time.Duration `yaml:"check_timeout"`  // how long to wait for the expected status
+	// AbandonAfter is how long a request may stay executing before it is
+	// reported uncertain (its bot stopped mid-call); it must exceed the
+	// longest call a provider can take.
+	AbandonAfter time.Duration `yaml:"abandon_after"`
+	// TargetWait is how long a confirmation waits while another request
+	// acts on the same target, before it is refused.
+	TargetWait time.Duration `yaml:"target_wait"`
 }
 
 // Targets are the aliases people may type instead of provider IDs.
@@ -107,6 +121,7 @@ func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
 		return nil, explainYAML(err)
 	}
 	c.applyDefaults()
+	c.NATS.ApplyEnv(getenv)
 	if c.EnOS != nil {
 		c.EnOS.ApplyEnv(getenv)
 	}
@@ -131,6 +146,15 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Requests.CheckTimeout == 0 {
 		c.Requests.CheckTimeout = 2 * time.Minute
+	}
+	if c.Requests.AbandonAfter == 0 {
+		c.Requests.AbandonAfter = 5 * time.Minute
+	}
+	if c.Requests.TargetWait == 0 {
+		c.Requests.TargetWait = 10 * time.Second
+	}
+	if c.Shutdown.Timeout == 0 {
+		c.Shutdown.Timeout = 30 * time.Second
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
@@ -159,6 +183,13 @@ func (c *Config) Validate() error {
 	checkDuration("requests.expiry", c.Requests.Expiry, time.Second, 24*time.Hour)
 	checkDuration("requests.check_interval", c.Requests.CheckInterval, 100*time.Millisecond, time.Minute)
 	checkDuration("requests.check_timeout", c.Requests.CheckTimeout, time.Second, time.Hour)
+	checkDuration("requests.abandon_after", c.Requests.AbandonAfter, time.Minute, 24*time.Hour)
+	checkDuration("requests.target_wait", c.Requests.TargetWait, time.Second, 10*time.Minute)
+	checkDuration("shutdown.timeout", c.Shutdown.Timeout, time.Second, 10*time.Minute)
+	if longest, key := c.longestCall(); c.Requests.AbandonAfter <= longest {
+		bad("requests.abandon_after: %s is not longer than the longest call %s can take (%s: its timeout, resends and token fetches), so a call still running would be reported abandoned: raise it above %s, or lower %s",
+			c.Requests.AbandonAfter, key, longest, longest, key)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -242,4 +273,18 @@ func explainYAML(err error) error {
 	msg = badDuration.ReplaceAllString(msg, `line $1: "$2" is not a duration: write it like 30s, 10m or 1h`)
 	msg = badScalarType.ReplaceAllString(msg, `line $1: "$3" is not a valid value here (expected $4)`)
 	return errors.New(strings.TrimPrefix(msg, "yaml: "))
+}
+
+// longestCall is the longest a configured provider's operation can take,
+// and the key of the timeout that sets it.
+func (c *Config) longestCall() (time.Duration, string) {
+	var longest time.Duration
+	key := ""
+	if c.EnOS != nil && c.EnOS.LongestCall() > longest {
+		longest, key = c.EnOS.LongestCall(), "enos.timeout"
+	}
+	if c.EG != nil && c.EG.LongestCall() > longest {
+		longest, key = c.EG.LongestCall(), "eg.timeout"
+	}
+	return longest, key
 }

@@ -37,19 +37,24 @@ func New(user string, in io.Reader, out io.Writer) *Console {
 
 // Run reads lines and hands them to h until the input ends or ctx is done.
 func (c *Console) Run(ctx context.Context, h Handler) error {
-	lines := make(chan string)
+	lines := make(chan line)
 	readErr := make(chan error, 1)
 	go func() {
-		sc := bufio.NewScanner(c.in)
-		sc.Buffer(make([]byte, 0, 4096), 64*1024)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
+		r := bufio.NewReader(c.in)
+		for {
+			l, err := readLine(r)
+			if err == nil || l.text != "" || l.tooLong {
+				select {
+				case lines <- l:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err != nil {
+				readErr <- err
 				return
 			}
 		}
-		readErr <- sc.Err()
 	}()
 	c.print(fmt.Sprintf("streamops console: you are %s. Type `help` for commands; Ctrl-D quits.\n", c.user) + prompt)
 	for {
@@ -62,8 +67,12 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 				return fmt.Errorf("console input: %w", err)
 			}
 			return nil
-		case line := <-lines:
-			c.handle(ctx, h, line)
+		case l := <-lines:
+			if l.tooLong {
+				c.print(fmt.Sprintf("! that line is longer than %d KiB, so it was ignored\n", maxLine>>10))
+			} else {
+				c.handle(ctx, h, l.text)
+			}
 			c.print(prompt)
 		}
 	}
@@ -99,10 +108,46 @@ func (c *Console) Notify(_ context.Context, n ops.Notice) {
 	c.print(fmt.Sprintf("\n* %s: %s\n%s", n.Request.ID, n.Text, prompt))
 }
 
+// print writes s as plain text: whatever a provider or a person put in it,
+// no control sequence reaches the terminal.
 func (c *Console) print(s string) {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = ops.PlainText(l)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	io.WriteString(c.out, s)
+	io.WriteString(c.out, strings.Join(lines, "\n"))
+}
+
+// maxLine is the longest command line the console takes; a longer one is
+// refused whole rather than cut or allowed to stop the bot.
+const maxLine = 64 << 10
+
+type line struct {
+	text    string
+	tooLong bool
+}
+
+// readLine reads up to the next newline, keeping at most maxLine bytes.
+func readLine(r *bufio.Reader) (line, error) {
+	var buf []byte
+	var l line
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(buf)+len(chunk) > maxLine+1 { // +1: the newline
+			l.tooLong, buf = true, nil
+		} else if !l.tooLong {
+			buf = append(buf, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if !l.tooLong {
+			l.text = strings.TrimRight(string(buf), "\r\n")
+		}
+		return l, err
+	}
 }
 
 func writeCard(b *strings.Builder, card ops.Card) {

@@ -46,7 +46,7 @@ func BenchmarkProviderCall(b *testing.B) {
 func BenchmarkConfirm(b *testing.B) {
 	nats := connect(b, bus.Config{Listen: "127.0.0.1:-1", StoreDir: b.TempDir()})
 	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
-		Store: nats.Requests(), Events: nats.Events(), Pipelines: fastEnOS(b),
+		Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Pipelines: fastEnOS(b),
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -15,7 +15,7 @@ func (s *Service) builtins() []*operation {
 		{name: "pending", summary: "list the requests waiting for confirmation", read: func(ctx context.Context, _ Request) (string, error) {
 			open, err := s.Pending(ctx)
 			if err != nil {
-				return "", err
+				return "", fmt.Errorf("could not read the open requests from NATS: %w", err)
 			}
 			if len(open) == 0 {
 				return "No requests are waiting for confirmation.", nil

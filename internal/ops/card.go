@@ -38,7 +38,7 @@ func CardOf(r Request) Card {
 		c.Status = fmt.Sprintf("Waiting for confirmation: `confirm %s` or `cancel %s`.", r.ID, r.ID)
 	case Executing:
 		c.Status = fmt.Sprintf("Confirmed by %s; calling %s…", r.DecidedBy, r.Target.Provider)
-	case Succeeded, Failed:
+	case Succeeded, Failed, Uncertain:
 		c.Status = fmt.Sprintf("Confirmed by %s. %s", r.DecidedBy, r.Outcome.Summary)
 	case Cancelled:
 		c.Status = fmt.Sprintf("Cancelled by %s: nothing was done.", r.DecidedBy)

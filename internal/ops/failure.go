@@ -1,11 +1,11 @@
 package ops
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
+
+	"github.com/streamops/streamops/internal/api"
 )
 
 // providerError is what the provider clients' errors offer, so that the
@@ -18,21 +18,25 @@ type providerError interface {
 }
 
 // failureOf turns a failed call into what a person on call needs to read.
+// It is uncertain only when the client said the call may have acted.
 func failureOf(err error) *Failure {
+	f := &Failure{}
+	var ue *api.UncertainError
+	if errors.As(err, &ue) {
+		f.Uncertain, f.Reason = true, ue.Reason
+		err = ue.Err
+	}
 	var pe providerError
 	if errors.As(err, &pe) {
 		// Keep what the bot said around the provider's error, like "nothing was sent".
-		context := strings.TrimSuffix(strings.TrimSuffix(err.Error(), pe.Error()), ": ")
-		return &Failure{Context: context, Code: pe.ProviderCode(), Message: pe.ProviderMessage(), RequestID: pe.ProviderRequestID()}
+		f.Context = strings.TrimSuffix(strings.TrimSuffix(err.Error(), pe.Error()), ": ")
+		f.Code, f.Message, f.RequestID = pe.ProviderCode(), pe.ProviderMessage(), pe.ProviderRequestID()
+	} else {
+		f.Message = err.Error()
 	}
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		return &Failure{
-			Message:   "the provider did not answer in time, so it may or may not have acted. Check the target's status before asking again (" + err.Error() + ")",
-			Uncertain: true,
-		}
-	}
-	return &Failure{Message: err.Error()}
+	f.Reason, f.Context, f.Code = PlainText(f.Reason), PlainText(f.Context), PlainText(f.Code)
+	f.Message, f.RequestID = PlainText(f.Message), PlainText(f.RequestID)
+	return f
 }
 
 // Text is the failure as one line: what the bot was doing, the provider's
@@ -51,7 +55,8 @@ func (f *Failure) Text() string {
 	return s
 }
 
-// describeReadError words a failed read for the person who asked.
+// describeReadError words a failed read for the person who asked: a read
+// changes nothing, so it is never an uncertain outcome.
 func describeReadError(op *operation, r Request, err error) error {
 	what := op.name
 	if r.Target.ID != "" {

@@ -18,13 +18,16 @@ const (
 	Executing State = "executing"
 	Succeeded State = "succeeded"
 	Failed    State = "failed"
+	// Uncertain: the call may or may not have acted (a 5xx, a timeout, a cut
+	// connection, a bot that stopped mid-call); its status was read to find out.
+	Uncertain State = "uncertain"
 	Cancelled State = "cancelled"
 	Expired   State = "expired"
 )
 
 // Final reports whether nothing more can happen to a request in state s.
 func (s State) Final() bool {
-	return s == Succeeded || s == Failed || s == Cancelled || s == Expired
+	return s == Succeeded || s == Failed || s == Uncertain || s == Cancelled || s == Expired
 }
 
 // Request is one proposed operation, from the moment it is asked for until it
@@ -114,8 +117,10 @@ type Failure struct {
 	Code      string `json:"code,omitempty"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id,omitempty"`
-	// Uncertain is set when the call may have taken effect (a timeout).
-	Uncertain bool `json:"uncertain,omitempty"`
+	// Uncertain is set when the call may have taken effect; Reason says
+	// why that is not known, like "EventGrid answered HTTP 502".
+	Uncertain bool   `json:"uncertain,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 var requestIDPattern = regexp.MustCompile(`^r-[0-9a-f]{6}$`)

@@ -20,13 +20,17 @@ type Settings struct {
 	// AbandonAfter is how long a request may be executing before it is
 	// taken to have lost its bot (a crash mid-call) and reported as such.
 	AbandonAfter time.Duration
-	Targets      Targets
+	// TargetWait is how long a confirmation waits for another request on
+	// the same target to end before it is refused.
+	TargetWait time.Duration
+	Targets    Targets
 }
 
-// Deps are what the service works through. Store and Publisher are
+// Deps are what the service works through. Store, Claims and Events are
 // required; a nil provider leaves its operations out of the catalogue.
 type Deps struct {
 	Store     Store
+	Claims    Claims
 	Events    Publisher
 	Notifier  Notifier
 	Metrics   Metrics
@@ -42,14 +46,20 @@ type Deps struct {
 type Service struct {
 	set       Settings
 	store     Store
+	claims    Claims
 	events    Publisher
 	notifier  Notifier
 	metrics   Metrics
 	log       *slog.Logger
 	now       func() time.Time
 	catalogue catalogue
-	// background counts status checks still running, so shutdown can wait.
+	// background counts calls and status checks still running, so shutdown
+	// can wait; inflight holds the requests whose call has not returned.
 	background sync.WaitGroup
+	inflight   sync.Map // request ID -> Request
+	// doubts are requests whose last write may or may not have been stored
+	// (NATS went away mid-write); the sweep settles them.
+	doubts sync.Map // request ID -> doubt
 	// stopping is closed when Run ends: status checks give up then.
 	stopping chan struct{}
 	stopOnce sync.Once
@@ -57,11 +67,11 @@ type Service struct {
 
 // New builds the service.
 func New(set Settings, d Deps) (*Service, error) {
-	if d.Store == nil || d.Events == nil {
-		return nil, errors.New("ops: a store and an event publisher are required")
+	if d.Store == nil || d.Claims == nil || d.Events == nil {
+		return nil, errors.New("ops: a store, a claims store and an event publisher are required")
 	}
 	s := &Service{
-		set: set, store: d.Store, events: d.Events, notifier: d.Notifier,
+		set: set, store: d.Store, claims: d.Claims, events: d.Events, notifier: d.Notifier,
 		metrics: d.Metrics, log: d.Log, now: d.Now, stopping: make(chan struct{}),
 	}
 	if s.log == nil {
@@ -84,6 +94,9 @@ func New(set Settings, d Deps) (*Service, error) {
 	}
 	if s.set.AbandonAfter <= 0 {
 		s.set.AbandonAfter = 5 * time.Minute
+	}
+	if s.set.TargetWait <= 0 {
+		s.set.TargetWait = 10 * time.Second
 	}
 	s.catalogue.add(s.builtins()...)
 	if d.Pipelines != nil {
@@ -212,116 +225,16 @@ func (s *Service) propose(ctx context.Context, r Request) (Request, error) {
 			continue
 		}
 		if err != nil {
-			return Request{}, fmt.Errorf("could not store the request, so nothing will be done: %w", err)
+			// The write may have reached NATS as it went away: if it did,
+			// the sweep withdraws it, so that what is said here stays true.
+			s.doubt(r, "")
+			return Request{}, fmt.Errorf("could not store the request in NATS, so it was not made and nothing will be done; try again once NATS is back: %w", err)
 		}
 		r.Revision = rev
 		s.record(ctx, r, "", r.Requester, "")
 		return r, nil
 	}
 	return Request{}, errors.New("could not find a free request ID; try again")
-}
-
-// Confirm executes a pending request on behalf of user. However many times
-// and on however many replicas it is called for one request, the provider is
-// called at most once: the move to executing is a compare-and-swap.
-func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error) {
-	r, err := s.claim(ctx, id, user, Executing)
-	if err != nil {
-		return r, err
-	}
-	op, ok := s.catalogue.byName[r.Op]
-	if !ok || !op.changes() {
-		msg := fmt.Sprintf("this bot cannot carry out %q: its provider is not configured here", r.Op)
-		return s.finish(ctx, r, Outcome{Summary: msg, Error: &Failure{Message: msg}}), nil
-	}
-	// The call must finish even if whoever confirmed goes away: a half-known
-	// outcome is worse than a late one.
-	callCtx := context.WithoutCancel(ctx)
-	start := s.now()
-	out, err := op.execute(callCtx, r)
-	if s.metrics != nil {
-		s.metrics.ProviderCall(r.Target.Provider, r.Op, s.now().Sub(start), err)
-	}
-	if err != nil {
-		out = Outcome{Error: failureOf(err)}
-		out.Summary = fmt.Sprintf("Could not %s: %s", op.verb(r), out.Error.Text())
-	} else {
-		if r.Target.ID == "" {
-			r.Target.ID = out.JobID // a created job has its ID now
-		}
-		out.Summary = op.done(r, out)
-	}
-	r = s.finish(callCtx, r, out)
-	if r.State == Succeeded && op.check != nil {
-		s.background.Add(1)
-		go func() {
-			defer s.background.Done()
-			s.checkStatus(callCtx, r, op.check)
-		}()
-	}
-	return r, nil
-}
-
-// Cancel ends a pending request without calling anything.
-func (s *Service) Cancel(ctx context.Context, id, user string) (Request, error) {
-	return s.claim(ctx, id, user, Cancelled)
-}
-
-// claim moves a pending request to state to on behalf of user, or says why
-// it cannot.
-func (s *Service) claim(ctx context.Context, id, user string, to State) (Request, error) {
-	if !ValidRequestID(id) {
-		return Request{}, inputErrorf("%q is not a request ID: they look like r-7f3a9c", id)
-	}
-	for {
-		r, err := s.store.Get(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			return Request{}, inputErrorf("there is no request %s: it may have been finished more than a week ago, or mistyped. `pending` lists the open ones", id)
-		}
-		if err != nil {
-			return Request{}, fmt.Errorf("could not read request %s, so nothing was done: %w", id, err)
-		}
-		if r.State != Pending {
-			return r, &InputError{Msg: alreadyDecided(r)}
-		}
-		now := s.now()
-		if !now.Before(r.ExpiresAt) {
-			if r, err = s.transition(ctx, r, Expired, "", nil); errors.Is(err, ErrConflict) {
-				continue
-			}
-			if err == nil {
-				return r, &InputError{Msg: alreadyDecided(r)}
-			}
-			return r, err
-		}
-		from := r
-		r.DecidedBy, r.DecidedAt = user, now
-		r, err = s.transition(ctx, r, to, user, nil)
-		if errors.Is(err, ErrConflict) {
-			continue // someone else decided first; read what they did
-		}
-		if err != nil {
-			return from, fmt.Errorf("could not record the decision on %s, so nothing was done: %w", id, err)
-		}
-		return r, nil
-	}
-}
-
-// finish records the outcome of an executing request.
-func (s *Service) finish(ctx context.Context, r Request, out Outcome) Request {
-	to := Succeeded
-	if out.Error != nil {
-		to = Failed
-	}
-	done, err := s.transition(ctx, r, to, r.DecidedBy, &out)
-	if err != nil {
-		// The provider has acted; the person must hear how, even if the
-		// store failed to keep it.
-		s.log.Error("could not store the outcome of an executed request", "request", r.ID, "outcome", out.Summary, "err", err)
-		r.State, r.Outcome = to, &out
-		return r
-	}
-	return done
 }
 
 // transition writes r in state to, if nobody changed it since it was read,
@@ -375,49 +288,13 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			s.sweep(ctx)
+			s.Sweep(ctx)
 		}
 	}
 }
 
-// sweep ends the requests nobody will finish: pending ones past their
-// expiry, and executing ones whose bot stopped mid-call.
-func (s *Service) sweep(ctx context.Context) {
-	all, err := s.store.List(ctx)
-	if err != nil {
-		s.log.Warn("could not list requests to expire them; will try again", "err", err)
-		return
-	}
-	now := s.now()
-	for _, r := range all {
-		var (
-			to   State
-			out  *Outcome
-			text string
-		)
-		switch {
-		case r.State == Pending && !now.Before(r.ExpiresAt):
-			to, text = Expired, fmt.Sprintf("Request %s expired unconfirmed: nothing was done.", r.ID)
-		case r.State == Executing && now.Sub(r.DecidedAt) >= s.set.AbandonAfter:
-			f := &Failure{Uncertain: true, Message: fmt.Sprintf(
-				"the bot carrying this out stopped before it heard back from %s, so it may or may not have acted. Check the target's status before asking again", r.Target.Provider)}
-			to, out = Failed, &Outcome{Error: f, Summary: "Outcome unknown: " + f.Message + "."}
-			text = out.Summary
-		default:
-			continue
-		}
-		r, err := s.transition(ctx, r, to, "", out)
-		if err != nil {
-			if !errors.Is(err, ErrConflict) {
-				s.log.Warn("could not end request", "request", r.ID, "state", string(to), "err", err)
-			}
-			continue
-		}
-		s.notify(ctx, Notice{Request: r, Text: text})
-	}
-}
-
-// Wait blocks until status checks still running have ended, or ctx ends.
+// Wait blocks until calls and status checks still running have ended, or
+// ctx ends.
 func (s *Service) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.background.Wait(); close(done) }()
@@ -427,40 +304,6 @@ func (s *Service) Wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// checkStatus reads the target after a successful call until it shows the
-// expected status or the check times out: a 200 only says the provider
-// accepted the call.
-func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
-	start := s.now()
-	deadline := start.Add(s.set.CheckTimeout)
-	t := time.NewTicker(s.set.CheckInterval)
-	defer t.Stop()
-	var status string
-	var lastErr error
-	for {
-		status, lastErr = c.status(ctx, r)
-		if lastErr == nil && c.reached(r, status) {
-			s.followUp(ctx, r, fmt.Sprintf("%s %s %s %s%s after %s.", r.Target.Kind, r.Target.Name(), c.verb(), status, c.note, roundDuration(s.now().Sub(start))))
-			return
-		}
-		if !s.now().Before(deadline) {
-			break
-		}
-		select {
-		case <-t.C:
-		case <-s.stopping:
-			s.followUp(ctx, r, fmt.Sprintf("Stopped watching %s %s as the bot is shutting down; it was %s, not yet %s. Check it with `%s show`.",
-				r.Target.Kind, r.Target.Name(), orUnknown(status), c.want, r.Target.Kind))
-			return
-		}
-	}
-	text := fmt.Sprintf("%s %s still %s %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
-	if lastErr != nil {
-		text = fmt.Sprintf("Could not read the status of %s %s after %s: %v. Check it in the provider's console.", r.Target.Kind, r.Target.Name(), roundDuration(s.now().Sub(start)), lastErr)
-	}
-	s.followUp(ctx, r, text)
 }
 
 func (s *Service) followUp(ctx context.Context, r Request, text string) {
@@ -474,28 +317,14 @@ func (s *Service) notify(ctx context.Context, n Notice) {
 	}
 }
 
-// Pending lists the requests still waiting for a decision, oldest first.
-func (s *Service) Pending(ctx context.Context) ([]Request, error) {
-	all, err := s.store.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var open []Request
-	for _, r := range all {
-		if r.State == Pending || r.State == Executing {
-			open = append(open, r)
-		}
-	}
-	slices.SortFunc(open, func(a, b Request) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	return open, nil
-}
-
 func alreadyDecided(r Request) string {
 	switch r.State {
 	case Executing:
 		return fmt.Sprintf("%s is already being carried out (confirmed by %s): nothing was done again.", r.ID, r.DecidedBy)
 	case Succeeded, Failed:
 		return fmt.Sprintf("%s was already confirmed by %s and has %s: nothing was done again.", r.ID, r.DecidedBy, r.State)
+	case Uncertain:
+		return fmt.Sprintf("%s was already confirmed by %s; its outcome is uncertain (check the target's status): nothing was done again.", r.ID, r.DecidedBy)
 	case Cancelled:
 		return fmt.Sprintf("%s was cancelled by %s: nothing was done.", r.ID, r.DecidedBy)
 	case Expired:

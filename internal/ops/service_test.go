@@ -91,7 +91,10 @@ func (w *world) newBot(t *testing.T, b *bus.Bus, set ops.Settings) *bot {
 func (w *world) startBot(t *testing.T, b *bus.Bus, set ops.Settings, deps ops.Deps) *bot {
 	t.Helper()
 	bt := &bot{notices: make(chan ops.Notice, 16)}
-	deps.Store, deps.Events, deps.Now = b.Requests(), b.Events(), w.clock.Now
+	if deps.Store == nil {
+		deps.Store = b.Requests()
+	}
+	deps.Claims, deps.Events, deps.Now = b.Claims(), b.Events(), w.clock.Now
 	deps.Notifier = notifierFunc(func(n ops.Notice) { bt.notices <- n })
 	svc, err := ops.New(set, deps)
 	require.NoError(t, err)
@@ -233,7 +236,7 @@ func TestExpiredRequestIsNeverCarriedOut(t *testing.T) {
 	n := nextNotice(t, b)
 	assert.Equal(t, r.ID, n.Request.ID)
 	assert.Equal(t, ops.Expired, n.Request.State)
-	assert.Contains(t, n.Text, "expired unconfirmed: nothing was done")
+	assert.Equal(t, "Expired unconfirmed: nothing was done.", n.Text)
 
 	_, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 	var ie *ops.InputError
@@ -341,19 +344,19 @@ func TestTimeoutIsReportedAsUncertain(t *testing.T) {
 	}))
 	defer hang.Close()
 	defer close(release)
-	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
-		Store: w.bus.Requests(), Events: w.bus.Events(), Now: w.clock.Now,
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: 10 * time.Millisecond, CheckTimeout: time.Second}, ops.Deps{
 		Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret, Timeout: 100 * time.Millisecond}),
 	})
+	r := propose(t, b, "pipeline pause orders-etl")
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 	require.NoError(t, err)
-	reply, err := svc.Handle(context.Background(), ops.Input{Text: "pipeline pause orders-etl", User: "U-alice"})
-	require.NoError(t, err)
-	done, err := svc.Confirm(context.Background(), reply.Request.ID, "U-bob")
-	require.NoError(t, err)
-	assert.Equal(t, ops.Failed, done.State)
+	assert.Equal(t, ops.Uncertain, done.State)
 	assert.True(t, done.Outcome.Error.Uncertain)
-	assert.Contains(t, done.Outcome.Summary, "may or may not have acted")
+	assert.Equal(t, "EnOS did not answer in time", done.Outcome.Error.Reason)
+	assert.Contains(t, done.Outcome.Summary, "Outcome uncertain: EnOS did not answer in time, so the call to pause pipeline orders-etl (p-100) may have taken effect.")
 	assert.EqualValues(t, 1, calls.Load(), "a timed-out call is never sent again")
+	// The hung call never reached the simulator: the status says so.
+	assert.Regexp(t, `still is RUNNING after \d+s, not PAUSED: it looks as if the call did not take effect`, w.noticeAsTimePasses(t, b).Text)
 }
 
 func subscribe(t *testing.T, b *bus.Bus) chan *nats.Msg {
@@ -377,6 +380,24 @@ func nextEvent(t *testing.T, ch chan *nats.Msg) ops.Event {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no audit event within 5s")
 		return ops.Event{}
+	}
+}
+
+// noticeAsTimePasses moves the world's clock a second at a time until b
+// has a notice: a status check that times out needs its clock to move.
+func (w *world) noticeAsTimePasses(t *testing.T, b *bot) ops.Notice {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case n := <-b.notices:
+			return n
+		case <-deadline:
+			t.Fatal("no notice within 10s")
+			return ops.Notice{}
+		case <-time.After(20 * time.Millisecond):
+			w.clock.Advance(time.Second)
+		}
 	}
 }
 
@@ -406,9 +427,9 @@ func TestAbandonedExecutionIsReportedAsUncertain(t *testing.T) {
 	go b.svc.Run(ctx)
 	w.clock.Advance(5 * time.Minute)
 	n := nextNotice(t, b)
-	assert.Equal(t, ops.Failed, n.Request.State)
+	assert.Equal(t, ops.Uncertain, n.Request.State)
 	assert.True(t, n.Request.Outcome.Error.Uncertain)
-	assert.Equal(t, "Outcome unknown: the bot carrying this out stopped before it heard back from EnOS, so it may or may not have acted. Check the target's status before asking again.", n.Text)
+	assert.Equal(t, "Outcome uncertain: the bot carrying it out stopped before it heard back from EnOS, so it may or may not have acted. Check the target's status before asking again.", n.Text)
 	assert.Zero(t, w.posts.Load(), "nothing is sent again")
 }
 
@@ -425,7 +446,7 @@ func TestStatusCheckGivesUpAtShutdown(t *testing.T) {
 	defer stuck.Close()
 	notices := make(chan ops.Notice, 4)
 	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: time.Hour, CheckTimeout: 2 * time.Hour}, ops.Deps{
-		Store: w.bus.Requests(), Events: w.bus.Events(), Now: w.clock.Now,
+		Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Now: w.clock.Now,
 		Notifier:  notifierFunc(func(n ops.Notice) { notices <- n }),
 		Pipelines: enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
 	})

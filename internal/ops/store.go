@@ -24,8 +24,9 @@ type Store interface {
 	Get(ctx context.Context, id string) (Request, error)
 	// Update writes r if the stored request is still at r.Revision, else ErrConflict.
 	Update(ctx context.Context, r Request) (revision uint64, err error)
-	// List returns every stored request.
-	List(ctx context.Context) ([]Request, error)
+	// Open returns the requests that are pending or executing, without
+	// reading the finished ones.
+	Open(ctx context.Context) ([]Request, error)
 }
 
 // Publisher sends audit events to whoever listens (NATS subjects

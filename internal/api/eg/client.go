@@ -157,18 +157,17 @@ func (c *Client) do(ctx context.Context, cl call, out any) (*resty.Response, err
 					continue
 				}
 			}
-			return nil, fmt.Errorf("eventgrid %s: %w", cl.name, err)
+			err = fmt.Errorf("eventgrid %s: %w", cl.name, err)
+			if cl.changes {
+				err = api.Uncertain(api.TransportReason("EventGrid", err), err)
+			}
+			return nil, err
 		}
 		rid := resp.Header().Get(requestIDField)
 		status := resp.StatusCode()
 		c.log.Debug("eventgrid call", "call", cl.name, "status", status, "request_id", rid, "attempt", attempt)
 		if status == cl.want {
-			if out != nil {
-				if err := json.Unmarshal(resp.Body(), out); err != nil {
-					return resp, fmt.Errorf("eventgrid %s: decoding the response (request ID %s): %w", cl.name, rid, err)
-				}
-			}
-			return resp, nil
+			return resp, c.decodeSuccess(cl, resp, rid, out)
 		}
 		e := decodeError(status, resp.Body(), rid)
 		switch {
@@ -188,8 +187,41 @@ func (c *Client) do(ctx context.Context, cl call, out any) (*resty.Response, err
 				continue
 			}
 		}
+		if cl.changes && (status < 400 || status > 499) {
+			// Only a 4xx proves the call was refused; a 5xx may come from a
+			// gateway that lost the answer of a backend that acted.
+			return resp, api.Uncertain(fmt.Sprintf("EventGrid answered HTTP %d", status), e)
+		}
 		return resp, e
 	}
+}
+
+// decodeSuccess reads the body of an answer with the success status. A body
+// that carries an error_code is no success, whatever the status; for a
+// state-changing call it and an unreadable body leave the outcome unknown.
+func (c *Client) decodeSuccess(cl call, resp *resty.Response, rid string, out any) error {
+	body := resp.Body()
+	var probe struct {
+		Code json.RawMessage `json:"error_code"`
+	}
+	if json.Unmarshal(body, &probe) == nil && text(probe.Code) != "" {
+		e := decodeError(resp.StatusCode(), body, rid)
+		if cl.changes {
+			return api.Uncertain(fmt.Sprintf("EventGrid answered HTTP %d with error %s", resp.StatusCode(), e.Code), e)
+		}
+		return e
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		err = fmt.Errorf("eventgrid %s: decoding the response (request ID %s): %w", cl.name, rid, err)
+		if cl.changes {
+			return api.Uncertain(fmt.Sprintf("EventGrid answered HTTP %d but its answer could not be read", resp.StatusCode()), err)
+		}
+		return err
+	}
+	return nil
 }
 
 // pause waits before a resend; false means the context ended first.

@@ -104,6 +104,9 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		bad("timeout", "must not be negative, got %s", c.Timeout)
 	}
+	if c.Timeout > maxTimeout {
+		bad("timeout", "%s is too long: at most %s, or a stuck call holds its request (and a shutdown) that long", c.Timeout, maxTimeout)
+	}
 	a := c.Auth
 	switch a.Mode {
 	case AuthToken:
@@ -180,4 +183,24 @@ func checkURL(raw string) error {
 		return errors.New("want no query, fragment or user info")
 	}
 	return nil
+}
+
+// maxTimeout is the longest timeout per HTTP call the config may set.
+const maxTimeout = 2 * time.Minute
+
+// maxThrottleWait is the longest pause before a resend (2-5 s).
+const maxThrottleWait = 5 * time.Second
+
+// LongestCall bounds how long one state-changing operation can take. The
+// switchover first reads the job: up to maxAttempts sends and the pauses
+// between them. The call itself: maxAttempts sends and one more after a
+// refused token, with their pauses. In password mode, up to two IAM token
+// fetches, each up to maxAttempts sends with pauses.
+func (c Config) LongestCall() time.Duration {
+	t := c.Timeout
+	if t == 0 {
+		t = defaultTimeout
+	}
+	attempts := func(n int) time.Duration { return time.Duration(n)*t + time.Duration(n-1)*maxThrottleWait }
+	return attempts(maxAttempts) + attempts(maxAttempts+1) + 2*attempts(maxAttempts)
 }

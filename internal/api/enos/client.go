@@ -121,7 +121,7 @@ func (c *Client) do(ctx context.Context, cl call) (envelope, error) {
 			continue
 		}
 		if retries >= readRetries || ctx.Err() != nil || !mayResend(cl, err) {
-			return envelope{}, err
+			return envelope{}, settle(cl, err)
 		}
 		retries++
 		c.log.Warn("enos call failed; sending it again", "method", cl.method, "path", cl.path, "pipeline", cl.id, "retry", retries, "err", err)
@@ -129,6 +129,28 @@ func (c *Client) do(ctx context.Context, cl call) (envelope, error) {
 			return envelope{}, err
 		}
 	}
+}
+
+// settle marks the failure of a state-changing call as an uncertain outcome
+// unless it proves the call was refused: an envelope with a non-zero code
+// (EnOS's way of refusing, on a 2xx) or an HTTP 4xx, or a failure to connect.
+func settle(cl call, err error) error {
+	if cl.read {
+		return err
+	}
+	var perr *Error
+	if !errors.As(err, &perr) {
+		return api.Uncertain(api.TransportReason("EnOS", err), err)
+	}
+	switch {
+	case perr.HTTPStatus >= 400 && perr.HTTPStatus <= 499:
+		return err
+	case perr.HTTPStatus >= 200 && perr.HTTPStatus <= 299 && perr.Code != 0:
+		return err
+	case perr.HTTPStatus >= 200 && perr.HTTPStatus <= 299:
+		return api.Uncertain(fmt.Sprintf("EnOS answered HTTP %d but its answer could not be read", perr.HTTPStatus), err)
+	}
+	return api.Uncertain(fmt.Sprintf("EnOS answered HTTP %d", perr.HTTPStatus), err)
 }
 
 // mayResend decides whether a failed call can be sent again without

@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamops/streamops/internal/api"
+
 	"github.com/streamops/streamops/internal/syncbuf"
 )
 
@@ -168,7 +170,9 @@ func TestHTTPErrorWithoutEnvelope(t *testing.T) {
 	assert.True(t, strings.HasPrefix(e.Msg, "not an EnOS envelope (HTTP 502 Bad Gateway): <html><body>Bad Gateway Bad Gateway"), e.Msg)
 	assert.NotContains(t, e.Msg, "\n")
 	assert.Less(t, len(e.Msg), 300)
-	assert.True(t, strings.HasPrefix(err.Error(), "EnOS HTTP 502: not an EnOS envelope"), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), "EnOS answered HTTP 502: EnOS HTTP 502: not an EnOS envelope"), err.Error())
+	var ue *api.UncertainError
+	assert.ErrorAs(t, err, &ue, "a 502 after a state-changing call may hide a backend that acted")
 }
 
 func TestEmptyBodyIsAnError(t *testing.T) {

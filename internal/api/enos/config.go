@@ -12,7 +12,10 @@ import (
 // SandboxEndpoint as enos.endpoint asks for the in-process simulator.
 const SandboxEndpoint = "sandbox"
 
-const defaultTimeout = 10 * time.Second
+const (
+	defaultTimeout = 10 * time.Second
+	maxTimeout     = 2 * time.Minute
+)
 
 // Config is the `enos:` section of the bot's config.
 type Config struct {
@@ -69,6 +72,9 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		fail("timeout", "%s is negative (leave it out for the default %s)", c.Timeout, defaultTimeout)
 	}
+	if c.Timeout > maxTimeout {
+		fail("timeout", "%s is too long: at most %s, or a stuck call holds its request (and a shutdown) that long", c.Timeout, maxTimeout)
+	}
 	return errors.Join(errs...)
 }
 
@@ -81,6 +87,14 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	if v := getenv("ENOS_APP_SECRET"); v != "" {
 		c.AppSecret = v
 	}
+}
+
+// LongestCall bounds how long one state-changing operation can take: at
+// most four sends (the first, one after a refused token, two after failures
+// to connect) and two token fetches, each within the timeout, and the
+// pauses between resends.
+func (c Config) LongestCall() time.Duration {
+	return 6*c.timeout() + defaultRetryWait*(1+2)
 }
 
 func (c Config) timeout() time.Duration {

@@ -1,0 +1,116 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// ClaimsBucket is the JetStream KV bucket holding one claim per target that
+// a request is acting on.
+const ClaimsBucket = "streamops_claims"
+
+var claimsBucket = jetstream.KeyValueConfig{
+	Bucket:      ClaimsBucket,
+	Description: "streamops target claims, JSON, keyed by target kind and ID",
+	History:     1,
+	Storage:     jetstream.FileStorage,
+	// A claim lapses after its Until (minutes); a day is plenty to drop the
+	// ones a stopped bot left.
+	TTL: 24 * time.Hour,
+}
+
+// readyKey is written by every readiness check: a store that cannot be
+// written is not ready, whatever its connection says.
+const readyKey = "ready"
+
+func ensureClaimsBucket(ctx context.Context, nc *nats.Conn) (jetstream.KeyValue, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("nats: jetstream: %w", err)
+	}
+	kv, err := js.CreateKeyValue(ctx, claimsBucket)
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		kv, err = js.KeyValue(ctx, ClaimsBucket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nats: KV bucket %s: %w", ClaimsBucket, err)
+	}
+	return kv, nil
+}
+
+// Claims stores ops.Claims in the claims bucket.
+type Claims struct{ kv jetstream.KeyValue }
+
+var _ ops.Claims = (*Claims)(nil)
+
+// CreateClaim stores c under key; ops.ErrExists if the key is held.
+func (s *Claims) CreateClaim(ctx context.Context, key string, c ops.Claim) (uint64, error) {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := s.kv.Create(ctx, key, data)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, fmt.Errorf("claim %s: %w", key, ops.ErrExists)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("claim %s: %w", key, err)
+	}
+	return rev, nil
+}
+
+// GetClaim returns the claim under key; ops.ErrNotFound if there is none.
+func (s *Claims) GetClaim(ctx context.Context, key string) (ops.Claim, uint64, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return ops.Claim{}, 0, fmt.Errorf("claim %s: %w", key, ops.ErrNotFound)
+	}
+	if err != nil {
+		return ops.Claim{}, 0, fmt.Errorf("claim %s: %w", key, err)
+	}
+	var c ops.Claim
+	if err := json.Unmarshal(e.Value(), &c); err != nil {
+		// Not a claim (written by hand): treat it as lapsed long ago.
+		return ops.Claim{}, e.Revision(), nil
+	}
+	return c, e.Revision(), nil
+}
+
+// ReplaceClaim writes c if the claim is still at rev; ops.ErrConflict if not.
+func (s *Claims) ReplaceClaim(ctx context.Context, key string, c ops.Claim, rev uint64) (uint64, error) {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.kv.Update(ctx, key, data, rev)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, fmt.Errorf("claim %s: %w", key, ops.ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("claim %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// DeleteClaim removes the claim if it is still at rev.
+func (s *Claims) DeleteClaim(ctx context.Context, key string, rev uint64) error {
+	err := s.kv.Delete(ctx, key, jetstream.LastRevision(rev))
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		return fmt.Errorf("claim %s: %w", key, ops.ErrConflict)
+	}
+	return err
+}
+
+// writable checks that the store takes a write.
+func (s *Claims) writable(ctx context.Context) error {
+	_, err := s.kv.Put(ctx, readyKey, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	return err
+}

@@ -1,0 +1,116 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// openIndex holds the requests that are not finished, kept by a watch of the
+// requests bucket: each change arrives once, so the expiry sweep and
+// `pending` never read the whole bucket.
+type openIndex struct {
+	mu      sync.Mutex
+	byKey   map[string]ops.Request
+	applied uint64        // the highest revision seen
+	written uint64        // the highest revision this process wrote
+	changed chan struct{} // closed and replaced on every change
+	synced  bool          // the initial values have all arrived
+	err     error         // why the watch ended, once it has
+}
+
+// watchOpen starts the index; it runs until the watch ends (the connection
+// closed) or ctx ends.
+func watchOpen(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger) (*openIndex, error) {
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix := &openIndex{byKey: map[string]ops.Request{}, changed: make(chan struct{})}
+	go func() {
+		defer w.Stop()
+		for e := range w.Updates() {
+			ix.apply(e, log)
+		}
+		ix.end(errors.New("the watch of the requests bucket ended (NATS connection closed)"))
+	}()
+	return ix, nil
+}
+
+func (ix *openIndex) apply(e jetstream.KeyValueEntry, log *slog.Logger) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	defer ix.signal()
+	if e == nil { // the initial values are in
+		ix.synced = true
+		return
+	}
+	ix.applied = max(ix.applied, e.Revision())
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(ix.byKey, e.Key())
+		return
+	}
+	r, err := decodeRequest(e)
+	if err != nil {
+		log.Warn("skipping a value that is not a request", "bucket", RequestsBucket, "key", e.Key(), "err", err)
+		return
+	}
+	if r.State.Final() {
+		delete(ix.byKey, e.Key())
+		return
+	}
+	ix.byKey[e.Key()] = r
+}
+
+func (ix *openIndex) end(err error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.err = err
+	ix.signal()
+}
+
+// signal wakes every list waiting for a change; mu is held.
+func (ix *openIndex) signal() {
+	close(ix.changed)
+	ix.changed = make(chan struct{})
+}
+
+// wrote records a revision this process wrote, which list then waits for.
+func (ix *openIndex) wrote(rev uint64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.written = max(ix.written, rev)
+}
+
+// list returns the open requests once the index holds the initial values
+// and every write of this process.
+func (ix *openIndex) list(ctx context.Context) ([]ops.Request, error) {
+	for {
+		ix.mu.Lock()
+		if ix.synced && ix.applied >= ix.written {
+			open := make([]ops.Request, 0, len(ix.byKey))
+			for _, r := range ix.byKey {
+				open = append(open, r)
+			}
+			ix.mu.Unlock()
+			return open, nil
+		}
+		if ix.err != nil {
+			err := ix.err
+			ix.mu.Unlock()
+			return nil, err
+		}
+		changed := ix.changed
+		ix.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}

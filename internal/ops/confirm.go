@@ -1,0 +1,184 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Confirm executes a pending request on behalf of user. However many times
+// and on however many replicas it is called for one request, the provider is
+// called at most once: the move to executing is a compare-and-swap. And only
+// one request acts on a target at a time: a second one waits for the first
+// to end (and is then checked against the target again), or is refused.
+func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error) {
+	r, err := s.get(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	if r.State != Pending {
+		return r, &InputError{Msg: alreadyDecided(r)}
+	}
+	op, ok := s.catalogue.byName[r.Op]
+	if !ok || !op.changes() {
+		// Another replica, with that provider, may carry it out.
+		return r, &InputError{Msg: fmt.Sprintf("this bot cannot carry out %s: its provider is not configured here. Nothing was done and %s is still pending", r.Op, r.ID)}
+	}
+	release, cur, err := s.holdTarget(ctx, r)
+	if err != nil {
+		return cur, err
+	}
+	// Known to be in flight here before it shows as executing anywhere, so
+	// that this replica's sweep never calls it abandoned.
+	s.inflight.Store(r.ID, r)
+	r, err = s.claim(ctx, id, user, Executing)
+	if err != nil {
+		s.inflight.Delete(id)
+		release()
+		return r, err
+	}
+	s.inflight.Store(r.ID, r)
+	s.background.Add(1)
+	// The call must finish even if whoever confirmed goes away: a half-known
+	// outcome is worse than a late one.
+	callCtx := context.WithoutCancel(ctx)
+	start := s.now()
+	out, err := op.execute(callCtx, r)
+	if s.metrics != nil {
+		s.metrics.ProviderCall(r.Target.Provider, r.Op, s.now().Sub(start), err)
+	}
+	if err != nil {
+		f := failureOf(err)
+		out = Outcome{Error: f, RequestID: cmpOr(f.RequestID, out.RequestID), JobID: out.JobID}
+		out.Summary = fmt.Sprintf("Could not %s: %s", op.verb(r), f.Text())
+		if f.Uncertain {
+			out.Summary = uncertainSummary(r, op, f)
+		}
+	} else {
+		if r.Target.ID == "" {
+			r.Target.ID = out.JobID // a created job has its ID now
+		}
+		out.Summary = op.done(r, out)
+	}
+	r = s.finish(callCtx, r, out)
+	s.inflight.Delete(r.ID)
+	if (r.State == Succeeded || r.State == Uncertain) && op.check != nil && r.Target.ID != "" {
+		// The target stays claimed until its status is known.
+		go func() {
+			defer s.background.Done()
+			defer release()
+			s.checkStatus(callCtx, r, op.check)
+		}()
+		return r, nil
+	}
+	release()
+	s.background.Done()
+	return r, nil
+}
+
+// uncertainSummary says plainly that the call may have acted, and why.
+func uncertainSummary(r Request, op *operation, f *Failure) string {
+	detail := f.Text()
+	if f.Code != "" {
+		detail = r.Target.Provider + " said: " + detail
+	}
+	return fmt.Sprintf("Outcome uncertain: %s, so the call to %s may have taken effect. %s. Reading the %s's status to find out; check it before asking again.",
+		f.Reason, op.verb(r), detail, r.Target.Kind)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Cancel ends a pending request without calling anything.
+func (s *Service) Cancel(ctx context.Context, id, user string) (Request, error) {
+	return s.claim(ctx, id, user, Cancelled)
+}
+
+// get reads a request for a decision on it.
+func (s *Service) get(ctx context.Context, id string) (Request, error) {
+	if !ValidRequestID(id) {
+		return Request{}, inputErrorf("%q is not a request ID: they look like r-7f3a9c", id)
+	}
+	r, err := s.store.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Request{}, inputErrorf("there is no request %s: it may have been finished more than a week ago, or mistyped. `pending` lists the open ones", id)
+	}
+	if err != nil {
+		return Request{}, fmt.Errorf("could not read request %s from NATS, so nothing was done: %w", id, err)
+	}
+	return r, nil
+}
+
+// claim moves a pending request to state to on behalf of user, or says why
+// it cannot.
+func (s *Service) claim(ctx context.Context, id, user string, to State) (Request, error) {
+	for {
+		r, err := s.get(ctx, id)
+		if err != nil {
+			return r, err
+		}
+		if r.State != Pending {
+			return r, &InputError{Msg: alreadyDecided(r)}
+		}
+		now := s.now()
+		if !now.Before(r.ExpiresAt) {
+			if r, err = s.transition(ctx, r, Expired, "", nil); errors.Is(err, ErrConflict) {
+				continue
+			}
+			if err == nil {
+				return r, &InputError{Msg: alreadyDecided(r)}
+			}
+			return r, err
+		}
+		from := r
+		r.DecidedBy, r.DecidedAt = user, now
+		r, err = s.transition(ctx, r, to, user, nil)
+		if errors.Is(err, ErrConflict) {
+			continue // someone else decided first; read what they did
+		}
+		if err != nil {
+			if to == Executing {
+				s.doubt(from, user)
+			}
+			return from, fmt.Errorf("could not record the decision on %s in NATS, so nothing was done: %w", id, err)
+		}
+		return r, nil
+	}
+}
+
+// finish records the outcome of an executing request. The outcome of a call
+// that returned is always stored, even over the sweep's report that the
+// call was abandoned (a provider slower than the abandonment limit).
+func (s *Service) finish(ctx context.Context, r Request, out Outcome) Request {
+	to := Succeeded
+	if out.Error != nil {
+		to = Failed
+		if out.Error.Uncertain {
+			to = Uncertain
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		done, err := s.transition(ctx, r, to, r.DecidedBy, &out)
+		if err == nil {
+			return done
+		}
+		if errors.Is(err, ErrConflict) && attempt < 3 {
+			cur, gerr := s.store.Get(ctx, r.ID)
+			if gerr == nil {
+				s.log.Warn("the call returned after its request was reported abandoned; storing its real outcome", "request", r.ID, "was", string(cur.State))
+				r.Revision = cur.Revision
+				continue
+			}
+			err = gerr
+		}
+		// The provider has acted; the person must hear how, even if the
+		// store failed to keep it.
+		s.log.Error("could not store the outcome of an executed request", "request", r.ID, "outcome", out.Summary, "err", err)
+		r.State, r.Outcome = to, &out
+		return r
+	}
+}

@@ -1,0 +1,436 @@
+package ops_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/sandbox/egsim"
+)
+
+// fault is what a provider answers after it has acted on a state-changing
+// call: the answer a gateway that lost the backend's reply would give.
+type fault struct {
+	name   string
+	status int
+	body   string
+	cut    bool // close the connection instead of answering
+	reason string
+}
+
+var faults = []fault{
+	{name: "500 with an error code", status: 500, body: `{"error_code":"EG.00015000","error_msg":"Internal error","request_id":"rid-500"}`, reason: "EventGrid answered HTTP 500"},
+	{name: "502 from a proxy", status: 502, body: `<html>Bad Gateway</html>`, reason: "EventGrid answered HTTP 502"},
+	{name: "503 empty", status: 503, reason: "EventGrid answered HTTP 503"},
+	{name: "connection cut", cut: true, reason: "the connection to EventGrid broke before its answer arrived"},
+	{name: "undecodable 200", status: 200, body: `{"job_id": `, reason: "EventGrid answered HTTP 200 but its answer could not be read"},
+	{name: "200 with an error code", status: 200, body: `{"error_code":"EG.00014000","error_msg":"odd","request_id":"rid-200"}`, reason: "EventGrid answered HTTP 200 with error EG.00014000"},
+}
+
+// actThenFail passes state-changing calls to sim, so that they take effect,
+// and then answers with f; it counts those calls.
+func actThenFail(sim http.Handler, f fault, calls *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || strings.HasSuffix(r.URL.Path, "/auth/tokens") || strings.Contains(r.URL.Path, "token-service") {
+			sim.ServeHTTP(rw, r)
+			return
+		}
+		calls.Add(1)
+		sim.ServeHTTP(httptest.NewRecorder(), r)
+		if f.cut {
+			conn, _, err := rw.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		rw.Header().Set("X-Request-Id", "hdr-rid")
+		rw.WriteHeader(f.status)
+		fmt.Fprint(rw, f.body)
+	})
+}
+
+func TestSwitchThatMayHaveActedIsUncertainAndItsStatusIsRead(t *testing.T) {
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			w := newWorld(t)
+			sim := egsim.New(egsim.Config{Jobs: []egsim.Job{
+				{ID: jobID, Name: "orders-dr", Status: "RUNNING", SourceAddress: "10.0.0.5:9092", SinkAddress: "10.0.1.7:9092"},
+			}}, egsim.Credentials{ProjectID: projectID, Token: egToken}, egOperations)
+			var calls atomic.Int64
+			srv := httptest.NewServer(actThenFail(sim, f, &calls))
+			t.Cleanup(srv.Close)
+			api, err := eg.New(srv.URL, srv.URL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
+			require.NoError(t, err)
+			b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"job": {"orders-dr": jobID}}, CheckInterval: 10 * time.Millisecond},
+				ops.Deps{EventGrid: &ops.EventGridSetup{API: api, Operations: egOperations}})
+			events := subscribe(t, w.bus)
+
+			r := propose(t, b, "job switch orders-dr now")
+			done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+			require.NoError(t, err)
+			assert.Equal(t, ops.Uncertain, done.State)
+			require.NotNil(t, done.Outcome.Error)
+			assert.Equal(t, f.reason, done.Outcome.Error.Reason)
+			assert.True(t, strings.HasPrefix(done.Outcome.Summary, "Outcome uncertain: "+f.reason+", so the call to switch job orders-dr ("+jobID+") may have taken effect."), done.Outcome.Summary)
+			assert.NotContains(t, done.Outcome.Summary, "Could not")
+			if f.status == 500 {
+				assert.Equal(t, "EG.00015000", done.Outcome.Error.Code)
+				assert.Equal(t, "Internal error", done.Outcome.Error.Message)
+				assert.Equal(t, "rid-500", done.Outcome.Error.RequestID)
+				assert.Contains(t, done.Outcome.Summary, "EventGrid said: EG.00015000 Internal error (request ID rid-500)")
+			}
+			assert.EqualValues(t, 1, calls.Load(), "a call that may have acted is never sent again")
+
+			n := nextNotice(t, b)
+			assert.Contains(t, n.Text, "has source 10.0.1.7:9092, target 10.0.0.5:9092 after")
+			assert.Contains(t, n.Text, "So the call did take effect.")
+
+			stored, err := w.bus.Requests().Get(context.Background(), r.ID)
+			require.NoError(t, err)
+			assert.Equal(t, ops.Uncertain, stored.State)
+			var states []ops.State
+			for range 4 {
+				states = append(states, nextEvent(t, events).State)
+			}
+			assert.Equal(t, []ops.State{ops.Pending, ops.Executing, ops.Uncertain, ops.Uncertain}, states, "the audit says uncertain; the last is the status check")
+		})
+	}
+}
+
+func TestPauseThatMayHaveActedIsUncertain(t *testing.T) {
+	for _, f := range []fault{
+		{name: "502", status: 502, body: "Bad Gateway", reason: "EnOS answered HTTP 502"},
+		{name: "500 with an envelope", status: 500, body: `{"code":500,"msg":"internal","requestId":"rid-e500"}`, reason: "EnOS answered HTTP 500"},
+		{name: "connection cut", cut: true, reason: "the connection to EnOS broke before its answer arrived"},
+		{name: "undecodable 200", status: 200, body: `{"code":0,`, reason: "EnOS answered HTTP 200 but its answer could not be read"},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			w := newWorld(t)
+			var calls atomic.Int64
+			srv := httptest.NewServer(actThenFail(w.sim, f, &calls))
+			t.Cleanup(srv.Close)
+			b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: 10 * time.Millisecond},
+				ops.Deps{Pipelines: enos.New(srv.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+			r := propose(t, b, "pipeline pause orders-etl")
+			done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+			require.NoError(t, err)
+			assert.Equal(t, ops.Uncertain, done.State, done.Outcome.Summary)
+			assert.Equal(t, f.reason, done.Outcome.Error.Reason)
+			assert.EqualValues(t, 1, calls.Load())
+			assert.Equal(t, "pipeline orders-etl (p-100) is PAUSED after 0s. So the call did take effect.", nextNotice(t, b).Text)
+		})
+	}
+}
+
+// A refusal the provider proves (a 4xx with its code) is a failure, not an
+// uncertain outcome.
+func TestRefusedSwitchIsAFailure(t *testing.T) {
+	w := newWorld(t)
+	sim := egsim.New(egsim.Config{Jobs: []egsim.Job{
+		{ID: jobID, Name: "orders-dr", Status: "RUNNING", SourceAddress: "10.0.0.5:9092", SinkAddress: "10.0.1.7:9092"},
+	}}, egsim.Credentials{ProjectID: projectID, Token: egToken}, egOperations)
+	var calls atomic.Int64
+	srv := httptest.NewServer(actThenFail(sim, fault{status: 400, body: `{"error_code":"EG.00014000","error_msg":"bad sink","request_id":"rid-400"}`}, &calls))
+	t.Cleanup(srv.Close)
+	api, err := eg.New(srv.URL, srv.URL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
+	require.NoError(t, err)
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"job": {"orders-dr": jobID}}}, ops.Deps{EventGrid: &ops.EventGridSetup{API: api, Operations: egOperations}})
+	r := propose(t, b, "job switch orders-dr")
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Failed, done.State)
+	assert.Equal(t, "Could not switch job orders-dr ("+jobID+"): EG.00014000 bad sink (request ID rid-400)", done.Outcome.Summary)
+}
+
+// Two people confirm two different switchovers of one job on two replicas
+// at the same moment: only one SWITCH is sent, and the other person is told
+// why nothing was sent for theirs.
+func TestTwoSwitchesOfOneJobOnTwoReplicasSendOne(t *testing.T) {
+	w := newWorld(t)
+	sim := egsim.New(egsim.Config{Jobs: []egsim.Job{
+		{ID: jobID, Name: "orders-dr", Status: "RUNNING", SourceAddress: "10.0.0.5:9092", SinkAddress: "10.0.1.7:9092"},
+	}}, egsim.Credentials{ProjectID: projectID, Token: egToken}, egOperations)
+	var switches atomic.Int64
+	var slow atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && slow.Load() {
+			time.Sleep(200 * time.Millisecond) // a slow job read widens the race
+		}
+		if strings.HasSuffix(r.URL.Path, "/action") {
+			switches.Add(1)
+		}
+		sim.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+	api, err := eg.New(srv.URL, srv.URL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
+	require.NoError(t, err)
+	set := ops.Settings{Targets: ops.Targets{"job": {"orders-dr": jobID}}, CheckInterval: 10 * time.Millisecond}
+	deps := ops.Deps{EventGrid: &ops.EventGridSetup{API: api, Operations: egOperations}}
+	first := w.startBot(t, w.bus, set, deps)
+	second := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
+
+	r1 := propose(t, first, "job switch orders-dr now")
+	r2 := propose(t, second, "job switch orders-dr now")
+	slow.Store(true)
+	results := make([]ops.Request, 2)
+	var wg sync.WaitGroup
+	for i, c := range []struct {
+		b  *bot
+		id string
+	}{{first, r1.ID}, {second, r2.ID}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := c.b.svc.Confirm(context.Background(), c.id, fmt.Sprintf("U-%d", i))
+			assert.NoError(t, err)
+			results[i] = got
+		}()
+	}
+	wg.Wait()
+
+	assert.EqualValues(t, 1, switches.Load(), "one SWITCH, or the job would switch back")
+	var states []ops.State
+	var refused string
+	for _, r := range results {
+		states = append(states, r.State)
+		if r.State == ops.Failed {
+			refused = r.Outcome.Summary
+		}
+	}
+	assert.ElementsMatch(t, []ops.State{ops.Succeeded, ops.Failed}, states)
+	assert.Contains(t, refused, "the job changed since the card was made (source now 10.0.1.7:9092, target 10.0.0.5:9092): nothing was sent")
+	j, _ := sim.Job(jobID)
+	assert.Equal(t, "10.0.1.7:9092", j.SourceAddress, "switched once")
+}
+
+// While one request acts on a target, another confirmed for it waits; if
+// the first takes longer than target_wait, the second is refused with the
+// reason and stays pending.
+func TestBusyTargetRefusesWithTheReason(t *testing.T) {
+	w := newWorld(t)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("action") == "pause" {
+			<-release
+		}
+		w.sim.ServeHTTP(rw, r)
+	}))
+	defer hang.Close()
+	defer close(release)
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: 200 * time.Millisecond},
+		ops.Deps{Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+	first := propose(t, b, "pipeline pause orders-etl")
+	second := propose(t, b, "pipeline stop orders-etl")
+	go b.svc.Confirm(context.Background(), first.ID, "U-bob")
+	require.Eventually(t, func() bool {
+		r, err := w.bus.Requests().Get(context.Background(), first.ID)
+		return err == nil && r.State == ops.Executing
+	}, 5*time.Second, 5*time.Millisecond)
+
+	got, err := b.svc.Confirm(context.Background(), second.ID, "U-carol")
+	require.Error(t, err)
+	assert.Equal(t, fmt.Sprintf("pipeline orders-etl (p-100) is busy with %s (pipeline pause, confirmed by U-bob), still running or being checked: nothing was done for %s, which is still pending. Confirm it again once %s has finished; a switchover is read again then.",
+		first.ID, second.ID, first.ID), err.Error())
+	assert.Equal(t, ops.Pending, got.State)
+	stored, err := w.bus.Requests().Get(context.Background(), second.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ops.Pending, stored.State)
+}
+
+// A request for a provider this replica lacks is left for one that has it.
+func TestReplicaWithoutTheProviderLeavesTheRequestPending(t *testing.T) {
+	w := newWorld(t)
+	withEnOS := w.newBot(t, w.bus, ops.Settings{})
+	egOnly := newEGWorld(t)
+	withoutEnOS := egOnly.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), ops.Settings{},
+		ops.Deps{EventGrid: &ops.EventGridSetup{API: egOnly.api, Operations: egOperations}})
+	r := propose(t, withEnOS, "pipeline pause orders-etl")
+
+	_, err := withoutEnOS.svc.Confirm(context.Background(), r.ID, "U-bob")
+	var ie *ops.InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "this bot cannot carry out pipeline pause: its provider is not configured here. Nothing was done and "+r.ID+" is still pending", ie.Msg)
+	done, err := withEnOS.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Succeeded, done.State)
+}
+
+// A provider slower than the abandonment limit: the replica making the call
+// does not call it abandoned, and when another replica has, the real
+// outcome is stored and reported all the same.
+func TestCallLongerThanTheAbandonLimitKeepsItsOutcome(t *testing.T) {
+	w := newWorld(t)
+	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("action") == "pause" {
+			<-hold
+		}
+		w.sim.ServeHTTP(rw, r)
+	}))
+	defer slow.Close()
+	defer release()
+	set := ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, AbandonAfter: time.Minute, SweepInterval: 5 * time.Millisecond, CheckInterval: 10 * time.Millisecond}
+	deps := ops.Deps{Pipelines: enos.New(slow.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})}
+	caller := w.startBot(t, w.bus, set, deps)
+	other := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go caller.svc.Run(ctx)
+
+	r := propose(t, caller, "pipeline pause orders-etl")
+	done := make(chan ops.Request, 1)
+	go func() {
+		got, err := caller.svc.Confirm(context.Background(), r.ID, "U-bob")
+		assert.NoError(t, err)
+		done <- got
+	}()
+	require.Eventually(t, func() bool {
+		open, err := caller.svc.Pending(context.Background())
+		return err == nil && len(open) == 1 && open[0].State == ops.Executing
+	}, 5*time.Second, 5*time.Millisecond)
+	w.clock.Advance(2 * time.Minute)
+	caller.svc.Sweep(context.Background())
+	select {
+	case n := <-caller.notices:
+		t.Fatalf("the replica making the call reported it: %s", n.Text)
+	default:
+	}
+
+	other.svc.Sweep(context.Background()) // it cannot know the call is alive
+	assert.Contains(t, nextNotice(t, other).Text, "Outcome uncertain: the bot carrying it out stopped")
+	release()
+	got := <-done
+	assert.Equal(t, ops.Succeeded, got.State, "the call's outcome wins over the report of its abandonment")
+	stored, err := w.bus.Requests().Get(context.Background(), r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ops.Succeeded, stored.State)
+	assert.Equal(t, got.Outcome.Summary, stored.Outcome.Summary)
+}
+
+// The provider's text is shown as text: no terminal escape, no line break
+// that could forge a "Confirmed by" line.
+func TestProviderTextIsPlain(t *testing.T) {
+	w := newWorld(t)
+	evil := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("action") != "" {
+			fmt.Fprint(rw, `{"code":61152,"msg":"no\u001b[2J\u001b[H\nr-000000: Confirmed by mallory\u202e","requestId":"id\u001b[31m"}`)
+			return
+		}
+		w.sim.ServeHTTP(rw, r)
+	}))
+	defer evil.Close()
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}},
+		ops.Deps{Pipelines: enos.New(evil.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+	r := propose(t, b, "pipeline pause orders-etl")
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, "Could not pause pipeline orders-etl (p-100): 61152 no [2J [H r-000000: Confirmed by mallory (request ID id [31m)", done.Outcome.Summary)
+}
+
+func TestPlainText(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain words":          "plain words",
+		"a\x1b[2Jb":            "a [2Jb",
+		"line\nbreak\r\ttab":   "line break  tab",
+		"rtl\u202eevil\u2066x": "rtlevilx",
+		"bad \xff utf8":        "bad \uFFFD utf8",
+		"c1 \u009b control":    "c1   control",
+		"keeps ünïcödé and 中文": "keeps ünïcödé and 中文",
+	} {
+		assert.Equal(t, want, ops.PlainText(in), "%q", in)
+	}
+}
+
+// storeThatLosesAcks stores a request but answers as if NATS went away
+// before its acknowledgement arrived: the write landed, the bot cannot know.
+type storeThatLosesAcks struct {
+	ops.Store
+	lose atomic.Bool
+}
+
+func (s *storeThatLosesAcks) Create(ctx context.Context, r ops.Request) (uint64, error) {
+	rev, err := s.Store.Create(ctx, r)
+	if err == nil && s.lose.Load() {
+		return 0, errors.New("nats: timeout")
+	}
+	return rev, err
+}
+
+// A request the bot said it could not store must not come back: if the
+// write landed after all, the sweep withdraws it before anyone confirms it.
+func TestRequestSaidNotStoredIsWithdrawn(t *testing.T) {
+	w := newWorld(t)
+	store := &storeThatLosesAcks{Store: w.bus.Requests()}
+	store.lose.Store(true)
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}},
+		ops.Deps{Store: store, Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+	_, err := b.svc.Handle(context.Background(), ops.Input{Text: "pipeline pause orders-etl", User: "U-alice"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "could not store the request in NATS, so it was not made and nothing will be done")
+	open, err := b.svc.Pending(context.Background())
+	require.NoError(t, err)
+	require.Len(t, open, 1, "the write landed after all")
+
+	b.svc.Sweep(context.Background())
+	withdrawn, err := w.bus.Requests().Get(context.Background(), open[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, ops.Failed, withdrawn.State)
+	assert.Contains(t, withdrawn.Outcome.Summary, "Withdrawn")
+	_, err = b.svc.Confirm(context.Background(), open[0].ID, "U-bob")
+	require.Error(t, err, "it can no longer be confirmed")
+	assert.Zero(t, w.posts.Load())
+}
+
+// NATS stops while a request is proposed and comes back: the answer given
+// then ("not made") is still true afterwards.
+func TestProposalWhileNATSIsAwayIsNotStoredLater(t *testing.T) {
+	w := newWorld(t)
+	dir := t.TempDir()
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true}
+	srv, err := server.NewServer(opts)
+	require.NoError(t, err)
+	srv.Start()
+	require.True(t, srv.ReadyForConnections(10*time.Second))
+	opts.Port = srv.Addr().(*net.TCPAddr).Port
+	t.Cleanup(func() { srv.Shutdown() })
+	url := srv.ClientURL()
+	nc := connect(t, bus.Config{URL: url})
+	b := w.newBot(t, nc, ops.Settings{})
+
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	_, err = b.svc.Handle(context.Background(), ops.Input{Text: "pipeline pause orders-etl", User: "U-alice"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "could not store the request in NATS, so it was not made and nothing will be done")
+
+	srv, err = server.NewServer(opts)
+	require.NoError(t, err)
+	srv.Start()
+	require.True(t, srv.ReadyForConnections(10*time.Second))
+	require.Eventually(t, func() bool { return nc.Conn().IsConnected() }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, nc.Conn().Flush())
+	b.svc.Sweep(context.Background())
+	open, err := b.svc.Pending(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, open, "nothing was kept to be stored once NATS came back")
+	r := propose(t, b, "pipeline pause orders-etl")
+	assert.Equal(t, ops.Pending, r.State, "proposals work again")
+}

@@ -1,0 +1,163 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Sweep ends the requests nobody will finish: pending ones past their
+// expiry, executing ones whose bot stopped mid-call, and ones whose last
+// write was in doubt. It reads only the open requests, however many
+// finished ones the store keeps. Run calls it every SweepInterval.
+func (s *Service) Sweep(ctx context.Context) {
+	s.settleDoubts(ctx)
+	open, err := s.store.Open(ctx)
+	if err != nil {
+		s.log.Warn("could not list open requests to expire them; will try again", "err", err)
+		return
+	}
+	now := s.now()
+	for _, r := range open {
+		var (
+			to   State
+			out  *Outcome
+			text string
+		)
+		switch {
+		case r.State == Pending && !now.Before(r.ExpiresAt):
+			to, text = Expired, "Expired unconfirmed: nothing was done."
+		case r.State == Executing && now.Sub(r.DecidedAt) >= s.set.AbandonAfter:
+			if _, running := s.inflight.Load(r.ID); running {
+				continue // the call is still under way here: its outcome will come
+			}
+			f := &Failure{Uncertain: true, Reason: "the bot carrying it out stopped before it heard back from " + r.Target.Provider,
+				Message: "it may or may not have acted. Check the target's status before asking again"}
+			to, out = Uncertain, &Outcome{Error: f, Summary: "Outcome uncertain: " + f.Reason + ", so " + f.Message + "."}
+			text = out.Summary
+		default:
+			continue
+		}
+		r, err := s.transition(ctx, r, to, "", out)
+		if err != nil {
+			if !errors.Is(err, ErrConflict) {
+				s.log.Warn("could not end request", "request", r.ID, "state", string(to), "err", err)
+			}
+			continue
+		}
+		s.notify(ctx, Notice{Request: r, Text: text})
+	}
+}
+
+// doubt is a request whose last write failed without proof that it did not
+// land: a created request the requester was told was not made, or a
+// confirmation the bot did not act on.
+func (s *Service) doubt(r Request, decidedBy string) {
+	s.doubts.Store(r.ID, doubtful{decidedBy: decidedBy})
+}
+
+// doubtful is what a doubtful write held: a pending request, or (with
+// decidedBy) its move to executing.
+type doubtful struct{ decidedBy string }
+
+// settleDoubts withdraws every doubtful write that did land, once NATS
+// answers again, so that nobody confirms a request its requester was told
+// does not exist, and no confirmation stays executing with no call behind it.
+func (s *Service) settleDoubts(ctx context.Context) {
+	s.doubts.Range(func(key, value any) bool {
+		id, d := key.(string), value.(doubtful)
+		r, err := s.store.Get(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			s.doubts.Delete(id)
+			return true
+		case err != nil:
+			return true // NATS is still away; try again next sweep
+		}
+		state := Pending
+		if d.decidedBy != "" {
+			state = Executing
+		}
+		if r.State != state || (d.decidedBy != "" && r.DecidedBy != d.decidedBy) {
+			s.doubts.Delete(id)
+			return true
+		}
+		msg := "Withdrawn: the bot could not confirm that this request was stored and told its requester so; nothing was done. Ask again."
+		if state == Executing {
+			msg = fmt.Sprintf("Not carried out: the bot could not record %s's confirmation, so it did not call %s; nothing was done. Ask again.", d.decidedBy, r.Target.Provider)
+		}
+		out := &Outcome{Summary: msg, Error: &Failure{Message: msg}}
+		if _, err := s.transition(ctx, r, Failed, "", out); err == nil || errors.Is(err, ErrConflict) {
+			s.doubts.Delete(id)
+		}
+		return true
+	})
+}
+
+// checkStatus reads the target after a call until it shows the expected
+// status or the check times out: a 200 only says the provider accepted the
+// call, and after an uncertain outcome the status is all there is to know.
+func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
+	start := s.now()
+	deadline := start.Add(s.set.CheckTimeout)
+	t := time.NewTicker(s.set.CheckInterval)
+	defer t.Stop()
+	var status string
+	var lastErr error
+	for {
+		status, lastErr = c.status(ctx, r)
+		status = PlainText(status)
+		if lastErr == nil && c.reached(r, status) {
+			text := fmt.Sprintf("%s %s %s %s%s after %s.", r.Target.Kind, r.Target.Name(), c.verb(), status, c.note, roundDuration(s.now().Sub(start)))
+			if r.State == Uncertain {
+				text += " So the call did take effect."
+			}
+			s.followUp(ctx, r, text)
+			return
+		}
+		if !s.now().Before(deadline) {
+			break
+		}
+		select {
+		case <-t.C:
+		case <-s.stopping:
+			s.followUp(ctx, r, fmt.Sprintf("Stopped watching %s %s as the bot is shutting down; it was %s, not yet %s. Check it with `%s show`.",
+				r.Target.Kind, r.Target.Name(), orUnknown(status), c.want, r.Target.Kind))
+			return
+		}
+	}
+	text := fmt.Sprintf("%s %s still %s %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
+	if r.State == Uncertain {
+		text = fmt.Sprintf("%s %s still %s %s after %s, not %s: it looks as if the call did not take effect, but check it in the provider's console before asking again.",
+			r.Target.Kind, r.Target.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
+	}
+	if lastErr != nil {
+		text = fmt.Sprintf("Could not read the status of %s %s after %s: %s. Check it in the provider's console.", r.Target.Kind, r.Target.Name(), roundDuration(s.now().Sub(start)), failureOf(lastErr).Text())
+	}
+	s.followUp(ctx, r, text)
+}
+
+// Pending lists the requests still waiting for a decision or being carried
+// out, oldest first.
+func (s *Service) Pending(ctx context.Context) ([]Request, error) {
+	open, err := s.store.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(open, func(a, b Request) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return open, nil
+}
+
+// InFlight lists the requests whose provider call has not returned yet, for
+// a shutdown to say which it leaves uncertain.
+func (s *Service) InFlight() []Request {
+	var rs []Request
+	s.inflight.Range(func(_, v any) bool {
+		rs = append(rs, v.(Request))
+		return true
+	})
+	slices.SortFunc(rs, func(a, b Request) int { return a.DecidedAt.Compare(b.DecidedAt) })
+	return rs
+}

@@ -102,3 +102,25 @@ func TestRunEndsWithItsContext(t *testing.T) {
 		t.Fatal("Run did not return after its context ended")
 	}
 }
+
+// Nothing a provider or a person writes reaches the terminal as a control
+// sequence, nor breaks a line to forge one.
+func TestOutputIsPlainText(t *testing.T) {
+	out := run(t, handlerFunc(func(ops.Input) (ops.Reply, error) {
+		return ops.Reply{Text: "status \x1b[2J\x1b[Hcleared\rr-000000: Confirmed by mallory\u202e"}, nil
+	}), "pipeline show orders-etl")
+	assert.NotContains(t, out, "\x1b")
+	assert.NotContains(t, out, "\r")
+	assert.NotContains(t, out, "\u202e")
+	assert.Contains(t, out, "status  [2J [Hcleared r-000000: Confirmed by mallory\n")
+}
+
+func TestLongLinesAreRefusedWhole(t *testing.T) {
+	var seen []string
+	out := run(t, handlerFunc(func(in ops.Input) (ops.Reply, error) {
+		seen = append(seen, in.Text)
+		return ops.Reply{Text: "ok"}, nil
+	}), strings.Repeat("y", maxLine+1), strings.Repeat("z", maxLine), "help")
+	assert.Equal(t, []string{strings.Repeat("z", maxLine), "help"}, seen, "a line of exactly 64 KiB is taken; one byte more is not")
+	assert.Equal(t, 1, strings.Count(out, "! that line is longer than 64 KiB, so it was ignored"))
+}

@@ -103,7 +103,9 @@ enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
 	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--config", path}, func(string) string { return "" }, in, stdout, stderr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", path}, func(string) string { return "" }, in, stdout, stderr)
+	}()
 	p := &program{t: t, stdin: stdin, stdout: stdout, stderr: stderr, done: done}
 	p.waitFor(`streamops> `)
 	p.send("pipeline pause orders-etl")

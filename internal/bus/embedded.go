@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -44,11 +44,11 @@ func startEmbedded(ctx context.Context, cfg Config, log, serverLog *slog.Logger)
 		// after its card was shown, or forge audit events.
 		Authorization: token,
 		ServerName:    "streamops",
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   storeDir,
-		NoSigs:     true, // the bot handles signals and shuts the server down itself
+		Host:          host,
+		Port:          port,
+		JetStream:     true,
+		StoreDir:      storeDir,
+		NoSigs:        true, // the bot handles signals and shuts the server down itself
 
 		DisableJetStreamBanner: true,
 	})

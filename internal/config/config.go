@@ -34,6 +34,7 @@ type Config struct {
 	EG       *eg.Config   `yaml:"eg"`
 	Sandbox  Sandbox      `yaml:"sandbox"`
 	Log      Log          `yaml:"log"`
+	Slack    Slack        `yaml:"slack"`
 }
 
 // HTTP is where /healthz, /readyz and /metrics are served.
@@ -44,6 +45,9 @@ type HTTP struct {
 // Console is the stdin/stdout front end used when Slack is not configured.
 type Console struct {
 	User string `yaml:"user"` // who the person at the console is, as policy and audit name them
+	// Enabled runs the console even with Slack configured or stdin not a
+	// terminal; otherwise it runs only without Slack, at a terminal.
+	Enabled bool `yaml:"enabled"`
 }
 
 // Requests tunes the confirmation flow.
@@ -107,6 +111,7 @@ func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
 		return nil, explainYAML(err)
 	}
 	c.applyDefaults()
+	c.Slack.applyEnv(getenv)
 	if c.EnOS != nil {
 		c.EnOS.ApplyEnv(getenv)
 	}
@@ -187,6 +192,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.Slack.validate(bad)
 	c.Targets.check("pipelines", c.Targets.Pipelines, c.EnOS != nil, "enos", bad)
 	c.Targets.check("streams", c.Targets.Streams, c.EG != nil, "eg", bad)
 	c.Targets.check("jobs", c.Targets.Jobs, c.EG != nil, "eg", bad)

@@ -229,6 +229,7 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	if err != nil {
 		return r, err
 	}
+	s.started(ctx, r)
 	op, ok := s.catalogue.byName[r.Op]
 	if !ok || !op.changes() {
 		msg := fmt.Sprintf("this bot cannot carry out %q: its provider is not configured here", r.Op)

@@ -57,8 +57,11 @@ type call struct {
 // text is what a person would read of the call.
 func (c call) text() string {
 	if c.JSON != nil {
-		b, _ := json.Marshal(c.JSON)
-		return string(b)
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // as Slack reads it
+		enc.Encode(c.JSON)
+		return strings.TrimSpace(b.String())
 	}
 	return c.Form.Get("text") + " " + c.Form.Get("blocks")
 }
@@ -343,8 +346,8 @@ func (w *world) commandBody(user, text, trigger string) string {
 		"user_id": {user}, "user_name": {strings.ToLower(user)},
 		"command": {"/streamops"}, "text": {text}, "api_app_id": {"A0APP"},
 		"is_enterprise_install": {"false"},
-		"response_url": {w.slack.responseURL("cmd-" + trigger)},
-		"trigger_id":   {trigger},
+		"response_url":          {w.slack.responseURL("cmd-" + trigger)},
+		"trigger_id":            {trigger},
 	}.Encode()
 }
 
@@ -366,8 +369,8 @@ func (w *world) clickBody(user, action, id, ts, trigger string) string {
 		"type":       "block_actions",
 		"user":       map[string]any{"id": user, "username": strings.ToLower(user), "name": strings.ToLower(user), "team_id": "T0ACME"},
 		"api_app_id": "A0APP", "token": "deprecated", "trigger_id": trigger,
-		"container": map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
-		"team":      map[string]any{"id": "T0ACME", "domain": "acme"},
+		"container":  map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
+		"team":       map[string]any{"id": "T0ACME", "domain": "acme"},
 		"enterprise": nil, "is_enterprise_install": false,
 		"channel":      map[string]any{"id": channel, "name": "incident-42"},
 		"message":      map[string]any{"type": "message", "user": "U0BOT", "ts": ts, "text": "card"},

@@ -32,9 +32,13 @@ func TestSignedRequestsOnly(t *testing.T) {
 			r2.Header = r.Header
 			return r2
 		}(),
-		"stale":             signed(t, url, body, time.Now().Add(-6*time.Minute)),
-		"from the future":   signed(t, url, body, time.Now().Add(6*time.Minute)),
-		"missing signature": func() *http.Request { r := signed(t, url, body, time.Now()); r.Header.Del("X-Slack-Signature"); return r }(),
+		"stale":           signed(t, url, body, time.Now().Add(-6*time.Minute)),
+		"from the future": signed(t, url, body, time.Now().Add(6*time.Minute)),
+		"missing signature": func() *http.Request {
+			r := signed(t, url, body, time.Now())
+			r.Header.Del("X-Slack-Signature")
+			return r
+		}(),
 		"missing timestamp": func() *http.Request {
 			r := signed(t, url, body, time.Now())
 			r.Header.Del("X-Slack-Request-Timestamp")

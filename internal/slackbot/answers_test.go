@@ -19,17 +19,17 @@ import (
 func TestReadsAndBadInputAnswerEphemerally(t *testing.T) {
 	w := newWorld(t)
 	for text, want := range map[string]string{
-		"help":                                 "Commands \\(state-changing ones wait for a confirmation\\)",
-		"":                                     "Commands \\(state-changing ones wait for a confirmation\\)",
-		"pending":                              `No requests are waiting for confirmation\.`,
-		"pipeline list":                        `orders-etl`,
-		"pipeline show orders-etl":             `Pipeline orders-etl \(p-7d3f9a21\): RUNNING`,
-		"job show orders-dr":                   `orders-dr`,
-		"pipeline explode orders-etl":          `unknown command "pipeline explode"`,
-		"pipeline pause nosuch":                `unknown pipeline alias "nosuch"\. Known: billing-agg, orders-etl; or give the pipeline ID`,
-		"pipeline pause ../etc":                `"\.\./etc" is not a valid pipeline ID or alias`,
+		"help":                                  "Commands \\(state-changing ones wait for a confirmation\\)",
+		"":                                      "Commands \\(state-changing ones wait for a confirmation\\)",
+		"pending":                               `No requests are waiting for confirmation\.`,
+		"pipeline list":                         `orders-etl`,
+		"pipeline show orders-etl":              `Pipeline orders-etl \(p-7d3f9a21\): RUNNING`,
+		"job show orders-dr":                    `orders-dr`,
+		"pipeline explode orders-etl":           `unknown command "pipeline explode"`,
+		"pipeline pause nosuch":                 `unknown pipeline alias "nosuch"\. Known: billing-agg, orders-etl; or give the pipeline ID`,
+		"pipeline pause ../etc":                 `"\.\./etc" is not a valid pipeline ID or alias`,
 		"job switch orders-dr sink=not-an-addr": `not-an-addr`,
-		"confirm r-000000":                     `there is no request r-000000`,
+		"confirm r-000000":                      `there is no request r-000000`,
 	} {
 		_, _, trigger := w.command(alice, text)
 		got := w.slack.waitFor("the answer to "+text, func(c call) bool { return c.Method == "response_url cmd-"+trigger })

@@ -37,7 +37,8 @@ func mrkdwn(s string, users ...string) string {
 		if !userIDPattern.MatchString(u) {
 			continue
 		}
-		s = regexp.MustCompile(`\b`+u+`\b`).ReplaceAllString(s, "<@"+u+">")
+		// Not after "@": a mention someone typed stays escaped text.
+		s = regexp.MustCompile(`(^|[^@\w])`+u+`\b`).ReplaceAllString(s, "${1}<@"+u+">")
 	}
 	return s
 }

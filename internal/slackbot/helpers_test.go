@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
@@ -83,10 +84,12 @@ type fakeSlack struct {
 	seq int
 	// before may hold a call back (block) or answer it otherwise; nil: ok.
 	before func(method string, form url.Values) *answer
+	// sockets gets each Socket Mode websocket the bot opens.
+	sockets chan *websocket.Conn
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
-	f := &fakeSlack{t: t}
+	f := &fakeSlack{t: t, sockets: make(chan *websocket.Conn, 4)}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -104,6 +107,17 @@ func (f *fakeSlack) setBefore(h func(method string, form url.Values) *answer) {
 }
 
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/ws" {
+		// Slack's client says it comes from https://api.slack.com, as Slack expects.
+		up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == "https://api.slack.com" }}
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			f.t.Errorf("Socket Mode upgrade: %v (%v)", err, r.Header)
+			return
+		}
+		f.sockets <- conn
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	c := call{}
 	if name, ok := strings.CutPrefix(r.URL.Path, "/respond/"); ok {
@@ -143,6 +157,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q,"message":{"text":"","ts":%q}}`, c.Form.Get("channel"), ts, ts)
 	case "chat.update":
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q,"text":""}`, c.Form.Get("channel"), c.Form.Get("ts"))
+	case "apps.connections.open":
+		require.Equal(f.t, "Bearer xapp-1-test", r.Header.Get("Authorization"), "Socket Mode opens with the app-level token")
+		fmt.Fprintf(w, `{"ok":true,"url":"ws://%s/ws"}`, r.Host)
 	case "chat.postEphemeral":
 		fmt.Fprintf(w, `{"ok":true,"message_ts":%q}`, ts)
 	default:
@@ -365,6 +382,11 @@ func (w *world) command(user, text string) (int, string, string) {
 
 // clickBody is a block_actions payload as Slack posts it for a button.
 func (w *world) clickBody(user, action, id, ts, trigger string) string {
+	return url.Values{"payload": {string(w.clickPayload(user, action, id, ts, trigger))}}.Encode()
+}
+
+// clickPayload is the JSON of a click, as Socket Mode carries it.
+func (w *world) clickPayload(user, action, id, ts, trigger string) json.RawMessage {
 	payload := map[string]any{
 		"type":       "block_actions",
 		"user":       map[string]any{"id": user, "username": strings.ToLower(user), "name": strings.ToLower(user), "team_id": "T0ACME"},
@@ -383,7 +405,7 @@ func (w *world) clickBody(user, action, id, ts, trigger string) string {
 	}
 	raw, err := json.Marshal(payload)
 	require.NoError(w.t, err)
-	return url.Values{"payload": {string(raw)}}.Encode()
+	return raw
 }
 
 // click sends a signed button click and returns the status of the ack.

@@ -32,7 +32,7 @@ func (b *Bot) socketEvents(ctx context.Context, client *socketmode.Client) {
 		case socketmode.EventTypeConnected:
 			b.log.Info("Slack Socket Mode connected")
 		case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
-			b.log.Warn("Slack Socket Mode could not connect; it will try again", "event", string(evt.Type))
+			b.log.Warn("Slack Socket Mode could not connect; it will try again", "event", string(evt.Type), "err", evt.Data)
 		case socketmode.EventTypeSlashCommand:
 			cmd, ok := evt.Data.(slack.SlashCommand)
 			if !ok || evt.Request == nil {

@@ -183,13 +183,17 @@ func (p *pool) try(task func()) bool {
 // deliveries remembers what Slack delivered lately, so that a retried
 // delivery (X-Slack-Retry-Num, a Socket Mode retry) is not worked on twice.
 type deliveries struct {
-	mu   sync.Mutex
-	now  func() time.Time
-	seen map[string]time.Time
+	mu     sync.Mutex
+	now    func() time.Time
+	seen   map[string]time.Time
+	pruned time.Time
 }
 
 // deliveryMemory is longer than Slack retries a delivery (about a minute).
 const deliveryMemory = 10 * time.Minute
+
+// pruneEvery keeps the scans for forgotten entries rare under a burst.
+const pruneEvery = 10 * time.Second
 
 func newDeliveries(now func() time.Time) *deliveries {
 	return &deliveries{now: now, seen: map[string]time.Time{}}
@@ -203,7 +207,8 @@ func (d *deliveries) first(key string) bool {
 	if t, ok := d.seen[key]; ok && now.Sub(t) < deliveryMemory {
 		return false
 	}
-	if len(d.seen) >= 4096 {
+	if len(d.seen) >= 4096 && now.Sub(d.pruned) >= pruneEvery {
+		d.pruned = now
 		for k, t := range d.seen {
 			if now.Sub(t) >= deliveryMemory {
 				delete(d.seen, k)

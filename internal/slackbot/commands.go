@@ -35,10 +35,12 @@ func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) string {
 
 // ackText says the command was taken, from its words alone.
 func ackText(text string) string {
-	if w := strings.Fields(text); len(w) >= 3 && w[0] == "job" && w[1] == "switch" {
-		return fmt.Sprintf("Reading job %s before making its card; the request ID follows.", escape(w[2]))
+	if rest, ok := strings.CutPrefix(text, "job switch "); ok {
+		if w := strings.Fields(rest); len(w) > 0 {
+			return "Reading job " + escape(w[0]) + " before making its card; the request ID follows."
+		}
 	}
-	return fmt.Sprintf("Working on `%s`…", escape(truncate(text, 200)))
+	return "Working on `" + escape(truncate(text, 200)) + "`…"
 }
 
 func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text string) {

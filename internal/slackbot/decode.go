@@ -1,26 +1,29 @@
 package slackbot
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 
 	"github.com/slack-go/slack"
 )
 
-// decodeCommand reads a slash command from its form-encoded body.
+// decodeCommand reads a slash command from its form-encoded body, into
+// slack-go's type, as Socket Mode delivers it.
 func decodeCommand(body []byte) (slack.SlashCommand, error) {
-	req, err := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-	if err != nil {
-		return slack.SlashCommand{}, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	cmd, err := slack.SlashCommandParse(req)
+	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return slack.SlashCommand{}, fmt.Errorf("not a form: %w", err)
+	}
+	cmd := slack.SlashCommand{
+		Token: form.Get("token"), TeamID: form.Get("team_id"), TeamDomain: form.Get("team_domain"),
+		EnterpriseID: form.Get("enterprise_id"), EnterpriseName: form.Get("enterprise_name"),
+		IsEnterpriseInstall: form.Get("is_enterprise_install") == "true",
+		ChannelID:           form.Get("channel_id"), ChannelName: form.Get("channel_name"),
+		UserID: form.Get("user_id"), UserName: form.Get("user_name"),
+		Command: form.Get("command"), Text: form.Get("text"), ResponseURL: form.Get("response_url"),
+		TriggerID: form.Get("trigger_id"), APIAppID: form.Get("api_app_id"),
 	}
 	if cmd.UserID == "" || cmd.ChannelID == "" {
 		return slack.SlashCommand{}, errors.New("not a slash command: user_id or channel_id is missing")

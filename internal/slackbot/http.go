@@ -1,7 +1,6 @@
 package slackbot
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,21 +17,24 @@ func (b *Bot) Routes(mux *http.ServeMux) {
 	if b.cfg.SigningSecret == "" {
 		return
 	}
-	mux.Handle("POST /slack/commands", b.Verified(http.HandlerFunc(b.serveCommand)))
-	mux.Handle("POST /slack/interactions", b.Verified(http.HandlerFunc(b.serveInteraction)))
+	mux.Handle("POST /slack/commands", b.Verified(b.serveCommand))
+	mux.Handle("POST /slack/interactions", b.Verified(b.serveInteraction))
 }
+
+// verifiedHandler serves a request whose body was read and verified.
+type verifiedHandler func(w http.ResponseWriter, r *http.Request, body []byte)
 
 // Verified lets through only requests signed with the signing secret
 // (v0 HMAC-SHA256 over the raw body, at most 5 minutes old, compared in
 // constant time), with the body read into memory for next. Anything else
 // gets 401 and causes nothing, not even a log of its body.
-func (b *Bot) Verified(next http.Handler) http.Handler {
+func (b *Bot) Verified(next verifiedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBody {
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := readBody(w, r)
 		if err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
@@ -52,13 +54,22 @@ func (b *Bot) Verified(next http.Handler) http.Handler {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body)) // verified: next may read it
-		next.ServeHTTP(w, r)
+		next(w, r, body)
 	})
 }
 
-func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body) // in memory since Verified
+// readBody reads at most maxBody bytes, in one allocation when the length is known.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	in := http.MaxBytesReader(w, r.Body, maxBody)
+	if r.ContentLength < 0 {
+		return io.ReadAll(in)
+	}
+	body := make([]byte, r.ContentLength)
+	_, err := io.ReadFull(in, body)
+	return body, err
+}
+
+func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) {
 	cmd, err := decodeCommand(body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -67,8 +78,7 @@ func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request) {
 	writeAck(w, b.command(r.Context(), cmd))
 }
 
-func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
 	cb, err := decodeInteraction(body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -89,6 +99,11 @@ func writeAck(w http.ResponseWriter, text string) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	body, err := json.Marshal(ack{ResponseType: slack.ResponseTypeEphemeral, Text: text})
+	if err != nil {
+		w.WriteHeader(http.StatusOK) // an ack without its text is still an ack
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(ack{ResponseType: slack.ResponseTypeEphemeral, Text: text})
+	w.Write(body)
 }

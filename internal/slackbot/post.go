@@ -24,9 +24,10 @@ type card struct {
 }
 
 type cards struct {
-	mu  sync.Mutex
-	now func() time.Time
-	m   map[string]*card
+	mu     sync.Mutex
+	now    func() time.Time
+	m      map[string]*card
+	pruned time.Time
 }
 
 // cardMemory is how long this replica remembers a card it has not touched;
@@ -41,7 +42,8 @@ func (cs *cards) get(id string) *card {
 	now := cs.now()
 	c, ok := cs.m[id]
 	if !ok {
-		if len(cs.m) >= 1024 {
+		if len(cs.m) >= 1024 && now.Sub(cs.pruned) >= pruneEvery {
+			cs.pruned = now
 			for k, old := range cs.m {
 				if now.Sub(old.touched) >= cardMemory {
 					delete(cs.m, k)

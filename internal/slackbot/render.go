@@ -25,22 +25,46 @@ var userIDPattern = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 // escape makes text from outside (provider messages, what people typed)
 // plain in mrkdwn: with <, > and & escaped nothing in it can mention
 // @channel, a user or link anywhere.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func escape(s string) string { return escaper.Replace(s) }
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // mrkdwn escapes s and then turns the given Slack user IDs, where they stand
 // as words, into mentions, so cards say who asked and who confirmed.
 func mrkdwn(s string, users ...string) string {
 	s = escape(s)
 	for _, u := range users {
-		if !userIDPattern.MatchString(u) {
-			continue
+		if userIDPattern.MatchString(u) {
+			s = mention(s, u)
 		}
-		// Not after "@": a mention someone typed stays escaped text.
-		s = regexp.MustCompile(`(^|[^@\w])`+u+`\b`).ReplaceAllString(s, "${1}<@"+u+">")
 	}
 	return s
+}
+
+// mention turns each whole-word u in s into <@u>; not after "@", so that a
+// mention someone typed stays escaped text.
+func mention(s, u string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, u)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(u)
+		whole := (i == 0 || !wordByte(s[i-1]) && s[i-1] != '@') && (end == len(s) || !wordByte(s[end]))
+		b.WriteString(s[:i])
+		if whole {
+			b.WriteString("<@" + u + ">")
+		} else {
+			b.WriteString(u)
+		}
+		s = s[end:]
+	}
+}
+
+func wordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 func truncate(s string, n int) string {

@@ -77,4 +77,3 @@ func TestSocketModeCommandAndClick(t *testing.T) {
 	w.slack.waitFor("the outcome in the thread", threadReply(ts, `job ID p-7d3f9a21, request ID`))
 	w.slack.waitFor("the status follow-up", threadReply(ts, `is PAUSED after`))
 }
-

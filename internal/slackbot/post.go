@@ -154,7 +154,9 @@ func (b *Bot) updateCard(ctx context.Context, r ops.Request) {
 	case c.responseURL != "":
 		err = b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ReplaceOriginal: true, Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
 	default:
-		b.log.Warn("cannot update a card whose message is not known here", "request", r.ID, "state", string(r.State))
+		if r.Origin.Frontend == "slack" {
+			b.log.Warn("cannot update a card whose message is not known here", "request", r.ID, "state", string(r.State))
+		}
 		return
 	}
 	if err == nil {

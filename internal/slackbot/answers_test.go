@@ -76,8 +76,8 @@ func TestNotInChannelPostsThroughTheResponseURL(t *testing.T) {
 // the message is still delivered.
 func TestRateLimitIsWaitedOut(t *testing.T) {
 	var waited []time.Duration
-	w := newWorld(t, func(_ *ops.Settings, c *Config) {
-		c.Wait = func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil }
+	w := newWorld(t, func(o *setup) {
+		o.bot.Wait = func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil }
 	})
 	limited := 2
 	w.slack.setBefore(func(method string, _ url.Values) *answer {
@@ -102,7 +102,7 @@ func TestSlackFailuresDoNotLoseTheOutcome(t *testing.T) {
 		"timeout":      nil,
 	} {
 		t.Run(name, func(t *testing.T) {
-			w := newWorld(t, func(_ *ops.Settings, c *Config) { c.CallTimeout = 200 * time.Millisecond })
+			w := newWorld(t, func(o *setup) { o.bot.CallTimeout = 200 * time.Millisecond })
 			w.command(alice, "pipeline pause orders-etl")
 			id, ts := w.card(`orders-etl`)
 			release := make(chan struct{})

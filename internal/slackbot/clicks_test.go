@@ -9,14 +9,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/streamops/streamops/internal/ops"
 )
 
 // Twenty people clicking confirm at once: one provider call, one outcome
 // in the thread, and everyone else told it was already done.
 func TestConcurrentConfirmClicksActOnce(t *testing.T) {
-	w := newWorld(t, func(_ *ops.Settings, c *Config) { c.Workers = 64 })
+	w := newWorld(t, func(o *setup) { o.bot.Workers = 64 })
 	w.command(alice, "pipeline pause orders-etl")
 	id, ts := w.card(`orders-etl`)
 
@@ -67,7 +65,7 @@ func TestRetriedDeliveriesCauseNothingTwice(t *testing.T) {
 // Clicks on requests that are finished, cancelled, expired or unknown get an
 // explanation only for the person who clicked, and change nothing.
 func TestClicksOnDecidedRequestsChangeNothing(t *testing.T) {
-	w := newWorld(t, func(s *ops.Settings, _ *Config) { s.Expiry = time.Second })
+	w := newWorld(t, func(o *setup) { o.rules.Expiry = time.Second })
 	w.command(alice, "pipeline stop orders-etl")
 	cancelled, cts := w.card(`pipeline stop orders-etl`)
 	w.click(bob, "cancel", cancelled, cts)
@@ -122,7 +120,7 @@ func TestClickBeforeTheCardPostReturned(t *testing.T) {
 
 // A full pool answers "busy" at once rather than queueing.
 func TestFullPoolAnswersBusy(t *testing.T) {
-	w := newWorld(t, func(_ *ops.Settings, c *Config) { c.Workers = 1 })
+	w := newWorld(t, func(o *setup) { o.bot.Workers = 1 })
 	w.hold()
 	_, first, _ := w.command(alice, "pipeline show orders-etl")
 	assert.Equal(t, "Working on `pipeline show orders-etl`…", first)
@@ -130,4 +128,17 @@ func TestFullPoolAnswersBusy(t *testing.T) {
 	assert.Equal(t, busy, second)
 	w.open()
 	w.slack.waitFor("the answer to the first", containing("response_url cmd-", `Pipeline orders-etl \(p-7d3f9a21\): RUNNING`))
+}
+
+// A provider that does not answer in time: the card and the thread say the
+// outcome is unknown, so nobody asks again blindly.
+func TestTimeoutIsAnUncertainOutcomeInTheThread(t *testing.T) {
+	w := newWorld(t, func(o *setup) { o.enosTimeout = 100 * time.Millisecond })
+	w.command(alice, "pipeline pause orders-etl")
+	id, ts := w.card(`orders-etl`)
+	w.hold()
+	w.click(bob, "confirm", id, ts)
+	w.slack.waitFor("the uncertain outcome in the thread", threadReply(ts, `may or may not have acted\. Check the target's status before asking again`))
+	w.slack.waitFor("the card with it", cardUpdate(ts, `may or may not have acted`))
+	w.open()
 }

@@ -147,12 +147,13 @@ func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action
 		channel = cb.Channel.ID
 	}
 	if ops.ValidRequestID(id) {
-		// The click says where the card is, even before its post returned.
-		ts, url := cb.Container.MessageTs, ""
-		if cb.Container.IsEphemeral || ts == "" {
-			ts, url = "", cb.ResponseURL
+		// The click says where the card is, even before its post returned;
+		// its response_url can replace a card the Web API may not touch.
+		ts := cb.Container.MessageTs
+		if cb.Container.IsEphemeral {
+			ts = ""
 		}
-		b.cards.locate(id, channel, ts, url)
+		b.cards.locate(id, channel, ts, cb.ResponseURL)
 	}
 	decide := b.svc.Confirm
 	if action == actionCancel {

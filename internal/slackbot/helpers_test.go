@@ -234,7 +234,14 @@ type world struct {
 	sent atomic.Int64 // for unique trigger IDs
 }
 
-type worldOption func(*ops.Settings, *Config)
+// setup is what a test may change before its world starts.
+type setup struct {
+	rules       ops.Settings
+	bot         Config
+	enosTimeout time.Duration
+}
+
+type worldOption func(*setup)
 
 func newWorld(t *testing.T, opts ...worldOption) *world {
 	t.Helper()
@@ -278,23 +285,25 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close(context.Background()) })
 
-	set := ops.Settings{
-		CheckInterval: 10 * time.Millisecond, CheckTimeout: 5 * time.Second, SweepInterval: 20 * time.Millisecond,
-		Targets: ops.Targets{
-			"pipeline": {"orders-etl": "p-7d3f9a21", "billing-agg": "p-1c2b3a45"},
-			"job":      {"orders-dr": jobID},
+	o := setup{
+		rules: ops.Settings{
+			CheckInterval: 10 * time.Millisecond, CheckTimeout: 5 * time.Second, SweepInterval: 20 * time.Millisecond,
+			Targets: ops.Targets{
+				"pipeline": {"orders-etl": "p-7d3f9a21", "billing-agg": "p-1c2b3a45"},
+				"job":      {"orders-dr": jobID},
+			},
 		},
+		bot: Config{SigningSecret: secret, Log: log, CallTimeout: 5 * time.Second,
+			Wait: func(context.Context, time.Duration) error { return nil }},
 	}
-	cfg := Config{SigningSecret: secret, Log: log, CallTimeout: 5 * time.Second,
-		Wait: func(context.Context, time.Duration) error { return nil }}
-	for _, o := range opts {
-		o(&set, &cfg)
+	for _, opt := range opts {
+		opt(&o)
 	}
 	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.apiURL()))
-	w.bot = New(nil, api, cfg)
-	w.svc, err = ops.New(set, ops.Deps{
+	w.bot = New(nil, api, o.bot)
+	w.svc, err = ops.New(o.rules, ops.Deps{
 		Store: b.Requests(), Events: b.Events(), Notifier: w.bot, Log: log,
-		Pipelines: enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s"}),
+		Pipelines: enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout}),
 		EventGrid: &ops.EventGridSetup{API: egAPI, Operations: egOperations},
 	})
 	require.NoError(t, err)

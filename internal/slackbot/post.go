@@ -148,7 +148,7 @@ func (b *Bot) updateCard(ctx context.Context, r ops.Request) {
 			_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false))
 			return err
 		})
-		if err != nil && c.responseURL != "" && notInChannel(err) {
+		if err != nil && c.responseURL != "" && (notInChannel(err) || slackError(err, "cant_update_message")) {
 			err = b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ReplaceOriginal: true, Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
 		}
 	case c.responseURL != "":
@@ -237,9 +237,11 @@ func (b *Bot) call(ctx context.Context, requestID, method string, f func(context
 // notInChannel reports whether Slack refused because the bot cannot post
 // in the channel.
 func notInChannel(err error) bool {
+	return slackError(err, "not_in_channel") || slackError(err, "channel_not_found")
+}
+
+// slackError reports whether err is Slack's error code.
+func slackError(err error, code string) bool {
 	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		return se.Err == "not_in_channel" || se.Err == "channel_not_found"
-	}
-	return false
+	return errors.As(err, &se) && se.Err == code
 }

@@ -11,13 +11,16 @@ import (
 // until ctx ends; client is made with the app-level (xapp-) token. They go
 // through the same handlers as over HTTP, and are acknowledged the same way.
 func (b *Bot) RunSocketMode(ctx context.Context, client *socketmode.Client) error {
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	defer func() { <-done }()
 	go func() {
 		defer close(done)
 		b.socketEvents(ctx, client)
 	}()
-	return client.RunContext(ctx)
+	err := client.RunContext(ctx)
+	cancel() // the connection gave up: so does the reader
+	<-done
+	return err
 }
 
 func (b *Bot) socketEvents(ctx context.Context, client *socketmode.Client) {

@@ -9,12 +9,18 @@ import (
 	"github.com/slack-go/slack"
 )
 
+// errSSLCheck is Slack checking the command URL's certificate: it wants a 200.
+var errSSLCheck = errors.New("Slack's certificate check")
+
 // decodeCommand reads a slash command from its form-encoded body, into
 // slack-go's type, as Socket Mode delivers it.
 func decodeCommand(body []byte) (slack.SlashCommand, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return slack.SlashCommand{}, fmt.Errorf("not a form: %w", err)
+	}
+	if form.Get("ssl_check") == "1" {
+		return slack.SlashCommand{}, errSSLCheck
 	}
 	cmd := slack.SlashCommand{
 		Token: form.Get("token"), TeamID: form.Get("team_id"), TeamDomain: form.Get("team_domain"),

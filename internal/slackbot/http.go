@@ -71,6 +71,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 
 func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) {
 	cmd, err := decodeCommand(body)
+	if errors.Is(err, errSSLCheck) {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -79,6 +79,10 @@ func TestSignedRequestsOnly(t *testing.T) {
 	assert.Empty(t, open, "nothing was proposed")
 	assert.NotContains(t, w.logs.String(), "orders-etl", "no body was logged")
 
+	// Slack's certificate check of the command URL gets its 200.
+	code, _ = do(t, signed(t, url, "ssl_check=1&token=deprecated", time.Now()))
+	assert.Equal(t, http.StatusOK, code)
+
 	// The same body, signed now, is taken.
 	code, text := doAck(t, signed(t, url, body, time.Now()))
 	assert.Equal(t, http.StatusOK, code)

@@ -79,7 +79,7 @@ type Bot struct {
 // New makes the bot; Start checks its token.
 func New(svc Service, api WebAPI, cfg Config) *Bot {
 	if cfg.Workers <= 0 {
-		cfg.Workers = 32
+		cfg.Workers = 64
 	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 10 * time.Second

@@ -65,7 +65,7 @@ func TestRetriedDeliveriesCauseNothingTwice(t *testing.T) {
 // Clicks on requests that are finished, cancelled, expired or unknown get an
 // explanation only for the person who clicked, and change nothing.
 func TestClicksOnDecidedRequestsChangeNothing(t *testing.T) {
-	w := newWorld(t, func(o *setup) { o.rules.Expiry = time.Second })
+	w := newWorld(t)
 	w.command(alice, "pipeline stop orders-etl")
 	cancelled, cts := w.card(`pipeline stop orders-etl`)
 	w.click(bob, "cancel", cancelled, cts)
@@ -78,6 +78,7 @@ func TestClicksOnDecidedRequestsChangeNothing(t *testing.T) {
 
 	w.command(alice, "pipeline pause orders-etl")
 	expired, ets := w.card(`pipeline pause orders-etl`)
+	w.clock.Advance(11 * time.Minute) // past the expiry: the sweep ends it
 	w.slack.waitFor("the expired card", cardUpdate(ets, `Expired without confirmation: nothing was done\.`))
 	w.slack.waitFor("the expiry in the thread", threadReply(ets, `Request `+expired+` expired unconfirmed: nothing was done\.`))
 	w.click(bob, "confirm", expired, ets)

@@ -27,6 +27,7 @@ import (
 	"github.com/streamops/streamops/internal/api/eg"
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/fakeclock"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
@@ -229,6 +230,8 @@ type world struct {
 	logs      *syncbuf.Buffer
 	enosPosts atomic.Int64 // state-changing calls that reached EnOS
 	egPosts   atomic.Int64
+	// clock is the rules' time: tests move it to expire requests.
+	clock *fakeclock.Clock
 	// gate, when set, holds every provider call until it is closed.
 	gate atomic.Pointer[chan struct{}]
 	sent atomic.Int64 // for unique trigger IDs
@@ -245,7 +248,7 @@ type worldOption func(*setup)
 
 func newWorld(t *testing.T, opts ...worldOption) *world {
 	t.Helper()
-	w := &world{t: t, slack: newFakeSlack(t), logs: &syncbuf.Buffer{}}
+	w := &world{t: t, slack: newFakeSlack(t), logs: &syncbuf.Buffer{}, clock: fakeclock.New(time.Now())}
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	enosSim := enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{
@@ -302,7 +305,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.apiURL()))
 	w.bot = New(nil, api, o.bot)
 	w.svc, err = ops.New(o.rules, ops.Deps{
-		Store: b.Requests(), Events: b.Events(), Notifier: w.bot, Log: log,
+		Store: b.Requests(), Events: b.Events(), Notifier: w.bot, Log: log, Now: w.clock.Now,
 		Pipelines: enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout}),
 		EventGrid: &ops.EventGridSetup{API: egAPI, Operations: egOperations},
 	})

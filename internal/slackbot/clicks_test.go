@@ -80,7 +80,7 @@ func TestClicksOnDecidedRequestsChangeNothing(t *testing.T) {
 	expired, ets := w.card(`pipeline pause orders-etl`)
 	w.clock.Advance(11 * time.Minute) // past the expiry: the sweep ends it
 	w.slack.waitFor("the expired card", cardUpdate(ets, `Expired without confirmation: nothing was done\.`))
-	w.slack.waitFor("the expiry in the thread", threadReply(ets, `Request `+expired+` expired unconfirmed: nothing was done\.`))
+	w.slack.waitFor("the expiry in the thread", threadReply(ets, `(?i)expired unconfirmed: nothing was done\.`))
 	w.click(bob, "confirm", expired, ets)
 	w.slack.waitFor("an explanation", containing("response_url click-", expired+` expired at .* without confirmation`))
 

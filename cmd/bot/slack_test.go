@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -72,20 +73,30 @@ func (h *headless) get(path string) (int, string) {
 // slackAPI is a fake Slack Web API that records the messages posted.
 type slackAPI struct {
 	*httptest.Server
-	auth  string // auth.test's answer
-	mu    sync.Mutex
-	posts []url.Values
+	auth    string // auth.test's answer
+	mu      sync.Mutex
+	posts   []url.Values
+	sockets chan *websocket.Conn // Socket Mode connections the bot opened
 }
 
 func newSlackAPI(t *testing.T, auth string) *slackAPI {
-	s := &slackAPI{auth: auth}
+	s := &slackAPI{auth: auth, sockets: make(chan *websocket.Conn, 4)}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" {
+			up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+			if conn, err := up.Upgrade(w, r, nil); err == nil {
+				s.sockets <- conn
+			}
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(body))
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case "/api/auth.test":
 			io.WriteString(w, s.auth)
+		case "/api/apps.connections.open":
+			fmt.Fprintf(w, `{"ok":true,"url":"ws://%s/ws"}`, r.Host)
 		case "/api/chat.postMessage":
 			s.mu.Lock()
 			s.posts = append(s.posts, form)
@@ -213,4 +224,40 @@ func TestCheckConfigReportsHalfASlack(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(testConfig(dir, "")), 0o600))
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
 	require.NoError(t, run(context.Background(), []string{"check-config", "--config", path}, func(k string) string { return env[k] }, nil, io.Discard, io.Discard))
+}
+
+// With an app-level token the bot takes commands over Socket Mode: no
+// public URL, and each envelope is acknowledged.
+func TestServeOverSocketMode(t *testing.T) {
+	api := newSlackAPI(t, authOK)
+	h := startHeadless(t, slackConfig(t.TempDir(), api.URL+"/api/"), map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-1-test",
+	}, strings.NewReader(""))
+	var conn *websocket.Conn
+	select {
+	case conn = <-api.sockets:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no Socket Mode connection\n%s", h.stderr.String())
+	}
+	defer conn.Close()
+	require.NoError(t, conn.WriteJSON(map[string]any{"type": "hello", "num_connections": 1}))
+	require.NoError(t, conn.WriteJSON(map[string]any{
+		"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": true,
+		"payload": map[string]any{"team_id": "T0", "channel_id": "C0", "user_id": "U0ALICE", "command": "/streamops",
+			"text": "pipeline pause orders-etl", "is_enterprise_install": "false", "trigger_id": "9.9.9"},
+	}))
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	var ack struct {
+		EnvelopeID string `json:"envelope_id"`
+		Payload    struct {
+			Text string `json:"text"`
+		} `json:"payload"`
+	}
+	require.NoError(t, conn.ReadJSON(&ack))
+	assert.Equal(t, "env-1", ack.EnvelopeID)
+	assert.Contains(t, ack.Payload.Text, "Working on")
+	api.waitForPost(t, "orders-etl (p-7d3f9a21)")
+	code, _ := h.get("/slack/commands")
+	assert.Equal(t, http.StatusNotFound, code, "no HTTP endpoint without a signing secret")
+	require.NoError(t, h.stop())
 }

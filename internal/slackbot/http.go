@@ -17,18 +17,18 @@ func (b *Bot) Routes(mux *http.ServeMux) {
 	if b.cfg.SigningSecret == "" {
 		return
 	}
-	mux.Handle("POST /slack/commands", b.Verified(b.serveCommand))
-	mux.Handle("POST /slack/interactions", b.Verified(b.serveInteraction))
+	mux.Handle("POST /slack/commands", b.verified(b.serveCommand))
+	mux.Handle("POST /slack/interactions", b.verified(b.serveInteraction))
 }
 
 // verifiedHandler serves a request whose body was read and verified.
 type verifiedHandler func(w http.ResponseWriter, r *http.Request, body []byte)
 
-// Verified lets through only requests signed with the signing secret
+// verified lets through only requests signed with the signing secret
 // (v0 HMAC-SHA256 over the raw body, at most 5 minutes old, compared in
 // constant time), with the body read into memory for next. Anything else
 // gets 401 and causes nothing, not even a log of its body.
-func (b *Bot) Verified(next verifiedHandler) http.Handler {
+func (b *Bot) verified(next verifiedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBody {
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)

@@ -43,7 +43,7 @@ func BenchmarkSlashCommandAck(b *testing.B) {
 	mux := http.NewServeMux()
 	bot.Routes(mux)
 	verifyOnly := http.NewServeMux() // routed the same way, for a fair comparison
-	verifyOnly.Handle("POST /slack/commands", bot.Verified(func(w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusOK) }))
+	verifyOnly.Handle("POST /slack/commands", bot.verified(func(w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusOK) }))
 
 	body := func(i int) string {
 		return url.Values{

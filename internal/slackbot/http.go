@@ -54,6 +54,10 @@ func (b *Bot) verified(next verifiedHandler) http.Handler {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
+		if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+			// Deliveries are told apart by trigger ID, resent or not; this is for whoever reads the log.
+			b.log.Debug("Slack resent a delivery", "path", r.URL.Path, "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+		}
 		next(w, r, body)
 	})
 }

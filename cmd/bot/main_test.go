@@ -138,7 +138,7 @@ func testConfig(storeDir string, extra string) string {
 	return fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
 nats: {listen: "127.0.0.1:-1", store_dir: %q}
-console: {user: alice}
+console: {user: alice, enabled: true}
 requests: {expiry: 10m, check_interval: 100ms, check_timeout: 5s}
 log: {level: debug}
 targets:
@@ -308,7 +308,7 @@ func TestTwoBotsShareRequests(t *testing.T) {
 		return fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
 nats: %s
-console: {user: %s}
+console: {user: %s, enabled: true}
 requests: {check_interval: 100ms}
 targets: {pipelines: {orders-etl: p-7d3f9a21}}
 enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s}

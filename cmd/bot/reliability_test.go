@@ -93,7 +93,7 @@ func TestStopDuringASlowCallIsBounded(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
 nats: {listen: "127.0.0.1:-1", store_dir: %q}
-console: {user: alice}
+console: {user: alice, enabled: true}
 shutdown: {timeout: 1s}
 targets: {pipelines: {orders-etl: p-7d3f9a21}}
 enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}

@@ -8,10 +8,12 @@ import (
 
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/metrics"
+	"github.com/streamops/streamops/internal/slackbot"
 )
 
 // routes lists every HTTP endpoint the bot serves.
-func routes(b *bus.Bus, m *metrics.Metrics) http.Handler {
+// sb is nil without Slack.
+func routes(b *bus.Bus, m *metrics.Metrics, sb *slackbot.Bot) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -22,9 +24,18 @@ func routes(b *bus.Bus, m *metrics.Metrics) http.Handler {
 			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+		if sb != nil {
+			if err := sb.Ready(r.Context()); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", m.Handler())
+	if sb != nil {
+		sb.Routes(mux) // POST /slack/commands, POST /slack/interactions in HTTP mode
+	}
 	return mux
 }
 

@@ -84,7 +84,8 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 
 	m := metrics.New()
 	con := console.New(cfg.Console.User, stdin, stdout)
-	deps.Store, deps.Claims, deps.Events, deps.Notifier, deps.Metrics = b.Requests(), b.Claims(), b.Events(), con, m
+	front := &notifiers{}
+	deps.Store, deps.Claims, deps.Events, deps.Notifier, deps.Metrics = b.Requests(), b.Claims(), b.Events(), front, m
 	svc, err := ops.New(ops.Settings{
 		Expiry:        cfg.Requests.Expiry,
 		CheckInterval: cfg.Requests.CheckInterval,
@@ -97,7 +98,16 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 		return err
 	}
 
-	web, err := startHTTP(cfg.HTTP.Listen, routes(b, m), log)
+	withConsole := consoleWanted(cfg, stdin)
+	if withConsole {
+		front.list = append(front.list, con)
+	}
+	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, log)
+	if sb != nil {
+		front.list = append(front.list, sb)
+	}
+
+	web, err := startHTTP(cfg.HTTP.Listen, routes(b, m, sb), log)
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
@@ -106,10 +116,17 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return svc.Run(gctx) })
-	g.Go(func() error {
-		defer cancel() // the console's end is the program's end
-		return con.Run(gctx, svc)
-	})
+	if cfg.Slack.SocketMode() {
+		g.Go(func() error { return runSocketMode(gctx, sb, slackAPI) })
+	}
+	if withConsole {
+		g.Go(func() error {
+			defer cancel() // the console's end is the program's end
+			return con.Run(gctx, svc)
+		})
+	} else {
+		log.Info("running without a console until stopped (SIGTERM or Ctrl-C)")
+	}
 	ended := make(chan error, 1)
 	go func() { ended <- g.Wait() }()
 	<-ctx.Done()
@@ -127,6 +144,11 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 			fmt.Fprintf(stderr, "bot: stopped while %s (%s %s) was being carried out: its outcome is uncertain; check the target before asking again\n", r.ID, r.Op, r.Target.Name())
 		}
 		log.Warn("stopped before calls and status checks finished", "err", werr, "timeout", cfg.Shutdown.Timeout)
+	}
+	if sb != nil {
+		if werr := sb.Wait(waitCtx); werr != nil {
+			log.Warn("stopped before every Slack answer was sent", "err", werr)
+		}
 	}
 	log.Info("stopped")
 	return err

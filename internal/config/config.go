@@ -35,6 +35,7 @@ type Config struct {
 	Sandbox  Sandbox      `yaml:"sandbox"`
 	Log      Log          `yaml:"log"`
 	Shutdown Shutdown     `yaml:"shutdown"`
+	Slack    Slack        `yaml:"slack"`
 }
 
 // Shutdown bounds a stop: how long a stop signal waits for provider calls
@@ -51,6 +52,9 @@ type HTTP struct {
 // Console is the stdin/stdout front end used when Slack is not configured.
 type Console struct {
 	User string `yaml:"user"` // who the person at the console is, as policy and audit name them
+	// Enabled runs the console even with Slack configured or stdin not a
+	// terminal; otherwise it runs only without Slack, at a terminal.
+	Enabled bool `yaml:"enabled"`
 }
 
 // Requests tunes the confirmation flow.
@@ -121,6 +125,7 @@ func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
 		return nil, explainYAML(err)
 	}
 	c.applyDefaults()
+	c.Slack.applyEnv(getenv)
 	c.NATS.ApplyEnv(getenv)
 	if c.EnOS != nil {
 		c.EnOS.ApplyEnv(getenv)
@@ -218,6 +223,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.Slack.validate(bad)
 	c.Targets.check("pipelines", c.Targets.Pipelines, c.EnOS != nil, "enos", bad)
 	c.Targets.check("streams", c.Targets.Streams, c.EG != nil, "eg", bad)
 	c.Targets.check("jobs", c.Targets.Jobs, c.EG != nil, "eg", bad)

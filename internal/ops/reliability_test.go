@@ -225,20 +225,25 @@ func TestTwoSwitchesOfOneJobOnTwoReplicasSendOne(t *testing.T) {
 // reason and stays pending.
 func TestBusyTargetRefusesWithTheReason(t *testing.T) {
 	w := newWorld(t)
-	release := make(chan struct{})
+	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
 	hang := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("action") == "pause" {
-			<-release
+			<-hold
 		}
 		w.sim.ServeHTTP(rw, r)
 	}))
 	defer hang.Close()
-	defer close(release)
-	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: 200 * time.Millisecond},
+	defer release()
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: 200 * time.Millisecond, CheckInterval: 10 * time.Millisecond},
 		ops.Deps{Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
 	first := propose(t, b, "pipeline pause orders-etl")
 	second := propose(t, b, "pipeline stop orders-etl")
-	go b.svc.Confirm(context.Background(), first.ID, "U-bob")
+	firstDone := make(chan struct{})
+	go func() {
+		defer close(firstDone)
+		b.svc.Confirm(context.Background(), first.ID, "U-bob")
+	}()
 	require.Eventually(t, func() bool {
 		r, err := w.bus.Requests().Get(context.Background(), first.ID)
 		return err == nil && r.State == ops.Executing
@@ -252,6 +257,13 @@ func TestBusyTargetRefusesWithTheReason(t *testing.T) {
 	stored, err := w.bus.Requests().Get(context.Background(), second.ID)
 	require.NoError(t, err)
 	assert.Equal(t, ops.Pending, stored.State)
+
+	release()
+	<-firstDone
+	assert.Contains(t, nextNotice(t, b).Text, "is PAUSED", "the first request's check ends and frees the target")
+	_, err = b.svc.Confirm(context.Background(), second.ID, "U-carol")
+	require.NoError(t, err, "once the first has finished the second goes ahead")
+	assert.Contains(t, nextNotice(t, b).Text, "is STOPPED")
 }
 
 // A request for a provider this replica lacks is left for one that has it.

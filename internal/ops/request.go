@@ -93,6 +93,10 @@ func (t Target) Name() string {
 // Origin is where a request came from, so that its outcome goes back there.
 type Origin struct {
 	Frontend string `json:"frontend"` // "console", "slack", "nats"
+	// Channel and Message are where the request's card was posted (a Slack
+	// channel ID and message ts), so that any replica can update it.
+	Channel string `json:"channel,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // Outcome is what the provider did with a confirmed request.

@@ -1,0 +1,166 @@
+package slackbot
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// Read commands and bad input answer only the person who typed them, in
+// the console's words, and create nothing.
+func TestReadsAndBadInputAnswerEphemerally(t *testing.T) {
+	w := newWorld(t)
+	for text, want := range map[string]string{
+		"help":                                  "Commands \\(state-changing ones wait for a confirmation\\)",
+		"":                                      "Commands \\(state-changing ones wait for a confirmation\\)",
+		"pending":                               `No requests are waiting for confirmation\.`,
+		"pipeline list":                         `orders-etl`,
+		"pipeline show orders-etl":              `Pipeline orders-etl \(p-7d3f9a21\): RUNNING`,
+		"job show orders-dr":                    `orders-dr`,
+		"pipeline explode orders-etl":           `unknown command "pipeline explode"`,
+		"pipeline pause nosuch":                 `unknown pipeline alias "nosuch"\. Known: billing-agg, orders-etl; or give the pipeline ID`,
+		"pipeline pause ../etc":                 `"\.\./etc" is not a valid pipeline ID or alias`,
+		"job switch orders-dr sink=not-an-addr": `not-an-addr`,
+		"confirm r-000000":                      `there is no request r-000000`,
+	} {
+		_, _, trigger := w.command(alice, text)
+		got := w.slack.waitFor("the answer to "+text, func(c call) bool { return c.Method == "response_url cmd-"+trigger })
+		assert.Equal(t, "ephemeral", got.JSON["response_type"], text)
+		assert.Regexp(t, want, got.JSON["text"], text)
+	}
+	require.NoError(t, w.bot.Wait(t.Context()))
+	assert.Zero(t, w.slack.count(method("chat.postMessage")), "nothing in the channel")
+	open, err := w.svc.Pending(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, open)
+}
+
+// Without the bot in the channel, the card goes under the command through
+// its response_url, and the requester is told how to invite the bot.
+func TestNotInChannelPostsThroughTheResponseURL(t *testing.T) {
+	for _, slackErr := range []string{"not_in_channel", "channel_not_found"} {
+		t.Run(slackErr, func(t *testing.T) {
+			w := newWorld(t)
+			w.slack.setBefore(func(method string, _ url.Values) *answer {
+				if method == "chat.postMessage" {
+					return &answer{status: http.StatusOK, body: `{"ok":false,"error":"` + slackErr + `"}`}
+				}
+				return nil
+			})
+			_, _, trigger := w.command(alice, "pipeline pause orders-etl")
+			card := w.slack.waitFor("the card under the command", func(c call) bool {
+				return c.Method == "response_url cmd-"+trigger && c.JSON["response_type"] == "in_channel" && c.JSON["blocks"] != nil
+			})
+			id := requestIDIn.FindString(card.text())
+			w.slack.waitFor("how to invite the bot", containing("response_url cmd-"+trigger, `Request `+id+` is waiting for confirmation .*/invite @streamops`))
+
+			// A click on that card: it is updated through the click's response_url.
+			_, clickTrigger := w.click(bob, "confirm", id, "")
+			w.slack.waitFor("the card replaced", func(c call) bool {
+				return c.Method == "response_url click-"+clickTrigger && c.JSON["replace_original"] == true && strings.Contains(c.text(), "Paused pipeline")
+			})
+			w.slack.waitFor("the outcome", containing("response_url click-"+clickTrigger, `job ID p-7d3f9a21, request ID`))
+		})
+	}
+}
+
+// Slack rate-limiting the bot: it waits as long as Retry-After says and
+// the message is still delivered.
+func TestRateLimitIsWaitedOut(t *testing.T) {
+	var waited []time.Duration
+	w := newWorld(t, func(o *setup) {
+		o.bot.Wait = func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil }
+	})
+	limited := 2
+	w.slack.setBefore(func(method string, _ url.Values) *answer {
+		if method == "chat.postMessage" && limited > 0 {
+			limited--
+			return &answer{status: http.StatusTooManyRequests, retryAfter: 7}
+		}
+		return nil
+	})
+	w.command(alice, "pipeline pause orders-etl")
+	w.card(`orders-etl`)
+	require.NoError(t, w.bot.Wait(t.Context()))
+	assert.Equal(t, []time.Duration{7 * time.Second, 7 * time.Second}, waited)
+}
+
+// invalid_auth, a 5xx or a timeout from Slack after the call: logged with
+// the request ID, and the provider's outcome is kept by ops all the same.
+func TestSlackFailuresDoNotLoseTheOutcome(t *testing.T) {
+	for name, fail := range map[string]*answer{
+		"invalid_auth": {status: http.StatusOK, body: `{"ok":false,"error":"invalid_auth"}`},
+		"5xx":          {status: http.StatusBadGateway, body: "bad gateway"},
+		"timeout":      nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t, func(o *setup) { o.bot.CallTimeout = 200 * time.Millisecond })
+			w.command(alice, "pipeline pause orders-etl")
+			id, ts := w.card(`orders-etl`)
+			release := make(chan struct{})
+			defer close(release)
+			w.slack.setBefore(func(method string, _ url.Values) *answer {
+				if !strings.HasPrefix(method, "chat.") {
+					return nil
+				}
+				if fail == nil {
+					<-release // longer than the call's timeout
+					return &answer{status: http.StatusGatewayTimeout}
+				}
+				return fail
+			})
+			w.click(bob, "confirm", id, ts)
+			require.NoError(t, w.bot.Wait(t.Context()))
+			assert.EqualValues(t, 1, w.enosPosts.Load())
+			assert.Regexp(t, `"msg":"Slack Web API call failed","method":"chat\.(update|postMessage)","request":"`+id+`"`, w.logs.String())
+
+			r, err := w.svc.Confirm(t.Context(), id, bob) // what `confirm` or `pending` would show
+			var bad *ops.InputError
+			require.ErrorAs(t, err, &bad)
+			assert.Equal(t, ops.Succeeded, r.State)
+			assert.Regexp(t, `job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`, r.Outcome.Summary)
+		})
+	}
+}
+
+// The ack does not wait for a provider or for Slack's Web API, even when
+// each takes 10 s to answer.
+func TestAckIsImmediateWhateverProvidersAndSlackDo(t *testing.T) {
+	w := newWorld(t)
+	w.command(alice, "pipeline pause orders-etl")
+	id, ts := w.card(`orders-etl`)
+
+	slow := make(chan struct{})
+	w.slack.setBefore(func(method string, _ url.Values) *answer {
+		if method != "auth.test" {
+			select {
+			case <-slow:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		return nil
+	})
+	w.hold() // every provider call waits until w.open
+	defer func() { close(slow); w.open() }()
+
+	for _, text := range []string{"pipeline show orders-etl", "job switch orders-dr sink=10.0.0.5:9092", "pipeline pause billing-agg", "pending"} {
+		start := time.Now()
+		code, ackText, _ := w.command(alice, text)
+		took := time.Since(start)
+		assert.Equal(t, http.StatusOK, code)
+		assert.NotEmpty(t, ackText)
+		assert.Less(t, took, time.Second, "ack of %q took %s", text, took)
+	}
+	start := time.Now()
+	code, _ := w.click(bob, "confirm", id, ts)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Less(t, time.Since(start), time.Second, "ack of a click")
+}

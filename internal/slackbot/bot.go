@@ -1,0 +1,278 @@
+// Package slackbot is the Slack front end: slash commands and button clicks
+// arrive over HTTP or Socket Mode, are acknowledged at once, and are handed
+// to the product's rules (ops) on a bounded pool of workers; cards, outcomes
+// and notices go back as Block Kit messages through Slack's Web API.
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// The buttons' action IDs; their value is the request ID.
+const (
+	actionConfirm = "confirm"
+	actionCancel  = "cancel"
+)
+
+// Service is what the bot asks of the product's rules (an *ops.Service).
+type Service interface {
+	Handle(ctx context.Context, in ops.Input) (ops.Reply, error)
+	Confirm(ctx context.Context, id, user string) (ops.Request, error)
+	Cancel(ctx context.Context, id, user string) (ops.Request, error)
+	AttachMessage(ctx context.Context, id, channel, message string) (ops.Request, error)
+}
+
+// WebAPI is the part of Slack's Web API the bot calls (a *slack.Client).
+type WebAPI interface {
+	AuthTestContext(ctx context.Context) (*slack.AuthTestResponse, error)
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+}
+
+// Config tunes the bot; zero values take the defaults.
+type Config struct {
+	// SigningSecret verifies what Slack sends over HTTP; empty: no HTTP routes.
+	SigningSecret string
+	// Workers bounds the commands and clicks being worked on at once.
+	Workers int
+	// CallTimeout bounds each call to Slack's Web API or a response_url.
+	CallTimeout time.Duration
+	// MaxAttempts bounds how often a rate-limited call is tried.
+	MaxAttempts int
+	// HTTPClient posts to response_url addresses.
+	HTTPClient *http.Client
+	Log        *slog.Logger
+	// Wait waits out a rate limit; tests make it instant.
+	Wait func(ctx context.Context, d time.Duration) error
+	Now  func() time.Time
+}
+
+// Bot is the Slack front end. It is an ops.Notifier (and ops.Starter), so
+// expiries, running calls and status follow-ups reach the card and its thread.
+type Bot struct {
+	cfg   Config
+	svc   Service
+	api   WebAPI
+	log   *slog.Logger
+	pool  pool
+	seen  *deliveries
+	cards *cards
+	// background counts card updates and notices still being delivered.
+	background tasks
+
+	mu       sync.Mutex
+	authErr  error  // what auth.test said at start
+	userName string // the bot's name in Slack, for "/invite @name"
+}
+
+// New makes the bot; Start checks its token.
+func New(svc Service, api WebAPI, cfg Config) *Bot {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 64
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 10 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: cfg.CallTimeout}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Wait == nil {
+		cfg.Wait = sleep
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Bot{
+		cfg: cfg, svc: svc, api: api, log: cfg.Log,
+		pool:     pool{slots: make(chan struct{}, cfg.Workers), running: &tasks{}},
+		seen:     newDeliveries(cfg.Now),
+		cards:    newCards(cfg.Now),
+		authErr:  errors.New("Slack's auth.test has not run yet"),
+		userName: "streamops",
+	}
+}
+
+// Start asks Slack who the bot is (auth.test). A failure is kept for
+// /readyz and returned; the bot still serves, since Slack may recover.
+func (b *Bot) Start(ctx context.Context) error {
+	var who *slack.AuthTestResponse
+	err := b.call(ctx, "", "auth.test", func(ctx context.Context) (err error) {
+		who, err = b.api.AuthTestContext(ctx)
+		return err
+	})
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err != nil {
+		b.authErr = fmt.Errorf("Slack's auth.test failed at start (%v): check slack.bot_token and slack.api_url", err)
+		return b.authErr
+	}
+	b.authErr = nil
+	if who.User != "" {
+		b.userName = who.User
+	}
+	b.log.Info("Slack connected", "team", who.Team, "bot_user", who.User, "bot_user_id", who.UserID)
+	return nil
+}
+
+// Ready reports whether Slack accepted the bot's token at start.
+func (b *Bot) Ready(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.authErr
+}
+
+func (b *Bot) botName() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.userName
+}
+
+// Wait blocks until the work already acknowledged has been done, or ctx ends.
+func (b *Bot) Wait(ctx context.Context) error {
+	if err := b.pool.running.wait(ctx); err != nil {
+		return err
+	}
+	return b.background.wait(ctx)
+}
+
+// pool runs at most cap(slots) tasks at once and refuses more, so a burst
+// gets "busy" answers instead of a queue that grows without bound.
+type pool struct {
+	slots   chan struct{}
+	running *tasks
+}
+
+func (p *pool) try(task func()) bool {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		return false
+	}
+	p.running.Go(func() {
+		defer func() { <-p.slots }()
+		task()
+	})
+	return true
+}
+
+// tasks counts goroutines so that shutdown can wait for them. Unlike a
+// sync.WaitGroup it may be added to while someone waits: notices arrive
+// from the service at any time.
+type tasks struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to 0; nil while nobody waits
+}
+
+func (t *tasks) Go(f func()) {
+	t.mu.Lock()
+	t.n++
+	t.mu.Unlock()
+	go func() {
+		defer t.done()
+		f()
+	}()
+}
+
+func (t *tasks) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n--
+	if t.n == 0 && t.idle != nil {
+		close(t.idle)
+		t.idle = nil
+	}
+}
+
+// wait blocks until no task runs, or ctx ends.
+func (t *tasks) wait(ctx context.Context) error {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	if t.idle == nil {
+		t.idle = make(chan struct{})
+	}
+	idle := t.idle
+	t.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// deliveries remembers what Slack delivered lately, so that a retried
+// delivery (X-Slack-Retry-Num, a Socket Mode retry) is not worked on twice.
+type deliveries struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	seen   map[string]time.Time
+	pruned time.Time
+}
+
+// deliveryMemory is longer than Slack retries a delivery (about a minute).
+const deliveryMemory = 10 * time.Minute
+
+// pruneEvery keeps the scans for forgotten entries rare under a burst.
+const pruneEvery = 10 * time.Second
+
+func newDeliveries(now func() time.Time) *deliveries {
+	return &deliveries{now: now, seen: map[string]time.Time{}}
+}
+
+// first reports whether key is new, and remembers it.
+func (d *deliveries) first(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	if t, ok := d.seen[key]; ok && now.Sub(t) < deliveryMemory {
+		return false
+	}
+	if len(d.seen) >= 4096 && now.Sub(d.pruned) >= pruneEvery {
+		d.pruned = now
+		for k, t := range d.seen {
+			if now.Sub(t) >= deliveryMemory {
+				delete(d.seen, k)
+			}
+		}
+	}
+	d.seen[key] = now
+	return true
+}
+
+// forget lets a delivery that was refused as busy be tried again.
+func (d *deliveries) forget(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.seen, key)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,172 @@
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+const busy = "The bot is busy with other requests: nothing was done. Try again in a moment."
+
+// command acknowledges a slash command and starts the work on it; what it
+// returns is the ephemeral ack text. It waits on nothing: Slack wants the
+// ack within 3 s whatever the providers and the Web API are doing.
+func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) string {
+	if cmd.TriggerID != "" && !b.seen.first("command "+cmd.TriggerID) {
+		return "" // a retried delivery: the first one is being worked on
+	}
+	text := strings.TrimSpace(cmd.Text)
+	if text == "" {
+		text = "help"
+	}
+	ctx = context.WithoutCancel(ctx)
+	if !b.pool.try(func() { b.runCommand(ctx, cmd, text) }) {
+		b.seen.forget("command " + cmd.TriggerID)
+		return busy
+	}
+	return ackText(text)
+}
+
+// ackText says the command was taken, from its words alone.
+func ackText(text string) string {
+	if rest, ok := strings.CutPrefix(text, "job switch "); ok {
+		if w := strings.Fields(rest); len(w) > 0 {
+			return "Reading job " + escape(w[0]) + " before making its card; the request ID follows."
+		}
+	}
+	return "Working on `" + escape(truncate(text, 200)) + "`…"
+}
+
+func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text string) {
+	reply, err := b.svc.Handle(ctx, ops.Input{
+		Text: text, User: cmd.UserID,
+		Origin: ops.Origin{Frontend: "slack", Channel: cmd.ChannelID},
+	})
+	if err != nil {
+		var bad *ops.InputError
+		if !errors.As(err, &bad) {
+			b.log.Warn("a slash command failed", "user", cmd.UserID, "channel", cmd.ChannelID, "err", err)
+		}
+		b.ephemeral(ctx, "", cmd.ResponseURL, textMessage(err.Error(), cmd.UserID))
+		return
+	}
+	if reply.Text != "" {
+		b.ephemeral(ctx, "", cmd.ResponseURL, textMessage(reply.Text, cmd.UserID))
+	}
+	r := reply.Request
+	switch {
+	case r == nil:
+	case r.State == ops.Pending:
+		b.postCard(ctx, cmd, *r)
+	default: // `confirm r-…` or `cancel r-…` typed rather than clicked
+		b.decided(ctx, *r)
+		b.ephemeral(ctx, r.ID, cmd.ResponseURL, textMessage(r.ID+": "+ops.CardOf(*r).Status, people(*r)...))
+	}
+}
+
+// postCard puts a new request's card in the channel the command came from,
+// or, where the bot may not post, under the command itself.
+func (b *Bot) postCard(ctx context.Context, cmd slack.SlashCommand, r ops.Request) {
+	blocks, text := cardBlocks(r), cardText(r)
+	var ts string
+	err := b.call(ctx, r.ID, "chat.postMessage", func(ctx context.Context) (err error) {
+		_, ts, err = b.api.PostMessageContext(ctx, cmd.ChannelID, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false))
+		return err
+	})
+	expires := r.ExpiresAt.UTC().Format("15:04:05 MST")
+	switch {
+	case err == nil:
+		b.cards.locate(r.ID, cmd.ChannelID, ts, "")
+		if _, err := b.svc.AttachMessage(ctx, r.ID, cmd.ChannelID, ts); err != nil {
+			b.log.Warn("could not store where a card is; other replicas cannot update it", "request", r.ID, "err", err)
+		}
+		b.ephemeral(ctx, r.ID, cmd.ResponseURL, fmt.Sprintf(
+			"Request %s is waiting for confirmation: the card is in this channel and expires at %s.", r.ID, expires))
+	case notInChannel(err):
+		b.cards.locate(r.ID, "", "", cmd.ResponseURL)
+		if werr := b.webhook(ctx, r.ID, cmd.ResponseURL, &slack.WebhookMessage{
+			ResponseType: slack.ResponseTypeInChannel, Text: text, Blocks: &slack.Blocks{BlockSet: blocks},
+		}); werr != nil {
+			b.ephemeral(ctx, r.ID, cmd.ResponseURL, fmt.Sprintf(
+				"Request %s is pending, but I could not show its card here: I am not in this channel. Invite me with `/invite @%s`, then confirm it with `%s confirm %s`.",
+				r.ID, b.botName(), cmd.Command, r.ID))
+			return
+		}
+		b.ephemeral(ctx, r.ID, cmd.ResponseURL, fmt.Sprintf(
+			"Request %s is waiting for confirmation and expires at %s. I am not in this channel, so its card came as an answer to your command and I cannot reply in its thread: invite me with `/invite @%s` for the full flow.",
+			r.ID, expires, b.botName()))
+	default:
+		b.ephemeral(ctx, r.ID, cmd.ResponseURL, fmt.Sprintf(
+			"Request %s is pending, but Slack would not take its card (%s). Confirm it with `%s confirm %s` or cancel it with `%s cancel %s`; it expires at %s.",
+			r.ID, escape(err.Error()), cmd.Command, r.ID, cmd.Command, r.ID, expires))
+	}
+}
+
+// clickTimeout bounds the "busy" answer to a click, which runs outside the pool.
+const clickTimeout = 5 * time.Second
+
+// interaction acknowledges a click on a card and starts the work on it.
+func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return
+	}
+	var act *slack.BlockAction
+	for _, a := range cb.ActionCallback.BlockActions {
+		if a.ActionID == actionConfirm || a.ActionID == actionCancel {
+			act = a
+			break
+		}
+	}
+	if act == nil {
+		return
+	}
+	key := strings.Join([]string{"click", cb.TriggerID, cb.User.ID, act.ActionTs, act.Value}, " ")
+	if !b.seen.first(key) {
+		return // a retried delivery of a click being worked on
+	}
+	ctx = context.WithoutCancel(ctx)
+	if !b.pool.try(func() { b.runClick(ctx, cb, act.ActionID, act.Value) }) {
+		b.seen.forget(key)
+		b.background.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, clickTimeout)
+			defer cancel()
+			b.ephemeral(ctx, act.Value, cb.ResponseURL, busy)
+		})
+	}
+}
+
+func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action, id string) {
+	channel := cb.Container.ChannelID
+	if channel == "" {
+		channel = cb.Channel.ID
+	}
+	if ops.ValidRequestID(id) {
+		// The click says where the card is, even before its post returned;
+		// its response_url can replace a card the Web API may not touch.
+		ts := cb.Container.MessageTs
+		if cb.Container.IsEphemeral {
+			ts = ""
+		}
+		b.cards.locate(id, channel, ts, cb.ResponseURL)
+	}
+	decide := b.svc.Confirm
+	if action == actionCancel {
+		decide = b.svc.Cancel
+	}
+	r, err := decide(ctx, id, cb.User.ID)
+	if err != nil {
+		var bad *ops.InputError
+		if !errors.As(err, &bad) {
+			b.log.Warn("a click could not be carried out", "request", id, "user", cb.User.ID, "action", action, "err", err)
+		}
+		b.ephemeral(ctx, id, cb.ResponseURL, textMessage(err.Error(), people(r)...))
+		return
+	}
+	b.decided(ctx, r)
+}

@@ -1,0 +1,94 @@
+package slackbot
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The whole flow for an EnOS pipeline: command, card, confirm, the card
+// updated in place and two replies in its thread.
+func TestPipelinePauseFromCommandToThread(t *testing.T) {
+	w := newWorld(t)
+	code, ackText, trigger := w.command(alice, "pipeline pause orders-etl")
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "Working on `pipeline pause orders-etl`…", ackText)
+
+	id, ts := w.card(`orders-etl \(p-7d3f9a21\)`)
+	posted := w.slack.waitFor("the card", func(c call) bool { return c.TS == ts })
+	assert.Equal(t, channel, posted.Form.Get("channel"))
+	blocks := posted.Form.Get("blocks")
+	for _, want := range []string{
+		`"action_id":"confirm"`, `"action_id":"cancel"`, `"value":"` + id + `"`, `"style":"primary"`,
+		`EnOS, org o-test`, `<@` + alice + `>`, `*Expires:*`,
+	} {
+		assert.Contains(t, blocks, want)
+	}
+	w.slack.waitFor("the ephemeral line naming the request", containing("response_url cmd-"+trigger, `Request `+id+` is waiting for confirmation`))
+
+	code, _ = w.click(bob, "confirm", id, ts)
+	require.Equal(t, http.StatusOK, code)
+	w.slack.waitFor("the card showing the outcome", cardUpdate(ts, `Confirmed by <@`+bob+`>\. Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`))
+	w.slack.waitFor("the outcome in the thread", threadReply(ts, `^Confirmed by <@`+bob+`>|Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`))
+	w.slack.waitFor("the status follow-up in the thread", threadReply(ts, `pipeline orders-etl \(p-7d3f9a21\) is PAUSED after`))
+
+	final := lastUpdate(t, w, ts)
+	assert.NotContains(t, final, `"actions"`, "the buttons are gone once decided")
+	assertRepliesInOrder(t, w, ts, `job ID p-7d3f9a21, request ID`, `is PAUSED after`)
+	assert.EqualValues(t, 1, w.enosPosts.Load())
+}
+
+// The whole flow for an EventGrid job switch, whose card needs a read first.
+func TestJobSwitchFromCommandToThread(t *testing.T) {
+	w := newWorld(t)
+	_, ackText, _ := w.command(alice, "job switch orders-dr sink=10.0.0.5:9092 now")
+	assert.Equal(t, "Reading job orders-dr before making its card; the request ID follows.", ackText)
+
+	id, ts := w.card(`orders-dr \(` + jobID + `\)`)
+	posted := w.slack.waitFor("the card", func(c call) bool { return c.TS == ts })
+	blocks := posted.Form.Get("blocks")
+	assert.Contains(t, blocks, `"style":"danger"`, "a switch is dangerous")
+	assert.Contains(t, blocks, `"confirm":{"title"`, "with Slack's own confirm dialog")
+	assert.Contains(t, blocks, `region cn-north-4, project `+projectID)
+
+	w.click(bob, "confirm", id, ts)
+	w.slack.waitFor("the card showing the outcome", cardUpdate(ts, `Confirmed by <@`+bob+`>\.`))
+	w.slack.waitFor("the outcome in the thread", threadReply(ts, `job ID `+jobID+`, request ID [0-9a-f-]{8,}`))
+	w.slack.waitFor("the status follow-up in the thread", threadReply(ts, `after`))
+	assertRepliesInOrder(t, w, ts, `job ID `+jobID, `after`)
+	assert.EqualValues(t, 1, w.egPosts.Load())
+}
+
+func lastUpdate(t *testing.T, w *world, ts string) string {
+	t.Helper()
+	last := ""
+	for _, c := range w.slack.calls() {
+		if c.Method == "chat.update" && c.Form.Get("ts") == ts {
+			last = c.Form.Get("blocks")
+		}
+	}
+	require.NotEmpty(t, last, "the card was never updated")
+	var blocks []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(last), &blocks), "blocks are JSON")
+	return last
+}
+
+// assertRepliesInOrder checks the thread's replies match patterns, in order.
+func assertRepliesInOrder(t *testing.T, w *world, ts string, patterns ...string) {
+	t.Helper()
+	var replies []string
+	for _, c := range w.slack.calls() {
+		if c.Method == "chat.postMessage" && c.Form.Get("thread_ts") == ts {
+			replies = append(replies, c.Form.Get("text"))
+		}
+	}
+	require.Len(t, replies, len(patterns), strings.Join(replies, "\n"))
+	for i, p := range patterns {
+		assert.Regexp(t, regexp.MustCompile(p), replies[i])
+	}
+}

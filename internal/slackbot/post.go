@@ -1,0 +1,247 @@
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// card is what this replica knows of one request's Slack message: where it
+// is, and what has been said there, so updates keep their order and the
+// outcome is posted once.
+type card struct {
+	mu          sync.Mutex // held while talking to Slack about this card
+	channel, ts string
+	responseURL string // the card went out through a response_url (or was clicked there)
+	shown       int    // rank of the state the card shows
+	outcomeSaid bool
+	touched     time.Time
+}
+
+type cards struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	m      map[string]*card
+	pruned time.Time
+}
+
+// cardMemory is how long this replica remembers a card it has not touched;
+// the store keeps its location longer.
+const cardMemory = 24 * time.Hour
+
+func newCards(now func() time.Time) *cards { return &cards{now: now, m: map[string]*card{}} }
+
+func (cs *cards) get(id string) *card {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	now := cs.now()
+	c, ok := cs.m[id]
+	if !ok {
+		if len(cs.m) >= 1024 && now.Sub(cs.pruned) >= pruneEvery {
+			cs.pruned = now
+			for k, old := range cs.m {
+				if now.Sub(old.touched) >= cardMemory {
+					delete(cs.m, k)
+				}
+			}
+		}
+		c = &card{}
+		cs.m[id] = c
+	}
+	c.touched = now
+	return c
+}
+
+// locate notes where request id's card is, as a post or a click showed it.
+func (cs *cards) locate(id, channel, ts, responseURL string) {
+	c := cs.get(id)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if channel != "" && ts != "" {
+		c.channel, c.ts = channel, ts
+	}
+	if responseURL != "" {
+		c.responseURL = responseURL
+	}
+}
+
+// where is the card's message: as this replica saw it, or as stored.
+func (c *card) where(r ops.Request) (channel, ts string) {
+	if c.ts != "" {
+		return c.channel, c.ts
+	}
+	return r.Origin.Channel, r.Origin.Message
+}
+
+func rank(s ops.State) int {
+	switch {
+	case s.Final():
+		return 2
+	case s == ops.Executing:
+		return 1
+	}
+	return 0
+}
+
+// Started shows a confirmed request as running; it implements ops.Starter.
+func (b *Bot) Started(ctx context.Context, r ops.Request) {
+	if r.Origin.Frontend != "slack" {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	b.background.Go(func() { b.updateCard(ctx, r) })
+}
+
+// Notify puts a notice (an expiry, a status follow-up) on the card and in
+// its thread; it implements ops.Notifier. It returns at once: the service
+// must not wait on Slack.
+func (b *Bot) Notify(ctx context.Context, n ops.Notice) {
+	r := n.Request
+	if r.Origin.Frontend != "slack" {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	b.background.Go(func() {
+		b.updateCard(ctx, r)
+		if r.Outcome != nil {
+			b.sayOutcome(ctx, r) // the outcome comes before what followed it
+			if n.Text == r.Outcome.Summary {
+				return
+			}
+		}
+		if n.Text != "" {
+			c := b.cards.get(r.ID)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			b.threadReply(ctx, c, r, textMessage(n.Text, people(r)...))
+		}
+	})
+}
+
+// decided shows what became of a request someone confirmed or cancelled.
+func (b *Bot) decided(ctx context.Context, r ops.Request) {
+	b.updateCard(ctx, r)
+	if r.Outcome != nil {
+		b.sayOutcome(ctx, r)
+	}
+}
+
+// updateCard shows r on its card, unless the card already shows a later state.
+func (b *Bot) updateCard(ctx context.Context, r ops.Request) {
+	c := b.cards.get(r.ID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rank(r.State) <= c.shown {
+		return
+	}
+	blocks, text := cardBlocks(r), cardText(r)
+	channel, ts := c.where(r)
+	var err error
+	switch {
+	case ts != "":
+		err = b.call(ctx, r.ID, "chat.update", func(ctx context.Context) error {
+			_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false))
+			return err
+		})
+		if err != nil && c.responseURL != "" && (notInChannel(err) || slackError(err, "cant_update_message")) {
+			err = b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ReplaceOriginal: true, Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
+		}
+	case c.responseURL != "":
+		err = b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ReplaceOriginal: true, Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
+	default:
+		if r.Origin.Frontend == "slack" {
+			b.log.Warn("cannot update a card whose message is not known here", "request", r.ID, "state", string(r.State))
+		}
+		return
+	}
+	if err == nil {
+		c.shown = rank(r.State)
+	}
+}
+
+// sayOutcome replies in the card's thread with what the provider did, once.
+func (b *Bot) sayOutcome(ctx context.Context, r ops.Request) {
+	c := b.cards.get(r.ID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.outcomeSaid {
+		return
+	}
+	// Whether or not Slack takes it, it is not tried again: the outcome is
+	// in the audit events, the log and `pending` already.
+	c.outcomeSaid = true
+	b.threadReply(ctx, c, r, textMessage(r.Outcome.Summary, people(r)...))
+}
+
+// threadReply posts text in the card's thread; c.mu is held.
+func (b *Bot) threadReply(ctx context.Context, c *card, r ops.Request, text string) {
+	channel, ts := c.where(r)
+	if ts != "" {
+		err := b.call(ctx, r.ID, "chat.postMessage", func(ctx context.Context) error {
+			_, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
+			return err
+		})
+		if err == nil || !notInChannel(err) || c.responseURL == "" {
+			return
+		}
+	}
+	if c.responseURL != "" {
+		b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel, Text: text})
+		return
+	}
+	b.log.Warn("nowhere in Slack to say what became of a request; it is in the audit events", "request", r.ID, "state", string(r.State))
+}
+
+// ephemeral answers one person through the response_url of what they did.
+func (b *Bot) ephemeral(ctx context.Context, requestID, responseURL, text string) {
+	if responseURL == "" {
+		return
+	}
+	b.webhook(ctx, requestID, responseURL, &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text})
+}
+
+func (b *Bot) webhook(ctx context.Context, requestID, url string, msg *slack.WebhookMessage) error {
+	return b.call(ctx, requestID, "response_url", func(ctx context.Context) error {
+		return slack.PostWebhookCustomHTTPContext(ctx, url, b.cfg.HTTPClient, msg)
+	})
+}
+
+// call makes one Web API call with its own timeout, waiting out rate
+// limits as Slack asks. A failure is logged with the request ID: what the
+// provider did is kept by ops whatever Slack does.
+func (b *Bot) call(ctx context.Context, requestID, method string, f func(context.Context) error) error {
+	for attempt := 1; ; attempt++ {
+		callCtx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+		err := f(callCtx)
+		cancel()
+		var limited *slack.RateLimitedError
+		if errors.As(err, &limited) && attempt < b.cfg.MaxAttempts {
+			wait := max(limited.RetryAfter, time.Second)
+			b.log.Info("Slack asked the bot to slow down; waiting", "method", method, "request", requestID, "retry_after", wait)
+			if b.cfg.Wait(ctx, wait) == nil {
+				continue
+			}
+		}
+		if err != nil {
+			b.log.Error("Slack Web API call failed", "method", method, "request", requestID, "attempt", attempt, "err", err)
+		}
+		return err
+	}
+}
+
+// notInChannel reports whether Slack refused because the bot cannot post
+// in the channel.
+func notInChannel(err error) bool {
+	return slackError(err, "not_in_channel") || slackError(err, "channel_not_found")
+}
+
+// slackError reports whether err is Slack's error code.
+func slackError(err error, code string) bool {
+	var se slack.SlackErrorResponse
+	return errors.As(err, &se) && se.Err == code
+}

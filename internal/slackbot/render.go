@@ -1,0 +1,168 @@
+package slackbot
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// This file is the one place that turns ops values into Slack messages.
+
+// Block Kit's limits, from Slack's reference.
+const (
+	maxHeader       = 150
+	maxSectionText  = 3000
+	maxDialogTitle  = 100
+	maxDialogText   = 300
+	maxFallbackText = 4000
+)
+
+var userIDPattern = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+
+// escape makes text from outside (provider messages, what people typed)
+// plain in mrkdwn: with <, > and & escaped nothing in it can mention
+// @channel, a user or link anywhere.
+func escape(s string) string { return escaper.Replace(s) }
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// mrkdwn escapes s and then turns the given Slack user IDs, where they stand
+// as words, into mentions, so cards say who asked and who confirmed.
+func mrkdwn(s string, users ...string) string {
+	s = escape(s)
+	for _, u := range users {
+		if userIDPattern.MatchString(u) {
+			s = mention(s, u)
+		}
+	}
+	return s
+}
+
+// mention turns each whole-word u in s into <@u>; not after "@", so that a
+// mention someone typed stays escaped text.
+func mention(s, u string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, u)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(u)
+		whole := (i == 0 || !wordByte(s[i-1]) && s[i-1] != '@') && (end == len(s) || !wordByte(s[end]))
+		b.WriteString(s[:i])
+		if whole {
+			b.WriteString("<@" + u + ">")
+		} else {
+			b.WriteString(u)
+		}
+		s = s[end:]
+	}
+}
+
+func wordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// people are the Slack users a request names.
+func people(r ops.Request) []string { return []string{r.Requester, r.DecidedBy} }
+
+// dangerous operations get the danger style and Slack's own confirm dialog.
+func dangerous(op string) bool {
+	switch lastWord(op) {
+	case "stop", "switch", "create":
+		return true
+	}
+	return false
+}
+
+// cardBlocks lays out ops.CardOf(r): whatever fields and status ops gives,
+// with the confirm and cancel buttons while the request is pending.
+func cardBlocks(r ops.Request) []slack.Block {
+	card := ops.CardOf(r)
+	who := people(r)
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(card.Title, maxHeader), false, false)),
+	}
+	var lines []string
+	flush := func() {
+		if len(lines) > 0 {
+			blocks = append(blocks, section(strings.Join(lines, "\n")))
+			lines = nil
+		}
+	}
+	for _, f := range card.Fields {
+		if strings.Contains(f.Value, "\n") { // a job body: its own block, as code
+			flush()
+			blocks = append(blocks, section("*"+escape(f.Label)+"*\n```"+escape(f.Value)+"```"))
+			continue
+		}
+		lines = append(lines, "*"+escape(f.Label)+":* "+mrkdwn(f.Value, who...))
+	}
+	flush()
+	blocks = append(blocks, section(mrkdwn(card.Status, who...)))
+	if r.State == ops.Pending {
+		blocks = append(blocks, buttons(r))
+	}
+	return blocks
+}
+
+func section(text string) *slack.SectionBlock {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, maxSectionText), false, false), nil, nil)
+}
+
+func buttons(r ops.Request) *slack.ActionBlock {
+	confirm := slack.NewButtonBlockElement(actionConfirm, r.ID, slack.NewTextBlockObject(slack.PlainTextType, "Confirm", false, false))
+	cancel := slack.NewButtonBlockElement(actionCancel, r.ID, slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
+	if dangerous(r.Op) {
+		confirm.WithStyle(slack.StyleDanger)
+		confirm.WithConfirm(slack.NewConfirmationBlockObject(
+			slack.NewTextBlockObject(slack.PlainTextType, truncate("Really "+r.Op+"?", maxDialogTitle), false, false),
+			slack.NewTextBlockObject(slack.MarkdownType, truncate(mrkdwn(r.Op+" "+r.Target.Name()+": "+r.Call), maxDialogText), false, false),
+			slack.NewTextBlockObject(slack.PlainTextType, "Yes, "+lastWord(r.Op), false, false),
+			slack.NewTextBlockObject(slack.PlainTextType, "No", false, false),
+		).WithStyle(slack.StyleDanger))
+	} else {
+		confirm.WithStyle(slack.StylePrimary)
+	}
+	return slack.NewActionBlock("decision", confirm, cancel)
+}
+
+// cardText is the card's notification text, for clients that show no blocks.
+func cardText(r ops.Request) string {
+	card := ops.CardOf(r)
+	return truncate(mrkdwn(card.Title+": "+card.Status, people(r)...), maxFallbackText)
+}
+
+// textMessage is a reply of the bot's in mrkdwn: multi-line text (help,
+// pending, lists) as a code block so its columns line up.
+func textMessage(text string, users ...string) string {
+	if strings.Contains(text, "\n") {
+		return truncate("```"+escape(text)+"```", maxFallbackText)
+	}
+	return truncate(mrkdwn(text, users...), maxFallbackText)
+}
+
+func lastWord(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[len(f)-1]
+}

@@ -1,12 +1,15 @@
 package console
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +126,40 @@ func TestLongLinesAreRefusedWhole(t *testing.T) {
 	}), strings.Repeat("y", maxLine+1), strings.Repeat("z", maxLine), "help")
 	assert.Equal(t, []string{strings.Repeat("z", maxLine), "help"}, seen, "a line of exactly 64 KiB is taken; one byte more is not")
 	assert.Equal(t, 1, strings.Count(out, "! that line is longer than 64 KiB, so it was ignored"))
+}
+
+// FuzzReadLine: whatever arrives on stdin, each line is taken whole and
+// within the limit, or refused whole; nothing panics.
+func FuzzReadLine(f *testing.F) {
+	f.Add([]byte("help\npending\r\n"), 16)
+	f.Add([]byte(strings.Repeat("x", 100)+"\nok"), 16)
+	f.Add([]byte("\n\n\x00\xff\n"), 1)
+	f.Fuzz(func(t *testing.T, input []byte, size int) {
+		r := bufio.NewReaderSize(bytes.NewReader(input), max(16, size%4096))
+		var taken []string
+		for {
+			l, err := readLine(r)
+			if len(l.text) > maxLine || (l.tooLong && l.text != "") {
+				t.Fatalf("line of %d bytes, tooLong %v", len(l.text), l.tooLong)
+			}
+			if !l.tooLong && (err == nil || l.text != "") { // as Run takes them
+				taken = append(taken, l.text)
+			}
+			if err != nil {
+				break
+			}
+		}
+		if len(input) <= maxLine { // then every line is taken, blank ones aside
+			var want []string
+			for _, l := range strings.Split(string(input), "\n") {
+				if l = strings.TrimRight(l, "\r"); l != "" {
+					want = append(want, l)
+				}
+			}
+			got := slices.DeleteFunc(taken, func(s string) bool { return s == "" })
+			if len(want)+len(got) > 0 && !assert.Equal(t, want, got) {
+				t.FailNow()
+			}
+		}
+	})
 }

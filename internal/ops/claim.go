@@ -55,12 +55,6 @@ func claimKey(t Target) string {
 	return t.Kind + "." + id
 }
 
-// busyError is a confirmation refused because another request holds the
-// target; the request stays pending.
-type busyError struct{ msg string }
-
-func (e *busyError) Error() string { return e.msg }
-
 // holdTarget takes the claim on r's target for r, waiting while another
 // request holds it. It returns the function that releases the claim. If r
 // stops being pending while it waits, it returns r as it now is and the
@@ -109,7 +103,7 @@ func (s *Service) holdTarget(ctx context.Context, r Request) (release func(), no
 			if who == "" {
 				who = "someone"
 			}
-			return nil, r, &busyError{fmt.Sprintf("%s %s is busy with %s (%s, confirmed by %s), still running or being checked: nothing was done for %s, which is still pending. Confirm it again once %s has finished; a switchover is read again then.",
+			return nil, r, &InputError{Msg: fmt.Sprintf("%s %s is busy with %s (%s, confirmed by %s), still running or being checked: nothing was done for %s, which is still pending. Confirm it again once %s has finished; a switchover is read again then.",
 				r.Target.Kind, r.Target.Name(), holder.Request, held.Op, who, r.ID, holder.Request)}
 		}
 	}

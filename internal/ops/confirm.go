@@ -143,7 +143,7 @@ func (s *Service) claim(ctx context.Context, id, user string, to State) (Request
 		}
 		if err != nil {
 			if to == Executing {
-				s.doubt(from, user)
+				s.doubt(r)
 			}
 			return from, fmt.Errorf("could not record the decision on %s in NATS, so nothing was done: %w", id, err)
 		}

@@ -386,6 +386,37 @@ func (s *storeThatLosesAcks) Create(ctx context.Context, r ops.Request) (uint64,
 	return rev, err
 }
 
+func (s *storeThatLosesAcks) Update(ctx context.Context, r ops.Request) (uint64, error) {
+	rev, err := s.Store.Update(ctx, r)
+	if err == nil && s.lose.Load() && r.State == ops.Executing {
+		return 0, errors.New("nats: timeout")
+	}
+	return rev, err
+}
+
+// A confirmation whose record may or may not have landed calls nothing; if
+// it landed, the sweep ends the request rather than leave it executing
+// with no call behind it.
+func TestConfirmationNotRecordedCallsNothing(t *testing.T) {
+	w := newWorld(t)
+	store := &storeThatLosesAcks{Store: w.bus.Requests()}
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}},
+		ops.Deps{Store: store, Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+	r := propose(t, b, "pipeline pause orders-etl")
+	store.lose.Store(true)
+	_, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "could not record the decision on "+r.ID+" in NATS, so nothing was done")
+	assert.Zero(t, w.posts.Load())
+
+	b.svc.Sweep(context.Background())
+	ended, err := w.bus.Requests().Get(context.Background(), r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ops.Failed, ended.State)
+	assert.Equal(t, "Not carried out: the bot could not record U-bob's confirmation, so it did not call EnOS; nothing was done. Ask again.", ended.Outcome.Summary)
+	assert.Zero(t, w.posts.Load())
+}
+
 // A request the bot said it could not store must not come back: if the
 // write landed after all, the sweep withdraws it before anyone confirms it.
 func TestRequestSaidNotStoredIsWithdrawn(t *testing.T) {

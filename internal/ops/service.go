@@ -227,7 +227,7 @@ func (s *Service) propose(ctx context.Context, r Request) (Request, error) {
 		if err != nil {
 			// The write may have reached NATS as it went away: if it did,
 			// the sweep withdraws it, so that what is said here stays true.
-			s.doubt(r, "")
+			s.doubt(r)
 			return Request{}, fmt.Errorf("could not store the request in NATS, so it was not made and nothing will be done; try again once NATS is back: %w", err)
 		}
 		r.Revision = rev

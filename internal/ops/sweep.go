@@ -54,13 +54,16 @@ func (s *Service) Sweep(ctx context.Context) {
 // doubt is a request whose last write failed without proof that it did not
 // land: a created request the requester was told was not made, or a
 // confirmation the bot did not act on.
-func (s *Service) doubt(r Request, decidedBy string) {
-	s.doubts.Store(r.ID, doubtful{decidedBy: decidedBy})
+func (s *Service) doubt(r Request) {
+	s.doubts.Store(r.ID, doubtful{decidedBy: r.DecidedBy, decidedAt: r.DecidedAt})
 }
 
 // doubtful is what a doubtful write held: a pending request, or (with
-// decidedBy) its move to executing.
-type doubtful struct{ decidedBy string }
+// decidedBy) its move to executing at decidedAt.
+type doubtful struct {
+	decidedBy string
+	decidedAt time.Time
+}
 
 // settleDoubts withdraws every doubtful write that did land, once NATS
 // answers again, so that nobody confirms a request its requester was told
@@ -80,7 +83,10 @@ func (s *Service) settleDoubts(ctx context.Context) {
 		if d.decidedBy != "" {
 			state = Executing
 		}
-		if r.State != state || (d.decidedBy != "" && r.DecidedBy != d.decidedBy) {
+		// Only the doubtful write itself is withdrawn, not a later
+		// confirmation that went through.
+		_, running := s.inflight.Load(id)
+		if r.State != state || running || (d.decidedBy != "" && (r.DecidedBy != d.decidedBy || !r.DecidedAt.Equal(d.decidedAt))) {
 			s.doubts.Delete(id)
 			return true
 		}

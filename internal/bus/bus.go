@@ -85,9 +85,9 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	}
 	b.nc = nc
 
-	kv, err := ensureRequestsBucket(ctx, nc)
+	kv, err := ensureBucket(ctx, nc, requestsBucket)
 	if err == nil {
-		b.claims.kv, err = ensureClaimsBucket(ctx, nc)
+		b.claims.kv, err = ensureBucket(ctx, nc, claimsBucket)
 	}
 	var open *openIndex
 	if err == nil {

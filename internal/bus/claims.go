@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/streamops/streamops/internal/ops"
@@ -30,21 +29,6 @@ var claimsBucket = jetstream.KeyValueConfig{
 // readyKey is written by every readiness check: a store that cannot be
 // written is not ready, whatever its connection says.
 const readyKey = "ready"
-
-func ensureClaimsBucket(ctx context.Context, nc *nats.Conn) (jetstream.KeyValue, error) {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, fmt.Errorf("nats: jetstream: %w", err)
-	}
-	kv, err := js.CreateKeyValue(ctx, claimsBucket)
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = js.KeyValue(ctx, ClaimsBucket)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("nats: KV bucket %s: %w", ClaimsBucket, err)
-	}
-	return kv, nil
-}
 
 // Claims stores ops.Claims in the claims bucket.
 type Claims struct{ kv jetstream.KeyValue }

@@ -46,20 +46,21 @@ func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, opTimeout)
 }
 
-// ensureRequestsBucket creates the bucket or binds to it. Replicas starting
+// ensureBucket creates a KV bucket or binds to it. Replicas starting
 // together may all create it: the server accepts an identical create, and a
-// bucket that exists with other settings is used as it is.
-func ensureRequestsBucket(ctx context.Context, nc *nats.Conn) (jetstream.KeyValue, error) {
+// bucket that exists with other settings (say, 3 replicas on a cluster, made
+// by an operator) is used as it is.
+func ensureBucket(ctx context.Context, nc *nats.Conn, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("nats: jetstream: %w", err)
 	}
-	kv, err := js.CreateKeyValue(ctx, requestsBucket)
+	kv, err := js.CreateKeyValue(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = js.KeyValue(ctx, RequestsBucket)
+		kv, err = js.KeyValue(ctx, cfg.Bucket)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("nats: KV bucket %s (the server needs JetStream enabled): %w", RequestsBucket, err)
+		return nil, fmt.Errorf("nats: KV bucket %s (the server needs JetStream enabled): %w", cfg.Bucket, err)
 	}
 	return kv, nil
 }

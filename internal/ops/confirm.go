@@ -38,7 +38,7 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 		return r, err
 	}
 	s.inflight.Store(r.ID, r)
-	s.background.add()
+	s.background.Add()
 	s.started(ctx, r)
 	// The call must finish even if whoever confirmed goes away: a half-known
 	// outcome is worse than a late one.
@@ -66,14 +66,14 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	if (r.State == Succeeded || r.State == Uncertain) && op.check != nil && r.Target.ID != "" {
 		// The target stays claimed until its status is known.
 		go func() {
-			defer s.background.done()
+			defer s.background.Done()
 			defer release()
 			s.checkStatus(callCtx, r, op.check)
 		}()
 		return r, nil
 	}
 	release()
-	s.background.done()
+	s.background.Done()
 	return r, nil
 }
 

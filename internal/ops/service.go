@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/streamops/streamops/internal/tasks"
 )
 
 // Settings are the service's tunables, from the config.
@@ -55,7 +57,7 @@ type Service struct {
 	catalogue catalogue
 	// background counts calls and status checks still running, so shutdown
 	// can wait; inflight holds the requests whose call has not returned.
-	background work
+	background tasks.Group
 	inflight   sync.Map // request ID -> Request
 	// doubts are requests whose last write may or may not have been stored
 	// (NATS went away mid-write); the sweep settles them.
@@ -296,50 +298,7 @@ func (s *Service) Run(ctx context.Context) error {
 // Wait blocks until calls and status checks still running have ended, or
 // ctx ends.
 func (s *Service) Wait(ctx context.Context) error {
-	return s.background.wait(ctx)
-}
-
-// work counts what runs in the background. Unlike a WaitGroup, work may
-// start while someone waits (a confirmation as a shutdown begins).
-type work struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed when n drops to zero
-}
-
-func (w *work) add() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.n == 0 {
-		w.idle = make(chan struct{})
-	}
-	w.n++
-}
-
-func (w *work) done() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.n--
-	if w.n == 0 {
-		close(w.idle)
-	}
-}
-
-// wait returns once nothing runs, or with ctx's error.
-func (w *work) wait(ctx context.Context) error {
-	w.mu.Lock()
-	if w.n == 0 {
-		w.mu.Unlock()
-		return nil
-	}
-	idle := w.idle
-	w.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.background.Wait(ctx)
 }
 
 func (s *Service) followUp(ctx context.Context, r Request, text string) {

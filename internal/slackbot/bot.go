@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/tasks"
 )
 
 // The buttons' action IDs; their value is the request ID.
@@ -68,7 +69,7 @@ type Bot struct {
 	seen  *deliveries
 	cards *cards
 	// background counts card updates and notices still being delivered.
-	background tasks
+	background tasks.Group
 
 	mu       sync.Mutex
 	authErr  error  // what auth.test said at start
@@ -100,7 +101,7 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	}
 	return &Bot{
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,
-		pool:     pool{slots: make(chan struct{}, cfg.Workers), running: &tasks{}},
+		pool:     pool{slots: make(chan struct{}, cfg.Workers), running: &tasks.Group{}},
 		seen:     newDeliveries(cfg.Now),
 		cards:    newCards(cfg.Now),
 		authErr:  errors.New("Slack's auth.test has not run yet"),
@@ -145,17 +146,17 @@ func (b *Bot) botName() string {
 
 // Wait blocks until the work already acknowledged has been done, or ctx ends.
 func (b *Bot) Wait(ctx context.Context) error {
-	if err := b.pool.running.wait(ctx); err != nil {
+	if err := b.pool.running.Wait(ctx); err != nil {
 		return err
 	}
-	return b.background.wait(ctx)
+	return b.background.Wait(ctx)
 }
 
 // pool runs at most cap(slots) tasks at once and refuses more, so a burst
 // gets "busy" answers instead of a queue that grows without bound.
 type pool struct {
 	slots   chan struct{}
-	running *tasks
+	running *tasks.Group
 }
 
 func (p *pool) try(task func()) bool {
@@ -169,55 +170,6 @@ func (p *pool) try(task func()) bool {
 		task()
 	})
 	return true
-}
-
-// tasks counts goroutines so that shutdown can wait for them. Unlike a
-// sync.WaitGroup it may be added to while someone waits: notices arrive
-// from the service at any time.
-type tasks struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed when n drops to 0; nil while nobody waits
-}
-
-func (t *tasks) Go(f func()) {
-	t.mu.Lock()
-	t.n++
-	t.mu.Unlock()
-	go func() {
-		defer t.done()
-		f()
-	}()
-}
-
-func (t *tasks) done() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.n--
-	if t.n == 0 && t.idle != nil {
-		close(t.idle)
-		t.idle = nil
-	}
-}
-
-// wait blocks until no task runs, or ctx ends.
-func (t *tasks) wait(ctx context.Context) error {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.mu.Unlock()
-		return nil
-	}
-	if t.idle == nil {
-		t.idle = make(chan struct{})
-	}
-	idle := t.idle
-	t.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // deliveries remembers what Slack delivered lately, so that a retried

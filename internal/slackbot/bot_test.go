@@ -1,12 +1,10 @@
 package slackbot
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/fakeclock"
 )
@@ -26,26 +24,3 @@ func TestDeliveriesAreRememberedForAWhile(t *testing.T) {
 	assert.True(t, d.first("command 1.2"), "refused as busy, so taken when sent again")
 }
 
-// Shutdown waits for work that started while it was already waiting.
-func TestTasksMayGrowWhileWaitedFor(t *testing.T) {
-	var ts tasks
-	release := make(chan struct{})
-	ts.Go(func() {
-		<-release
-		ts.Go(func() {}) // as a notice arriving during shutdown would
-	})
-	waited := make(chan error, 1)
-	go func() { waited <- ts.wait(context.Background()) }()
-	close(release)
-	select {
-	case err := <-waited:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("wait did not return")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	ts.Go(func() { <-release })
-	assert.NoError(t, ts.wait(context.Background()))
-	assert.NoError(t, ts.wait(ctx), "nothing left to wait for")
-}

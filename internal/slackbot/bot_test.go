@@ -23,4 +23,3 @@ func TestDeliveriesAreRememberedForAWhile(t *testing.T) {
 	d.forget("command 1.2")
 	assert.True(t, d.first("command 1.2"), "refused as busy, so taken when sent again")
 }
-

@@ -65,7 +65,8 @@ func (s *Simulator) verifySignature(r *http.Request, authz string, body []byte) 
 	if access == "" || signed == "" || sig == "" {
 		return reject("the Authorization header needs Access, SignedHeaders and Signature")
 	}
-	if s.creds.AccessKey == "" || access != s.creds.AccessKey {
+	secret, ok := s.keys[access]
+	if !ok {
 		return reject("unknown access key")
 	}
 	now := s.now()
@@ -87,7 +88,7 @@ func (s *Simulator) verifySignature(r *http.Request, authz string, body []byte) 
 	if d := now.Sub(at); d > maxClockSkew || d < -maxClockSkew {
 		return reject("X-Sdk-Date is more than 15 minutes from the server's time")
 	}
-	if !hmac.Equal([]byte(sig), []byte(expectedSignature(r, names, body, date, s.creds.SecretKey))) {
+	if !hmac.Equal([]byte(sig), []byte(expectedSignature(r, names, body, date, secret))) {
 		s.mu.Lock()
 		s.badSigns++
 		if s.badSigns > maxBadSigns {

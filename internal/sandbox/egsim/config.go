@@ -32,9 +32,14 @@ type Job struct {
 
 // Config is the `sandbox.eg:` section.
 type Config struct {
-	Listen  string   `yaml:"listen"`
-	Streams []Stream `yaml:"streams"`
-	Jobs    []Job    `yaml:"jobs"`
+	Listen string `yaml:"listen"`
+	// AccessKey and SecretKey are a key pair the simulator accepts besides
+	// the one eg.auth may set, so that other clients (Huawei's SDK, hcloud)
+	// can sign requests to `bot simulate` whatever mode the bot uses.
+	AccessKey string   `yaml:"access_key"`
+	SecretKey string   `yaml:"secret_key"`
+	Streams   []Stream `yaml:"streams"`
+	Jobs      []Job    `yaml:"jobs"`
 }
 
 var (
@@ -55,6 +60,9 @@ func (c Config) Validate() error {
 		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 			bad("listen", "want a port number, got %q", port)
 		}
+	}
+	if (c.AccessKey == "") != (c.SecretKey == "") {
+		bad("access_key", "access_key and secret_key are set together or not at all")
 	}
 	// uniqueID checks an entry's ID; seen holds the IDs of its kind so far.
 	uniqueID := func(key, kind, id string, seen map[string]bool) {

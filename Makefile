@@ -3,7 +3,7 @@
 GO      ?= go
 CONFIG  ?= config.example.yaml
 
-.PHONY: run test bench fuzz build image clean
+.PHONY: run test compat tidy bench fuzz build image clean
 
 run:
 	$(GO) run ./cmd/bot serve --config $(CONFIG)
@@ -11,6 +11,17 @@ run:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# Huawei's official Go SDK against the EventGrid simulator and the bot's
+# client. compat/huaweisdk is a module of its own, so only this target
+# downloads the SDK (about 46 MB), not the bot's build.
+compat:
+	cd compat/huaweisdk && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+
+# Fails when go.mod or go.sum differ from what the imports need.
+tidy:
+	$(GO) mod tidy -diff
+	cd compat/huaweisdk && $(GO) mod tidy -diff
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

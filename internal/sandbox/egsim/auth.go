@@ -192,16 +192,29 @@ func (s *Simulator) issueToken(w http.ResponseWriter, r *http.Request) {
 	s.tokens[token] = expires
 	s.mu.Unlock()
 	w.Header().Set("X-Subject-Token", token)
+	// The fields the official SDK's TokenResult declares without omitempty
+	// are all present; the IDs are derived from the names, as stable fakes.
+	domain := map[string]string{"name": u.Domain.Name, "id": fakeID("domain", u.Domain.Name)}
 	writeJSON(w, http.StatusCreated, map[string]any{"token": map[string]any{
+		"catalog":    []any{},
+		"domain":     domain,
 		"expires_at": expires.UTC().Format(iamTimeLayout),
 		"issued_at":  now.UTC().Format(iamTimeLayout),
 		"methods":    []string{"password"},
-		"project":    map[string]any{"id": s.creds.ProjectID},
-		"user":       map[string]any{"name": u.Name, "domain": map[string]string{"name": u.Domain.Name}},
+		"project":    map[string]any{"id": s.creds.ProjectID, "name": "sandbox", "domain": domain},
+		"roles":      []any{},
+		"user": map[string]any{"name": u.Name, "id": fakeID("user", u.Name), "password_expires_at": "",
+			"domain": domain},
 	}})
 }
 
 // iamError is Keystone's error body, which IAM answers with.
 func iamError(w http.ResponseWriter, status int, title, message string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "title": title, "message": message}})
+}
+
+// fakeID is a stable 32-hex-digit ID for a named IAM object.
+func fakeID(kind, name string) string {
+	sum := sha256.Sum256([]byte(kind + "/" + name))
+	return hex.EncodeToString(sum[:16])
 }

@@ -36,11 +36,17 @@ fuzz:
 	  done; \
 	done
 
+# What `bot version` prints. The Dockerfile's build line is this one, with
+# the same variables passed as build arguments: keep the two alike.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+export VERSION COMMIT
+
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/bot ./cmd/bot
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w -X main.version=$$VERSION -X main.commit=$$COMMIT" -o bin/bot ./cmd/bot
 
 image:
-	docker build -t streamops .
+	docker build --build-arg VERSION --build-arg COMMIT -t streamops .
 
 clean:
 	rm -rf bin data

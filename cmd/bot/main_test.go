@@ -137,7 +137,7 @@ func (p *program) logValue(msg, key string) string {
 func testConfig(storeDir string, extra string) string {
 	return fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
-nats: {listen: "127.0.0.1:-1", store_dir: %q}
+nats: {listen: "127.0.0.1:0", store_dir: %q}
 console: {user: alice}
 requests: {expiry: 10m, check_interval: 100ms, check_timeout: 5s}
 log: {level: debug}
@@ -314,7 +314,7 @@ targets: {pipelines: {orders-etl: p-7d3f9a21}}
 enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s}
 `, nats, user, provider.URL)
 	}
-	first := start(t, shared(fmt.Sprintf(`{listen: "127.0.0.1:-1", store_dir: %q}`, t.TempDir()), "alice"), nil)
+	first := start(t, shared(fmt.Sprintf(`{listen: "127.0.0.1:0", store_dir: %q}`, t.TempDir()), "alice"), nil)
 	url := first.logValue("NATS connected", "url")
 	second := start(t, shared(fmt.Sprintf(`{url: %q}`, url), "bob"), nil)
 

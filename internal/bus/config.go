@@ -32,8 +32,9 @@ func (c Config) withDefaults() Config {
 }
 
 // Validate reports the first setting that cannot work, naming its key.
-// Listen matters only for the embedded server; a StoreDir that cannot be
-// used shows when the server starts.
+// Listen is checked by the config package with the other listen addresses
+// (and refused by splitListen at start); a StoreDir that cannot be used shows
+// when the server starts.
 func (c Config) Validate() error {
 	if c.URL != "" {
 		for i, u := range strings.Split(c.URL, ",") {
@@ -42,9 +43,6 @@ func (c Config) Validate() error {
 			}
 		}
 		return nil
-	}
-	if _, _, err := splitListen(c.withDefaults().Listen); err != nil {
-		return fmt.Errorf("nats.listen: %w", err)
 	}
 	return nil
 }

@@ -6,9 +6,7 @@ package egsim
 import (
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -32,7 +30,7 @@ type Job struct {
 
 // Config is the `sandbox.eg:` section.
 type Config struct {
-	Listen string `yaml:"listen"`
+	Listen string `yaml:"listen"` // for `bot simulate`; the config package checks it with the other listen addresses
 	// AccessKey and SecretKey are a key pair the simulator accepts besides
 	// the one eg.auth may set, so that other clients (Huawei's SDK, hcloud)
 	// can sign requests to `bot simulate` whatever mode the bot uses.
@@ -53,13 +51,6 @@ func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("sandbox.eg.%s: %s", key, fmt.Sprintf(format, args...)))
-	}
-	if c.Listen != "" {
-		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
-			bad("listen", "want host:port, got %q", c.Listen)
-		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			bad("listen", "want a port number, got %q", port)
-		}
 	}
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		bad("access_key", "access_key and secret_key are set together or not at all")

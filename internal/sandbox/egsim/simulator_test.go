@@ -349,8 +349,6 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Listen: "8099"}, `sandbox.eg.listen: want host:port, got "8099"`},
-		{Config{Listen: ":http"}, `sandbox.eg.listen: want a port number, got "http"`},
 		{Config{Streams: []Stream{{}}}, "sandbox.eg.streams[0].id: required"},
 		{Config{Streams: []Stream{{ID: "a/b"}}}, "sandbox.eg.streams[0].id: want at most 128 characters"},
 		{Config{Streams: []Stream{{ID: "s"}, {ID: "s"}}}, `sandbox.eg.streams[1].id: duplicate stream ID "s"`},

@@ -197,7 +197,7 @@ func TestConsoleExpiry(t *testing.T) {
 	p := start(t, strings.Replace(testConfig(t.TempDir(), ""), "expiry: 10m", "expiry: 1s", 1), nil)
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
-	p.waitFor(`\* ` + id + `: Request ` + id + ` expired unconfirmed: nothing was done\.`)
+	p.waitFor(`\* ` + id + `: Expired unconfirmed: nothing was done\.`)
 	p.send("confirm " + id)
 	p.waitFor(`! ` + id + ` expired at .* without confirmation: nothing was done`)
 	p.send("pipeline show orders-etl")

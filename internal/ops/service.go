@@ -397,7 +397,7 @@ func (s *Service) sweep(ctx context.Context) {
 		)
 		switch {
 		case r.State == Pending && !now.Before(r.ExpiresAt):
-			to, text = Expired, fmt.Sprintf("Request %s expired unconfirmed: nothing was done.", r.ID)
+			to, text = Expired, "Expired unconfirmed: nothing was done."
 		case r.State == Executing && now.Sub(r.DecidedAt) >= s.set.AbandonAfter:
 			f := &Failure{Uncertain: true, Message: fmt.Sprintf(
 				"the bot carrying this out stopped before it heard back from %s, so it may or may not have acted. Check the target's status before asking again", r.Target.Provider)}

@@ -93,7 +93,9 @@ func TestConfigValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.Auth.Mode = "" }, `eg.auth.mode: want token, password or aksk, got ""`},
 		{func(c *Config) { c.Auth.Token = "" }, "eg.auth.token: required for auth.mode token (or set EG_TOKEN)"},
 		{func(c *Config) { c.Auth = Auth{Mode: AuthPassword, Password: "secretpw"} }, "eg.iam_endpoint: required for auth.mode password"},
-		{func(c *Config) { c.IAMEndpoint, c.Auth = "iam.example.com", Auth{Mode: AuthPassword, Password: "secretpw"} },
+		{func(c *Config) {
+			c.IAMEndpoint, c.Auth = "iam.example.com", Auth{Mode: AuthPassword, Password: "secretpw"}
+		},
 			`eg.iam_endpoint: "iam.example.com" is not an http(s) URL with a host: want an https URL`},
 		{func(c *Config) { c.Auth = Auth{Mode: AuthPassword, Password: "secretpw"} }, "eg.auth.domain: required"},
 		{func(c *Config) { c.Auth = Auth{Mode: AuthPassword, Password: "secretpw"} }, "eg.auth.user: required"},

@@ -98,6 +98,9 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
+	m.Declare(svc.Operations())
+	m.WatchRequests(svc)
+	m.WatchNATS(b.Conn().IsConnected)
 
 	web, err := startHTTP(cfg.HTTP.Listen, routes(b, m), log)
 	if err != nil {

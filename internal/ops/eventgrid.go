@@ -39,7 +39,7 @@ func eventGridOperations(set EventGridSetup) []*operation {
 	api := set.API
 	scope := fmt.Sprintf("region %s, project %s", api.Region(), api.ProjectID())
 	describe := func(r *Request, call string) {
-		r.Target.Provider, r.Target.Scope = "EventGrid", scope
+		r.Target.Provider, r.Target.Scope = ProviderEventGrid, scope
 		r.Call = "EventGrid " + call
 	}
 	streamStatus := func(ctx context.Context, r Request) (string, error) {

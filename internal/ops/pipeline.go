@@ -26,7 +26,7 @@ func pipelineOperations(api Pipelines) []*operation {
 		return &operation{
 			name: "pipeline " + string(a), usage: "<pipeline>", kind: "pipeline", summary: summary,
 			prepare: func(_ context.Context, r *Request) error {
-				r.Target.Provider, r.Target.Scope = "EnOS", scope
+				r.Target.Provider, r.Target.Scope = ProviderEnOS, scope
 				r.Call = fmt.Sprintf("EnOS POST /streaming/v2.0/streaming/pipeline/%s?action=%s&orgId=%s", r.Target.ID, a, api.OrgID())
 				return nil
 			},

@@ -442,6 +442,7 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 	for {
 		status, lastErr = c.status(ctx, r)
 		if lastErr == nil && c.reached(r, status) {
+			s.statusChecked(r, CheckReached)
 			s.followUp(ctx, r, fmt.Sprintf("%s %s %s %s%s after %s.", r.Target.Kind, r.Target.Name(), c.verb(), status, c.note, roundDuration(s.now().Sub(start))))
 			return
 		}
@@ -451,11 +452,13 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 		select {
 		case <-t.C:
 		case <-s.stopping:
+			s.statusChecked(r, CheckStopped)
 			s.followUp(ctx, r, fmt.Sprintf("Stopped watching %s %s as the bot is shutting down; it was %s, not yet %s. Check it with `%s show`.",
 				r.Target.Kind, r.Target.Name(), orUnknown(status), c.want, r.Target.Kind))
 			return
 		}
 	}
+	s.statusChecked(r, CheckTimedOut)
 	text := fmt.Sprintf("%s %s still %s %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
 	if lastErr != nil {
 		text = fmt.Sprintf("Could not read the status of %s %s after %s: %v. Check it in the provider's console.", r.Target.Kind, r.Target.Name(), roundDuration(s.now().Sub(start)), lastErr)

@@ -2,9 +2,12 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"testing"
 	"time"
 
@@ -98,4 +101,35 @@ func TestAnUnreadableStoreLeavesTheRest(t *testing.T) {
 	assert.Equal(t, 200, rec.Code)
 	assert.Contains(t, rec.Body.String(), `streamops_requests_total{op="x",state="pending"} 1`)
 	assert.NotContains(t, rec.Body.String(), `streamops_requests{`)
+}
+
+// Every series the Grafana dashboard queries is one the bot exports.
+func TestTheDashboardQueriesExportedSeries(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/grafana/streamops.json")
+	require.NoError(t, err)
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &dash), "the dashboard is JSON")
+
+	m := New()
+	m.Declare([]ops.OperationInfo{{Name: "pipeline pause", Provider: "EnOS", Checked: true}})
+	m.WatchRequests(openRequests{})
+	m.WatchNATS(func() bool { return true })
+	exported := scrape(t, m)
+	name := regexp.MustCompile(`\b(?:streamops|process|go)_[a-z_]+\b`)
+	require.NotEmpty(t, dash.Panels)
+	for _, p := range dash.Panels {
+		require.NotEmpty(t, p.Targets, p.Title)
+		for _, target := range p.Targets {
+			for _, n := range name.FindAllString(target.Expr, -1) {
+				assert.Regexp(t, `(?m)^`+n+`[{ ]`, exported, "panel %q queries %s", p.Title, n)
+			}
+		}
+	}
 }

@@ -3,6 +3,7 @@ package huaweisdk
 import (
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth"
@@ -65,9 +66,9 @@ func tokenClient(t *testing.T, url, projectID, token string) *eg.EgClient {
 	return eg.NewEgClient(hc)
 }
 
-// iamToken signs in with the SDK's own IAM client, as the example config's
-// password mode does, and checks the answer against the SDK's TokenResult.
-func iamToken(t *testing.T, sim simulator) string {
+// signIn asks IAM for a token with the SDK's own IamClient, as the example
+// config's password mode does.
+func signIn(t *testing.T, sim simulator, password string) (*iammodel.KeystoneCreateUserTokenByPasswordResponse, error) {
 	t.Helper()
 	creds, err := global.NewCredentialsBuilder().WithAk(sim.AccessKey).WithSk(sim.SecretKey).SafeBuild()
 	if err != nil {
@@ -77,17 +78,23 @@ func iamToken(t *testing.T, sim simulator) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := iam.NewIamClient(hc).KeystoneCreateUserTokenByPassword(&iammodel.KeystoneCreateUserTokenByPasswordRequest{
+	return iam.NewIamClient(hc).KeystoneCreateUserTokenByPassword(&iammodel.KeystoneCreateUserTokenByPasswordRequest{
 		Body: &iammodel.KeystoneCreateUserTokenByPasswordRequestBody{Auth: &iammodel.PwdAuth{
 			Identity: &iammodel.PwdIdentity{
 				Methods: []iammodel.PwdIdentityMethods{iammodel.GetPwdIdentityMethodsEnum().PASSWORD},
 				Password: &iammodel.PwdPassword{User: &iammodel.PwdPasswordUser{
-					Domain: &iammodel.PwdPasswordUserDomain{Name: sim.Domain}, Name: sim.User, Password: sim.Password,
+					Domain: &iammodel.PwdPasswordUserDomain{Name: sim.Domain}, Name: sim.User, Password: password,
 				}},
 			},
 			Scope: &iammodel.AuthScope{Project: &iammodel.AuthScopeProject{Id: &sim.ProjectID}},
 		}},
 	})
+}
+
+// iamToken signs in and checks the answer against the SDK's TokenResult.
+func iamToken(t *testing.T, sim simulator) string {
+	t.Helper()
+	resp, err := signIn(t, sim, sim.Password)
 	if err != nil {
 		t.Fatalf("IAM sign-in: %v", err)
 	}
@@ -208,4 +215,20 @@ func TestTheSDKParsesTheSimulatorsErrors(t *testing.T) {
 			checkRequestID(t, "error", &se.RequestId)
 		})
 	}
+}
+
+// IAM answers a wrong password as Keystone does, {"error": {"code": 401,
+// "title", "message"}}: the SDK finds no string code there and keeps the
+// whole body as the message, with the status and the request ID.
+func TestTheSDKSeesAnIAMRefusal(t *testing.T) {
+	sim := startSimulator(t)
+	_, err := signIn(t, sim, "wrong")
+	var se *sdkerr.ServiceResponseError
+	if !errors.As(err, &se) {
+		t.Fatalf("got %T %v, want the SDK's ServiceResponseError", err, err)
+	}
+	if se.StatusCode != 401 || !strings.Contains(se.ErrorMessage, "The username or password is wrong.") {
+		t.Errorf("got HTTP %d %q, want 401 saying the username or password is wrong", se.StatusCode, se.ErrorMessage)
+	}
+	checkRequestID(t, "IAM error", &se.RequestId)
 }

@@ -32,8 +32,8 @@ func TestMetricsFromTheStart(t *testing.T) {
 		`streamops_provider_call_seconds_count{op="pipeline pause",provider="EnOS",result="ok"} 0`,
 		`streamops_status_checks_total{op="pipeline pause",result="reached"} 0`,
 		`streamops_status_checks_total{op="pipeline pause",result="timed_out"} 0`,
-		`streamops_requests{state="pending"} 0`,
-		`streamops_requests{state="executing"} 0`,
+		`streamops_open_requests{state="pending"} 0`,
+		`streamops_open_requests{state="executing"} 0`,
 		`streamops_nats_connected 1`,
 	} {
 		assert.Contains(t, before, series)
@@ -42,12 +42,12 @@ func TestMetricsFromTheStart(t *testing.T) {
 
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
-	assert.Contains(t, scrape(), `streamops_requests{state="pending"} 1`)
+	assert.Contains(t, scrape(), `streamops_open_requests{state="pending"} 1`)
 
 	p.send("confirm " + id)
 	p.waitForAll(`Paused pipeline`, `\* `+id+`: pipeline orders-etl \(p-7d3f9a21\) is PAUSED after `)
 	after := scrape()
-	assert.Contains(t, after, `streamops_requests{state="pending"} 0`)
+	assert.Contains(t, after, `streamops_open_requests{state="pending"} 0`)
 	assert.Contains(t, after, `streamops_requests_total{op="pipeline pause",state="succeeded"} 1`)
 	assert.Contains(t, after, `streamops_status_checks_total{op="pipeline pause",result="reached"} 1`)
 }

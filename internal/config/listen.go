@@ -35,7 +35,8 @@ func (c *Config) listenAddrs() []listenAddr {
 	return out
 }
 
-// defaultNATSListen is where the embedded NATS server listens by default.
+// defaultNATSListen is where the embedded NATS server listens when
+// nats.listen is left out, as internal/bus defaults it.
 const defaultNATSListen = "127.0.0.1:4222"
 
 // checkListen is the one check of a listen address: host:port, the host a

@@ -76,12 +76,13 @@ type OpenRequests interface {
 // scrapeTimeout bounds the reads a scrape makes.
 const scrapeTimeout = 2 * time.Second
 
-// WatchRequests adds streamops_requests{state}: the requests pending and
+// WatchRequests adds streamops_open_requests{state}: the requests pending and
 // executing now, read from the shared store at each scrape, so that every
-// replica reports the same numbers.
+// replica reports the same numbers. (Not streamops_requests: OpenMetrics
+// gives streamops_requests_total that family name.)
 func (m *Metrics) WatchRequests(open OpenRequests) {
 	m.registry.MustRegister(&openCollector{open: open, desc: prometheus.NewDesc(
-		"streamops_requests", "Requests pending (waiting for confirmation) and executing now, in the shared store.",
+		"streamops_open_requests", "Requests pending (waiting for confirmation) and executing now, in the shared store.",
 		[]string{"state"}, nil)})
 }
 

@@ -72,8 +72,8 @@ func TestSeriesExistBeforeTheFirstRequest(t *testing.T) {
 		`streamops_requests_total{op="job create",state="expired"} 0`,
 		`streamops_provider_call_seconds_count{op="stream pause",provider="EventGrid",result="error"} 0`,
 		`streamops_status_checks_total{op="stream pause",result="stopped"} 0`,
-		`streamops_requests{state="pending"} 0`,
-		`streamops_requests{state="executing"} 0`,
+		`streamops_open_requests{state="pending"} 0`,
+		`streamops_open_requests{state="executing"} 0`,
 		`streamops_nats_connected 0`,
 	} {
 		assert.Contains(t, text, s)
@@ -86,8 +86,8 @@ func TestOpenRequestsAndStatusChecks(t *testing.T) {
 	m.WatchRequests(openRequests{rs: []ops.Request{{State: ops.Pending}, {State: ops.Pending}, {State: ops.Executing}}})
 	m.StatusCheck("job switch", ops.CheckTimedOut)
 	text := scrape(t, m)
-	assert.Contains(t, text, `streamops_requests{state="pending"} 2`)
-	assert.Contains(t, text, `streamops_requests{state="executing"} 1`)
+	assert.Contains(t, text, `streamops_open_requests{state="pending"} 2`)
+	assert.Contains(t, text, `streamops_open_requests{state="executing"} 1`)
 	assert.Contains(t, text, `streamops_status_checks_total{op="job switch",result="timed_out"} 1`)
 }
 
@@ -100,7 +100,7 @@ func TestAnUnreadableStoreLeavesTheRest(t *testing.T) {
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	assert.Equal(t, 200, rec.Code)
 	assert.Contains(t, rec.Body.String(), `streamops_requests_total{op="x",state="pending"} 1`)
-	assert.NotContains(t, rec.Body.String(), `streamops_requests{`)
+	assert.NotContains(t, rec.Body.String(), `streamops_open_requests{`)
 }
 
 // Every series the Grafana dashboard queries is one the bot exports.

@@ -66,6 +66,12 @@ func TestCheckConfigNamesTheKey(t *testing.T) {
 			[]string{`sandbox.eg.listen: "127.0.0.1:9082" takes the same port as sandbox.enos.listen`}, nil},
 		{"a malformed listen address", map[string]string{"sandbox": `{eg: {listen: "9082"}}`},
 			[]string{`sandbox.eg.listen: "9082" is not host:port`}, nil},
+		{"a simulator's listen with a real endpoint", map[string]string{"eg": `
+  endpoint: https://eg.cn-north-4.myhuaweicloud.com
+  region: cn-north-4
+  project_id: p1
+  auth: {mode: token, token: t}`, "sandbox": `{eg: {listen: "127.0.0.1"}}`},
+			[]string{`sandbox.eg.listen: "127.0.0.1" is not host:port`}, nil},
 		{"a port out of range", map[string]string{"nats": `{listen: "127.0.0.1:70000"}`},
 			[]string{`nats.listen: "127.0.0.1:70000": the port must be a number from 0 to 65535`}, nil},
 		{"expiry 0s", map[string]string{"requests": `{expiry: 0s}`},

@@ -15,8 +15,9 @@ type listenAddr struct {
 }
 
 // listenAddrs are the configured listen addresses that will be used: the
-// embedded NATS server's only without nats.url, a simulator's only with its
-// provider in the sandbox.
+// embedded NATS server's only without nats.url, a simulator's when its
+// provider is configured (`bot simulate` serves it then). `bot serve` and
+// `bot simulate` may run side by side, so all of them must differ.
 func (c *Config) listenAddrs() []listenAddr {
 	var out []listenAddr
 	add := func(key, addr string, used bool) {
@@ -30,8 +31,8 @@ func (c *Config) listenAddrs() []listenAddr {
 		natsListen = defaultNATSListen
 	}
 	add("nats.listen", natsListen, c.NATS.URL == "")
-	add("sandbox.enos.listen", c.Sandbox.EnOS.Listen, c.EnOS != nil && c.EnOS.Endpoint == SandboxEndpoint)
-	add("sandbox.eg.listen", c.Sandbox.EG.Listen, c.EG != nil && c.EG.Endpoint == SandboxEndpoint)
+	add("sandbox.enos.listen", c.Sandbox.EnOS.Listen, c.EnOS != nil)
+	add("sandbox.eg.listen", c.Sandbox.EG.Listen, c.EG != nil)
 	return out
 }
 

@@ -35,4 +35,5 @@ func TestABadFlagShowsTheUsage(t *testing.T) {
 	assert.Contains(t, err.Error(), "flag provided but not defined: -colour")
 	assert.Contains(t, err.Error(), "usage: bot")
 	assert.Empty(t, stdout.String())
+	assert.Empty(t, stderr.String(), "main prints the error, once")
 }

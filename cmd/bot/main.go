@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-	configPath, err := parseFlags(cmd, args, stderr)
+	configPath, err := parseFlags(cmd, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(stdout, usage)
 		return nil

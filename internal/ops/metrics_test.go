@@ -50,27 +50,26 @@ func TestStatusChecksAreCounted(t *testing.T) {
 	}))
 	defer stuck.Close()
 	m := &recorded{}
-	notices := make(chan ops.Notice, 4)
-	svc, err := ops.New(ops.Settings{
+	b := w.startBot(t, w.bus, ops.Settings{
 		Targets:       ops.Targets{"pipeline": {"orders-etl": "p-100", "billing": "p-200"}},
-		CheckInterval: 5 * time.Millisecond, CheckTimeout: 50 * time.Millisecond,
-	}, ops.Deps{
-		Store: w.bus.Requests(), Events: w.bus.Events(), Metrics: m,
-		Notifier:  notifierFunc(func(n ops.Notice) { notices <- n }),
-		Pipelines: enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { svc.Wait(context.Background()) })
+		CheckInterval: 5 * time.Millisecond, CheckTimeout: time.Minute,
+	}, ops.Deps{Metrics: m, Pipelines: enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
 
 	for _, text := range []string{"pipeline pause orders-etl", "pipeline start billing"} {
-		reply, err := svc.Handle(context.Background(), ops.Input{Text: text, User: "U-alice"})
+		r := propose(t, b, text)
+		_, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 		require.NoError(t, err)
-		_, err = svc.Confirm(context.Background(), reply.Request.ID, "U-bob")
-		require.NoError(t, err)
-		select {
-		case <-notices:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no status follow-up for %q", text)
+		// The check's deadline is on the world's clock: move it on until
+		// the follow-up comes.
+		deadline := time.Now().Add(10 * time.Second)
+		for followedUp := false; !followedUp; {
+			require.True(t, time.Now().Before(deadline), "no status follow-up for %q", text)
+			select {
+			case <-b.notices:
+				followedUp = true
+			case <-time.After(10 * time.Millisecond):
+				w.clock.Advance(10 * time.Second)
+			}
 		}
 	}
 	assert.Equal(t, []string{"pipeline pause " + ops.CheckTimedOut, "pipeline start " + ops.CheckReached}, m.seen())

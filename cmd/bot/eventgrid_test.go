@@ -52,7 +52,7 @@ var egAuthModes = []struct{ mode, yaml, secret string }{
 
 const egConfigTemplate = `
 http: {listen: "127.0.0.1:0"}
-nats: {listen: "127.0.0.1:-1", store_dir: $store}
+nats: {listen: "127.0.0.1:0", store_dir: $store}
 console: {user: alice, enabled: true}
 requests: {expiry: 10m, check_interval: 100ms, check_timeout: 5s}
 log: {level: debug}

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,11 +33,24 @@ func main() {
 	}
 }
 
-const usage = `usage: bot [serve|check-config|simulate] [--config FILE]
+// version and commit are set at build time by the Makefile's build target
+// and the Dockerfile (-ldflags -X); a plain `go run` leaves these defaults.
+var (
+	version = "dev"
+	commit  = "unknown"
+)
 
+const usage = `usage: bot [command] [--config FILE]
+
+commands:
   serve         run the bot (the default)
   check-config  validate the config file and exit
-  simulate      serve the provider simulators of the config's sandbox section`
+  simulate      serve the provider simulators of the config's sandbox section
+  version       print the version and commit this binary was built from
+  help          print this help
+
+options:
+  --config FILE the configuration file (default config.yaml)`
 
 // run is the whole program, so that tests can start it as a user would.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -43,20 +58,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
-	configPath, err := parseFlags(cmd, args, stderr)
+	switch cmd {
+	case "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	case "version":
+		fmt.Fprintf(stdout, "streamops %s (commit %s)\n", version, commit)
+		return nil
+	case "serve", "check-config", "simulate":
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	configPath, err := parseFlags(cmd, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	switch cmd {
-	case "serve":
-		return serve(ctx, configPath, getenv, stdin, stdout, stderr)
 	case "check-config":
 		return checkConfig(configPath, getenv, stdout)
 	case "simulate":
 		return simulate(ctx, configPath, getenv, stderr)
-	case "help":
-		fmt.Fprintln(stdout, usage)
-		return nil
 	}
-	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	return serve(ctx, configPath, getenv, stdin, stdout, stderr)
 }

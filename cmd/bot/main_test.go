@@ -137,7 +137,7 @@ func (p *program) logValue(msg, key string) string {
 func testConfig(storeDir string, extra string) string {
 	return fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
-nats: {listen: "127.0.0.1:-1", store_dir: %q}
+nats: {listen: "127.0.0.1:0", store_dir: %q}
 console: {user: alice, enabled: true}
 requests: {expiry: 10m, check_interval: 100ms, check_timeout: 5s}
 log: {level: debug}
@@ -315,7 +315,7 @@ enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s}
 `, nats, user, provider.URL)
 	}
 	dir := t.TempDir()
-	first := start(t, shared(fmt.Sprintf(`{listen: "127.0.0.1:-1", store_dir: %q}`, dir), "alice"), nil)
+	first := start(t, shared(fmt.Sprintf(`{listen: "127.0.0.1:0", store_dir: %q}`, dir), "alice"), nil)
 	url := first.logValue("embedded nats-server started", "url")
 	token, err := os.ReadFile(filepath.Join(dir, "client.token"))
 	require.NoError(t, err)

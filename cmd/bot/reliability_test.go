@@ -92,7 +92,7 @@ func TestStopDuringASlowCallIsBounded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
-nats: {listen: "127.0.0.1:-1", store_dir: %q}
+nats: {listen: "127.0.0.1:0", store_dir: %q}
 console: {user: alice, enabled: true}
 shutdown: {timeout: 1s}
 targets: {pipelines: {orders-etl: p-7d3f9a21}}

@@ -97,6 +97,9 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
+	m.Declare(svc.Operations())
+	m.WatchRequests(svc)
+	m.WatchNATS(b.Conn().IsConnected)
 
 	withConsole := consoleWanted(cfg, stdin)
 	if withConsole {

@@ -52,8 +52,9 @@ func (c Config) withDefaults() Config {
 }
 
 // Validate reports the first setting that cannot work, naming its key.
-// Listen matters only for the embedded server; a StoreDir that cannot be
-// used shows when the server starts.
+// Listen is checked by the config package with the other listen addresses
+// (and refused by splitListen at start); a StoreDir that cannot be used shows
+// when the server starts.
 func (c Config) Validate() error {
 	if c.Token != "" && c.Creds != "" {
 		return fmt.Errorf("nats.token, nats.creds: give one way to authenticate, not both")
@@ -71,9 +72,6 @@ func (c Config) Validate() error {
 			}
 		}
 		return nil
-	}
-	if _, _, err := splitListen(c.withDefaults().Listen); err != nil {
-		return fmt.Errorf("nats.listen: %w", err)
 	}
 	return nil
 }

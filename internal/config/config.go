@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -109,21 +108,52 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+// maxFileSize bounds what Parse reads; no configuration comes near it.
+const maxFileSize = 1 << 20
+
 // Parse is Load for a reader.
 func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
-	raw, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	raw, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(raw) > maxFileSize {
+		return nil, errors.New("the file is over 1 MiB, far more than any configuration needs: check that --config names the configuration file")
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, errors.New("the file is empty: start from config.example.yaml")
 	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, explainYAML(err) // a syntax error: nothing after it can be trusted
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, errors.New("the file is not a mapping of keys (console:, eg:, ...): start from config.example.yaml")
+	}
+	idx := indexDoc(&doc)
+
+	var c Config
+	var errs []error
+	var reported []string // key paths whose value was refused: Validate would only see a zero
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	var c Config
 	if err := dec.Decode(&c); err != nil {
-		return nil, explainYAML(err)
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, explainYAML(err)
+		}
+		// The decoder goes on past a type error: report them all, then
+		// everything else that is wrong.
+		for _, msg := range te.Errors {
+			path, e := idx.explainTypeError(msg)
+			errs = append(errs, e)
+			if path != "" {
+				reported = append(reported, path)
+			}
+		}
 	}
+	zeroErrs, zeroPaths := explicitZeros(idx, reported)
+	errs, reported = append(errs, zeroErrs...), append(reported, zeroPaths...)
 	c.applyDefaults()
 	c.Slack.applyEnv(getenv)
 	c.NATS.ApplyEnv(getenv)
@@ -133,7 +163,8 @@ func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
 	if c.EG != nil {
 		c.EG.ApplyEnv(getenv)
 	}
-	if err := c.Validate(); err != nil {
+	errs = append(errs, without(c.Validate(), reported)...)
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -171,9 +202,7 @@ func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 
-	if err := checkHostPort(c.HTTP.Listen); err != nil {
-		bad("http.listen: %v", err)
-	}
+	checkListenAddrs(c.listenAddrs(), bad)
 	if err := c.NATS.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -251,34 +280,9 @@ func (t Targets) ByKind() ops.Targets {
 	return ops.Targets{"pipeline": t.Pipelines, "stream": t.Streams, "job": t.Jobs}
 }
 
-func checkHostPort(s string) error {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return fmt.Errorf("%q is not host:port (like 127.0.0.1:8080)", s)
-	}
-	if host != "" && net.ParseIP(host) == nil && !hostPattern.MatchString(host) {
-		return fmt.Errorf("%q: %q is not a host name or IP address", s, host)
-	}
-	var p int
-	if _, err := fmt.Sscanf(port, "%d", &p); err != nil || p < 0 || p > 65535 || fmt.Sprint(p) != port {
-		return fmt.Errorf("%q: the port must be a number from 0 to 65535", s)
-	}
-	return nil
-}
-
-var (
-	unknownField  = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
-	badDuration   = regexp.MustCompile("line (\\d+): cannot unmarshal !!\\w+ `([^`]*)` into time.Duration")
-	badScalarType = regexp.MustCompile("line (\\d+): cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)")
-)
-
-// explainYAML rewrites the YAML decoder's messages in the words of this file.
+// explainYAML drops the decoder's "yaml: " from a syntax error.
 func explainYAML(err error) error {
-	msg := err.Error()
-	msg = unknownField.ReplaceAllString(msg, `line $1: unknown key "$2": check its spelling and indentation against config.example.yaml`)
-	msg = badDuration.ReplaceAllString(msg, `line $1: "$2" is not a duration: write it like 30s, 10m or 1h`)
-	msg = badScalarType.ReplaceAllString(msg, `line $1: "$3" is not a valid value here (expected $4)`)
-	return errors.New(strings.TrimPrefix(msg, "yaml: "))
+	return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 }
 
 // longestCall is the longest a configured provider's operation can take,

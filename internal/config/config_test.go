@@ -41,7 +41,7 @@ func TestParseRejectsBadConfig(t *testing.T) {
 	}{
 		"empty":             {"", []string{"the file is empty"}},
 		"not yaml":          {"{{{", []string{"line 1"}},
-		"a list":            {"- a\n- b", []string{"cannot unmarshal"}},
+		"a list":            {"- a\n- b", []string{"not a mapping of keys"}},
 		"unknown key":       {minimal + "colour: blue\n", []string{`unknown key "colour"`}},
 		"unknown nested":    {minimal + "http: {listne: x}\n", []string{`unknown key "listne"`}},
 		"bad duration":      {minimal + "requests: {expiry: soon}\n", []string{`"soon" is not a duration`}},
@@ -93,4 +93,20 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted a config without a user or provider: %q", s)
 		}
 	})
+}
+
+// The decoder shortens long values in its messages; the key is still found.
+func TestATypeErrorOnALongValueNamesItsKey(t *testing.T) {
+	_, err := Parse(strings.NewReader(minimal+"requests: {check_interval: 1s, expiry: ten-minutes-please}\n"), noEnv)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `requests.expiry (line 5): "ten-min..." is not a duration`)
+}
+
+func TestListenAddressesOnDifferentInterfacesDoNotClash(t *testing.T) {
+	_, err := Parse(strings.NewReader(minimal+"http: {listen: '10.0.0.1:4222'}\n"), noEnv)
+	require.NoError(t, err, "nats listens on 127.0.0.1:4222, http on another address")
+	_, err = Parse(strings.NewReader(minimal+"http: {listen: '127.0.0.1:0'}\nsandbox: {enos: {listen: '127.0.0.1:0'}}\n"), noEnv)
+	require.NoError(t, err, "port 0 picks a free port each time")
+	_, err = Parse(strings.NewReader(strings.Replace(minimal, "nats: {store_dir: /tmp/x}", "nats: {url: 'nats://n:4222'}", 1)+"http: {listen: ':4222'}\n"), noEnv)
+	require.NoError(t, err, "with nats.url no NATS server listens here")
 }

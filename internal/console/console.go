@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
@@ -28,11 +29,23 @@ type Console struct {
 	in   io.Reader
 	mu   sync.Mutex // notices arrive from other goroutines
 	out  io.Writer
+	// echoed: in is a terminal, which echoes each line and its newline.
+	echoed bool
 }
 
 // New makes a console for user.
 func New(user string, in io.Reader, out io.Writer) *Console {
-	return &Console{user: user, in: in, out: out}
+	return &Console{user: user, in: in, out: out, echoed: isTerminal(in)}
+}
+
+// isTerminal reports whether r is a character device, like a terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // Run reads lines and hands them to h until the input ends or ctx is done.
@@ -68,6 +81,12 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 			}
 			return nil
 		case l := <-lines:
+			// A blank line asks nothing. A terminal has echoed its newline,
+			// so a prompt goes on the fresh line; from a pipe, a second prompt
+			// would only follow the first on the same line.
+			if !l.tooLong && strings.TrimSpace(l.text) == "" && !c.echoed {
+				continue
+			}
 			if l.tooLong {
 				c.print(fmt.Sprintf("! that line is longer than %d KiB, so it was ignored\n", maxLine>>10))
 			} else {

@@ -78,7 +78,8 @@ func TestDecisionsTextAndErrors(t *testing.T) {
 	assert.Contains(t, got, "streamops> r-7f3a9c: Confirmed by bob. Switched job orders-dr (fac5)\n")
 	assert.Contains(t, got, "streamops> Commands: ...\n")
 	assert.Contains(t, got, "streamops> ! unknown command \"x\"\n")
-	assert.Equal(t, 5, strings.Count(got, "streamops> "), "a prompt per line, blank ones too, and one at the start:\n%s", got)
+	assert.Equal(t, 4, strings.Count(got, "streamops> "), "one at the start and one after each answer; none after a blank line:\n%s", got)
+	assert.NotContains(t, got, "streamops> streamops> ")
 }
 
 func TestNoticesOnlyForConsoleRequests(t *testing.T) {
@@ -162,4 +163,18 @@ func FuzzReadLine(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A character device echoes what is typed; a pipe or a file does not.
+func TestIsTerminal(t *testing.T) {
+	devNull, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer devNull.Close()
+	assert.True(t, isTerminal(devNull))
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	defer w.Close()
+	assert.False(t, isTerminal(r))
+	assert.False(t, isTerminal(strings.NewReader("")))
 }

@@ -2,6 +2,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -15,9 +16,10 @@ import (
 // Metrics holds the collectors on a registry of its own, so that two bots in
 // one process (as in tests) do not clash.
 type Metrics struct {
-	registry    *prometheus.Registry
-	transitions *prometheus.CounterVec
-	calls       *prometheus.HistogramVec
+	registry     *prometheus.Registry
+	transitions  *prometheus.CounterVec
+	calls        *prometheus.HistogramVec
+	statusChecks *prometheus.CounterVec
 }
 
 // New registers the collectors.
@@ -33,10 +35,92 @@ func New() *Metrics {
 			Help:    "Latency of state-changing provider calls, by provider, operation and result.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"provider", "op", "result"}),
+		statusChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamops_status_checks_total",
+			Help: "Status checks after successful calls, by operation and how they ended: reached, timed_out or stopped (by a shutdown).",
+		}, []string{"op", "result"}),
 	}
-	m.registry.MustRegister(m.transitions, m.calls,
+	m.registry.MustRegister(m.transitions, m.calls, m.statusChecks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// states are every state a request can reach, in the order of its life.
+var states = []ops.State{ops.Pending, ops.Executing, ops.Succeeded, ops.Failed, ops.Uncertain, ops.Cancelled, ops.Expired}
+
+// Declare creates each operation's series at zero, so that dashboards and
+// alerts see them before the first request (a rate over a missing series is
+// no data, not zero).
+func (m *Metrics) Declare(operations []ops.OperationInfo) {
+	for _, o := range operations {
+		for _, s := range states {
+			m.transitions.WithLabelValues(o.Name, string(s))
+		}
+		for _, result := range []string{"ok", "error"} {
+			m.calls.WithLabelValues(o.Provider, o.Name, result)
+		}
+		if o.Checked {
+			for _, result := range []string{ops.CheckReached, ops.CheckTimedOut, ops.CheckStopped} {
+				m.statusChecks.WithLabelValues(o.Name, result)
+			}
+		}
+	}
+}
+
+// OpenRequests lists the requests that are pending or executing, on every
+// replica: ops.Service does.
+type OpenRequests interface {
+	Pending(ctx context.Context) ([]ops.Request, error)
+}
+
+// scrapeTimeout bounds the reads a scrape makes.
+const scrapeTimeout = 2 * time.Second
+
+// WatchRequests adds streamops_open_requests{state}: the requests pending and
+// executing now, read from the shared store at each scrape, so that every
+// replica reports the same numbers. (Not streamops_requests: OpenMetrics
+// gives streamops_requests_total that family name.)
+func (m *Metrics) WatchRequests(open OpenRequests) {
+	m.registry.MustRegister(&openCollector{open: open, desc: prometheus.NewDesc(
+		"streamops_open_requests", "Requests pending (waiting for confirmation) and executing now, in the shared store.",
+		[]string{"state"}, nil)})
+}
+
+type openCollector struct {
+	open OpenRequests
+	desc *prometheus.Desc
+}
+
+func (c *openCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *openCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	rs, err := c.open.Pending(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	n := map[ops.State]float64{}
+	for _, r := range rs {
+		n[r.State]++
+	}
+	for _, s := range []ops.State{ops.Pending, ops.Executing} {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n[s], string(s))
+	}
+}
+
+// WatchNATS adds streamops_nats_connected: 1 while connected is true.
+func (m *Metrics) WatchNATS(connected func() bool) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "streamops_nats_connected",
+		Help: "1 while the bot is connected to NATS, 0 while it is not (reconnecting).",
+	}, func() float64 {
+		if connected() {
+			return 1
+		}
+		return 0
+	}))
 }
 
 // Transition counts a request reaching a state.
@@ -53,7 +137,13 @@ func (m *Metrics) ProviderCall(provider, op string, took time.Duration, err erro
 	m.calls.WithLabelValues(provider, op, result).Observe(took.Seconds())
 }
 
+// StatusCheck counts how a status check ended.
+func (m *Metrics) StatusCheck(op, result string) {
+	m.statusChecks.WithLabelValues(op, result).Inc()
+}
+
 // Handler serves the metrics for /metrics.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	// A store that cannot be read fails its own series, not the whole page.
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }

@@ -1,9 +1,13 @@
 package metrics
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"testing"
 	"time"
 
@@ -41,4 +45,91 @@ func TestRegistriesAreSeparate(t *testing.T) {
 	rec := httptest.NewRecorder()
 	b.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	assert.NotContains(t, rec.Body.String(), `streamops_requests_total{op="x"`)
+}
+
+type openRequests struct {
+	rs  []ops.Request
+	err error
+}
+
+func (o openRequests) Pending(context.Context) ([]ops.Request, error) { return o.rs, o.err }
+
+func scrape(t *testing.T, m *Metrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.String()
+}
+
+func TestSeriesExistBeforeTheFirstRequest(t *testing.T) {
+	m := New()
+	m.Declare([]ops.OperationInfo{{Name: "stream pause", Provider: "EventGrid", Checked: true}, {Name: "job create", Provider: "EventGrid"}})
+	m.WatchRequests(openRequests{})
+	m.WatchNATS(func() bool { return false })
+	text := scrape(t, m)
+	for _, s := range []string{
+		`streamops_requests_total{op="stream pause",state="pending"} 0`,
+		`streamops_requests_total{op="job create",state="expired"} 0`,
+		`streamops_provider_call_seconds_count{op="stream pause",provider="EventGrid",result="error"} 0`,
+		`streamops_status_checks_total{op="stream pause",result="stopped"} 0`,
+		`streamops_open_requests{state="pending"} 0`,
+		`streamops_open_requests{state="executing"} 0`,
+		`streamops_nats_connected 0`,
+	} {
+		assert.Contains(t, text, s)
+	}
+	assert.NotContains(t, text, `streamops_status_checks_total{op="job create"`, "job create declares no check")
+}
+
+func TestOpenRequestsAndStatusChecks(t *testing.T) {
+	m := New()
+	m.WatchRequests(openRequests{rs: []ops.Request{{State: ops.Pending}, {State: ops.Pending}, {State: ops.Executing}}})
+	m.StatusCheck("job switch", ops.CheckTimedOut)
+	text := scrape(t, m)
+	assert.Contains(t, text, `streamops_open_requests{state="pending"} 2`)
+	assert.Contains(t, text, `streamops_open_requests{state="executing"} 1`)
+	assert.Contains(t, text, `streamops_status_checks_total{op="job switch",result="timed_out"} 1`)
+}
+
+// A store that cannot be read loses its own series, not the page.
+func TestAnUnreadableStoreLeavesTheRest(t *testing.T) {
+	m := New()
+	m.WatchRequests(openRequests{err: errors.New("nats: timeout")})
+	m.Transition("x", ops.Pending)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	assert.Equal(t, 200, rec.Code)
+	assert.Contains(t, rec.Body.String(), `streamops_requests_total{op="x",state="pending"} 1`)
+	assert.NotContains(t, rec.Body.String(), `streamops_open_requests{`)
+}
+
+// Every series the Grafana dashboard queries is one the bot exports.
+func TestTheDashboardQueriesExportedSeries(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/grafana/streamops.json")
+	require.NoError(t, err)
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &dash), "the dashboard is JSON")
+
+	m := New()
+	m.Declare([]ops.OperationInfo{{Name: "pipeline pause", Provider: "EnOS", Checked: true}})
+	m.WatchRequests(openRequests{})
+	m.WatchNATS(func() bool { return true })
+	exported := scrape(t, m)
+	name := regexp.MustCompile(`\b(?:streamops|process|go)_[a-z_]+\b`)
+	require.NotEmpty(t, dash.Panels)
+	for _, p := range dash.Panels {
+		require.NotEmpty(t, p.Targets, p.Title)
+		for _, target := range p.Targets {
+			for _, n := range name.FindAllString(target.Expr, -1) {
+				assert.Regexp(t, `(?m)^`+n+`[{ ]`, exported, "panel %q queries %s", p.Title, n)
+			}
+		}
+	}
 }

@@ -78,7 +78,7 @@ func (c *catalogue) add(ops ...*operation) {
 // the words after its name.
 func (c *catalogue) lookup(words []string) (*operation, []string, error) {
 	for n := min(2, len(words)); n >= 1; n-- {
-		if o, ok := c.byName[strings.Join(words[:n], " ")]; ok {
+		if o, ok := c.byName[commandName(words[:n])]; ok {
 			return o, words[n:], nil
 		}
 	}

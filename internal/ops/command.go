@@ -67,7 +67,16 @@ func ParseCommand(text string) (Command, error) {
 	if len(c.Words) == 0 {
 		return Command{}, inputErrorf("a command starts with what to do, like `pipeline pause orders-etl`: type `help` for the list")
 	}
+	// The first word always names the command (help, confirm, pipeline...);
+	// the words after it may be aliases and IDs, whose case is kept.
+	c.Words[0] = strings.ToLower(c.Words[0])
 	return c, nil
+}
+
+// commandName is the name the given leading words spell, in any case:
+// `Pipeline List` is `pipeline list`.
+func commandName(words []string) string {
+	return strings.ToLower(strings.Join(words, " "))
 }
 
 type word struct {

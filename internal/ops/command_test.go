@@ -26,6 +26,8 @@ func TestParseCommand(t *testing.T) {
 		{`job create n description=""`, []string{"job", "create", "n"}, map[string]string{"description": ""}},
 		{`job create n description="a=b"`, []string{"job", "create", "n"}, map[string]string{"description": "a=b"}},
 		{"help", []string{"help"}, nil},
+		{"HELP", []string{"help"}, nil},
+		{"Job Switch Orders-DR sink=10.0.0.1:9092", []string{"job", "Switch", "Orders-DR"}, map[string]string{"sink": "10.0.0.1:9092"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -35,6 +37,18 @@ func TestParseCommand(t *testing.T) {
 			assert.Equal(t, tt.args, c.Args)
 		})
 	}
+}
+
+func TestCommandNamesFoldCase(t *testing.T) {
+	assert.Equal(t, "pipeline list", commandName([]string{"Pipeline", "LIST"}))
+}
+
+func TestCountsReadNaturally(t *testing.T) {
+	assert.Equal(t, "1 event stream", count(1, "event stream"))
+	assert.Equal(t, "2 jobs", count(2, "job"))
+	assert.Equal(t, "0 pipelines", count(0, "pipeline"))
+	assert.Equal(t, "1 job in project p:\n  j", listing(1, "job", "project p", []string{"  j"}))
+	assert.Equal(t, "No event streams in project p.", listing(0, "event stream", "project p", nil))
 }
 
 func TestParseCommandRejectsMalformedInput(t *testing.T) {

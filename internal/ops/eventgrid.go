@@ -39,7 +39,7 @@ func eventGridOperations(set EventGridSetup) []*operation {
 	api := set.API
 	scope := fmt.Sprintf("region %s, project %s", api.Region(), api.ProjectID())
 	describe := func(r *Request, call string) {
-		r.Target.Provider, r.Target.Scope = "EventGrid", scope
+		r.Target.Provider, r.Target.Scope = ProviderEventGrid, scope
 		r.Call = "EventGrid " + call
 	}
 	streamStatus := func(ctx context.Context, r Request) (string, error) {
@@ -118,7 +118,7 @@ func eventGridOperations(set EventGridSetup) []*operation {
 				for _, st := range sts {
 					lines = append(lines, fmt.Sprintf("  %-40s %-10s %s", st.ID, st.Status, st.Name))
 				}
-				return listing(len(sts), "event streams", scope, lines), nil
+				return listing(len(sts), "event stream", scope, lines), nil
 			},
 		},
 		{
@@ -143,7 +143,7 @@ func eventGridOperations(set EventGridSetup) []*operation {
 				for _, j := range js {
 					lines = append(lines, fmt.Sprintf("  %-40s %-10s %s", j.ID, j.Status, j.Name))
 				}
-				return listing(len(js), "jobs", scope, lines), nil
+				return listing(len(js), "job", scope, lines), nil
 			},
 		},
 	}
@@ -337,11 +337,20 @@ func createOperation(api EventGrid, templates map[string]eg.JobTemplate, describ
 	}
 }
 
+// listing heads the lines of a list with their count, as "1 job" or "2 jobs".
 func listing(n int, what, scope string, lines []string) string {
 	if n == 0 {
-		return fmt.Sprintf("No %s in %s.", what, scope)
+		return fmt.Sprintf("No %ss in %s.", what, scope)
 	}
-	return fmt.Sprintf("%d %s in %s:\n%s", n, what, scope, strings.Join(lines, "\n"))
+	return fmt.Sprintf("%s in %s:\n%s", count(n, what), scope, strings.Join(lines, "\n"))
+}
+
+// count is n things in words: "1 pipeline", "2 pipelines".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func orUnknown(s string) string {

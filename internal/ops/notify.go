@@ -21,4 +21,7 @@ type Notifier interface {
 type Metrics interface {
 	Transition(op string, to State)
 	ProviderCall(provider, op string, took time.Duration, err error)
+	// StatusCheck counts how a status check ended: CheckReached,
+	// CheckTimedOut or CheckStopped.
+	StatusCheck(op, result string)
 }

@@ -26,7 +26,7 @@ func pipelineOperations(api Pipelines) []*operation {
 		return &operation{
 			name: "pipeline " + string(a), usage: "<pipeline>", kind: "pipeline", summary: summary,
 			prepare: func(_ context.Context, r *Request) error {
-				r.Target.Provider, r.Target.Scope = "EnOS", scope
+				r.Target.Provider, r.Target.Scope = ProviderEnOS, scope
 				r.Call = fmt.Sprintf("EnOS POST /streaming/v2.0/streaming/pipeline/%s?action=%s&orgId=%s", r.Target.ID, a, api.OrgID())
 				return nil
 			},
@@ -70,7 +70,7 @@ func pipelineOperations(api Pipelines) []*operation {
 					return fmt.Sprintf("Org %s has no pipelines.", api.OrgID()), nil
 				}
 				var b strings.Builder
-				fmt.Fprintf(&b, "%d pipelines in org %s:\n", len(ps), api.OrgID())
+				fmt.Fprintf(&b, "%s in org %s:\n", count(len(ps), "pipeline"), api.OrgID())
 				for _, p := range ps {
 					fmt.Fprintf(&b, "  %-40s %-10s %s\n", p.ID, p.Status, p.Name)
 				}

@@ -236,7 +236,7 @@ func TestExpiredRequestIsNeverCarriedOut(t *testing.T) {
 	n := nextNotice(t, b)
 	assert.Equal(t, r.ID, n.Request.ID)
 	assert.Equal(t, ops.Expired, n.Request.State)
-	assert.Equal(t, "Expired unconfirmed: nothing was done.", n.Text)
+	assert.Equal(t, "Expired unconfirmed: nothing was done.", n.Text, "front ends show the ID beside the notice")
 
 	_, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 	var ie *ops.InputError
@@ -319,6 +319,18 @@ func TestReadsAnswerAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, reply.Text, "2 pipelines in org o-test")
 	assert.Regexp(t, `p-200\s+STOPPED\s+billing`, reply.Text)
+
+	// Commands in any case; the alias after them keeps its own.
+	for _, text := range []string{"Pipeline List", "PIPELINE LIST", "pipeline LIST"} {
+		reply, err = b.svc.Handle(context.Background(), ops.Input{Text: text, User: "U-alice"})
+		require.NoError(t, err, text)
+		assert.Contains(t, reply.Text, "2 pipelines in org o-test", text)
+	}
+	reply, err = b.svc.Handle(context.Background(), ops.Input{Text: "HELP", User: "U-alice"})
+	require.NoError(t, err)
+	assert.Contains(t, reply.Text, "pipeline list")
+	_, err = b.svc.Handle(context.Background(), ops.Input{Text: "Pipeline Show ORDERS-ETL", User: "U-alice"})
+	assert.ErrorContains(t, err, "ORDERS-ETL", "aliases are not folded")
 
 	_, err = b.svc.Handle(context.Background(), ops.Input{Text: "pipeline show p-999", User: "U-alice"})
 	require.Error(t, err)

@@ -116,6 +116,7 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 		status, lastErr = c.status(ctx, r)
 		status = PlainText(status)
 		if lastErr == nil && c.reached(r, status) {
+			s.statusChecked(r, CheckReached)
 			text := fmt.Sprintf("%s %s %s %s%s after %s.", r.Target.Kind, r.Target.Name(), c.verb(), status, c.note, roundDuration(s.now().Sub(start)))
 			if r.State == Uncertain {
 				text += " So the call did take effect."
@@ -129,11 +130,13 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 		select {
 		case <-t.C:
 		case <-s.stopping:
+			s.statusChecked(r, CheckStopped)
 			s.followUp(ctx, r, fmt.Sprintf("Stopped watching %s %s as the bot is shutting down; it was %s, not yet %s. Check it with `%s show`.",
 				r.Target.Kind, r.Target.Name(), orUnknown(status), c.want, r.Target.Kind))
 			return
 		}
 	}
+	s.statusChecked(r, CheckTimedOut)
 	text := fmt.Sprintf("%s %s still %s %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
 	if r.State == Uncertain {
 		text = fmt.Sprintf("%s %s still %s %s after %s, not %s: it looks as if the call did not take effect, but check it in the provider's console before asking again.",

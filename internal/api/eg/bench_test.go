@@ -16,7 +16,7 @@ func BenchmarkCall(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("X-Request-Id", "rid")
-		_, _ = io.WriteString(w, `{"eventStreamingID":"es-1","streaming_id":"es-1","status":"RUNNING"}`)
+		_, _ = io.WriteString(w, `{"eventStreamingID":"es-1","id":"es-1","status":"RUNNING"}`)
 	}))
 	defer srv.Close()
 	aksk := tokenConfig()

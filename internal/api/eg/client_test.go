@@ -52,9 +52,9 @@ func TestStreamShowAndList(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		switch r.URL.Query().Get("offset") {
 		case "":
-			reply(w, 200, "rid-s", `{"streaming_id":"es-1","name":"orders","status":"STOPPED","created_time":"2024-05-16T11:46:07Z"}`)
+			reply(w, 200, "rid-s", `{"id":"es-1","name":"orders","status":"STOPPED","created_time":"2024-05-16T11:46:07Z"}`)
 		case "0":
-			reply(w, 200, "rid-p1", `{"total":3,"size":2,"items":[{"streaming_id":"es-1","name":"a","status":"RUNNING"},{"id":"es-2","name":"b","status":"CREATED"}]}`)
+			reply(w, 200, "rid-p1", `{"total":3,"size":2,"items":[{"id":"es-1","name":"a","status":"RUNNING"},{"streaming_id":"es-2","name":"b","status":"CREATED"}]}`)
 		default:
 			reply(w, 200, "rid-p2", `{"total":3,"size":1,"items":[{"streaming_id":"es-3","name":"c","status":"ERROR"}]}`)
 		}

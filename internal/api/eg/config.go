@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -92,7 +93,7 @@ func (c Config) Validate() error {
 	sandbox := c.Endpoint == Sandbox
 	if !sandbox {
 		if err := checkURL(c.Endpoint); err != nil {
-			bad("endpoint", "want %q or an https URL such as https://eg.{region}.myhuaweicloud.com: %v", Sandbox, err)
+			bad("endpoint", "%s: want %q or an https URL such as https://eg.{region}.myhuaweicloud.com", err, Sandbox)
 		}
 	}
 	if !regionRe.MatchString(c.Region) {
@@ -115,8 +116,11 @@ func (c Config) Validate() error {
 		}
 	case AuthPassword:
 		if !sandbox {
-			if err := checkURL(c.IAMEndpoint); err != nil {
-				bad("iam_endpoint", "required for auth.mode %s: want an https URL such as https://iam.{region}.myhuaweicloud.com: %v", AuthPassword, err)
+			switch err := checkURL(c.IAMEndpoint); {
+			case c.IAMEndpoint == "":
+				bad("iam_endpoint", "required for auth.mode %s: an https URL such as https://iam.{region}.myhuaweicloud.com", AuthPassword)
+			case err != nil:
+				bad("iam_endpoint", "%s: want an https URL such as https://iam.{region}.myhuaweicloud.com", err)
 			}
 		}
 		if a.Domain == "" {
@@ -170,17 +174,16 @@ func (c Config) Validate() error {
 
 func checkURL(raw string) error {
 	if raw == "" {
-		return errors.New("missing")
+		return errors.New("required")
 	}
 	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a URL")
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return errors.New("want scheme://host")
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return errors.New("want no query, fragment or user info")
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL", shownURL(raw))
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return fmt.Errorf("%q is not an http(s) URL with a host", shownURL(raw))
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("%q has a query, fragment or user info", shownURL(raw))
 	}
 	return nil
 }
@@ -203,4 +206,15 @@ func (c Config) LongestCall() time.Duration {
 	}
 	attempts := func(n int) time.Duration { return time.Duration(n)*t + time.Duration(n-1)*maxThrottleWait }
 	return attempts(maxAttempts) + attempts(maxAttempts+1) + 2*attempts(maxAttempts)
+}
+
+// shownURL is raw as the user wrote it, except for user info, which may
+// hold a password.
+func shownURL(raw string) string {
+	if scheme, rest, ok := strings.Cut(raw, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			return scheme + "://redacted@" + rest[at+1:]
+		}
+	}
+	return raw
 }

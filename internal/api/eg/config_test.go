@@ -82,15 +82,21 @@ func TestConfigValidateNamesTheKey(t *testing.T) {
 		change func(*Config)
 		want   string
 	}{
-		{func(c *Config) { c.Endpoint = "" }, "eg.endpoint: want \"sandbox\" or an https URL"},
-		{func(c *Config) { c.Endpoint = "eg.cn-north-4.myhuaweicloud.com" }, "eg.endpoint:"},
-		{func(c *Config) { c.Endpoint = "https://user:secretpw@eg.example.com" }, "eg.endpoint: want \"sandbox\" or an https URL such as https://eg.{region}.myhuaweicloud.com: want no query, fragment or user info"},
+		{func(c *Config) { c.Endpoint = "" }, "eg.endpoint: required: want \"sandbox\" or an https URL"},
+		{func(c *Config) { c.Endpoint = "eg.cn-north-4.myhuaweicloud.com" }, `eg.endpoint: "eg.cn-north-4.myhuaweicloud.com" is not an http(s) URL with a host`},
+		{func(c *Config) { c.Endpoint = "https://eg .example.com" }, `eg.endpoint: "https://eg .example.com" is not a URL`},
+		{func(c *Config) { c.Endpoint = "https://user:secretpw@eg.example.com" }, `eg.endpoint: "https://redacted@eg.example.com" has a query, fragment or user info: want "sandbox" or an https URL such as https://eg.{region}.myhuaweicloud.com`},
+		{func(c *Config) { c.Endpoint = "https://user:secretpw@eg .example.com" }, `eg.endpoint: "https://redacted@eg .example.com" is not a URL`},
 		{func(c *Config) { c.Region = "" }, "eg.region: want a region ID"},
 		{func(c *Config) { c.ProjectID = "a/b" }, "eg.project_id: want the project ID"},
 		{func(c *Config) { c.Timeout = -time.Second }, "eg.timeout: must not be negative"},
 		{func(c *Config) { c.Auth.Mode = "" }, `eg.auth.mode: want token, password or aksk, got ""`},
 		{func(c *Config) { c.Auth.Token = "" }, "eg.auth.token: required for auth.mode token (or set EG_TOKEN)"},
 		{func(c *Config) { c.Auth = Auth{Mode: AuthPassword, Password: "secretpw"} }, "eg.iam_endpoint: required for auth.mode password"},
+		{func(c *Config) {
+			c.IAMEndpoint, c.Auth = "iam.example.com", Auth{Mode: AuthPassword, Password: "secretpw"}
+		},
+			`eg.iam_endpoint: "iam.example.com" is not an http(s) URL with a host: want an https URL`},
 		{func(c *Config) { c.Auth = Auth{Mode: AuthPassword, Password: "secretpw"} }, "eg.auth.domain: required"},
 		{func(c *Config) { c.Auth = Auth{Mode: AuthPassword, Password: "secretpw"} }, "eg.auth.user: required"},
 		{func(c *Config) { c.Auth = Auth{Mode: AuthAKSK, SecretKey: "secretpw"} }, "eg.auth.access_key: required for auth.mode aksk (or set EG_ACCESS_KEY)"},

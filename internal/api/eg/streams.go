@@ -25,9 +25,10 @@ const (
 	StreamStopped = "STOPPED"
 )
 
-// Stream is an event streaming as the GET calls return it.
+// Stream is an event streaming as the GET calls return it: the fields the
+// bot reads of the official SDK's EventStreamingDetail.
 type Stream struct {
-	ID          string `json:"streaming_id"`
+	ID          string `json:"id"`
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 	Status      string `json:"status"`
@@ -35,12 +36,13 @@ type Stream struct {
 	UpdatedTime string `json:"updated_time,omitempty"`
 }
 
-// UnmarshalJSON accepts the ID as streaming_id (the official SDK's name) or id.
+// UnmarshalJSON reads the ID from id, as the official SDK does, and falls
+// back to streaming_id, which earlier simulators sent.
 func (s *Stream) UnmarshalJSON(b []byte) error {
 	type plain Stream
 	var w struct {
 		plain
-		ID string `json:"id"`
+		ID string `json:"streaming_id"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err

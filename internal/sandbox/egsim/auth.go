@@ -65,7 +65,8 @@ func (s *Simulator) verifySignature(r *http.Request, authz string, body []byte) 
 	if access == "" || signed == "" || sig == "" {
 		return reject("the Authorization header needs Access, SignedHeaders and Signature")
 	}
-	if s.creds.AccessKey == "" || access != s.creds.AccessKey {
+	secret, ok := s.keys[access]
+	if !ok {
 		return reject("unknown access key")
 	}
 	now := s.now()
@@ -87,7 +88,7 @@ func (s *Simulator) verifySignature(r *http.Request, authz string, body []byte) 
 	if d := now.Sub(at); d > maxClockSkew || d < -maxClockSkew {
 		return reject("X-Sdk-Date is more than 15 minutes from the server's time")
 	}
-	if !hmac.Equal([]byte(sig), []byte(expectedSignature(r, names, body, date, s.creds.SecretKey))) {
+	if !hmac.Equal([]byte(sig), []byte(expectedSignature(r, names, body, date, secret))) {
 		s.mu.Lock()
 		s.badSigns++
 		if s.badSigns > maxBadSigns {
@@ -191,16 +192,29 @@ func (s *Simulator) issueToken(w http.ResponseWriter, r *http.Request) {
 	s.tokens[token] = expires
 	s.mu.Unlock()
 	w.Header().Set("X-Subject-Token", token)
+	// The fields the official SDK's TokenResult declares without omitempty
+	// are all present; the IDs are derived from the names, as stable fakes.
+	domain := map[string]string{"name": u.Domain.Name, "id": fakeID("domain", u.Domain.Name)}
 	writeJSON(w, http.StatusCreated, map[string]any{"token": map[string]any{
+		"catalog":    []any{},
+		"domain":     domain,
 		"expires_at": expires.UTC().Format(iamTimeLayout),
 		"issued_at":  now.UTC().Format(iamTimeLayout),
 		"methods":    []string{"password"},
-		"project":    map[string]any{"id": s.creds.ProjectID},
-		"user":       map[string]any{"name": u.Name, "domain": map[string]string{"name": u.Domain.Name}},
+		"project":    map[string]any{"id": s.creds.ProjectID, "name": "sandbox", "domain": domain},
+		"roles":      []any{},
+		"user": map[string]any{"name": u.Name, "id": fakeID("user", u.Name), "password_expires_at": "",
+			"domain": domain},
 	}})
 }
 
 // iamError is Keystone's error body, which IAM answers with.
 func iamError(w http.ResponseWriter, status int, title, message string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "title": title, "message": message}})
+}
+
+// fakeID is a stable 32-hex-digit ID for a named IAM object.
+func fakeID(kind, name string) string {
+	sum := sha256.Sum256([]byte(kind + "/" + name))
+	return hex.EncodeToString(sum[:16])
 }

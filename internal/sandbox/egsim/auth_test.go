@@ -2,6 +2,7 @@ package egsim
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +132,29 @@ func TestRepeatedSignatureFailuresLockTheKey(t *testing.T) {
 	assert.Contains(t, r.body["error_details"], "locked")
 	f.clk.Advance(5 * time.Minute)
 	assert.Equal(t, 200, good().status, "unlocked after five minutes")
+}
+
+// sandbox.eg's demo key pair works beside eg.auth's, so that other clients
+// can sign requests whatever sign-in the bot itself uses.
+func TestAcceptsTheSandboxKeyPair(t *testing.T) {
+	f := newFixture(t)
+	cfg := Config{AccessKey: "DEMO-AK", SecretKey: "DEMO-SK", Streams: []Stream{{ID: "es-1"}}}
+	require.NoError(t, cfg.Validate())
+	f.sim = New(cfg, testCreds, testOps, WithClock(f.clk.Now))
+	f.srv = httptest.NewServer(f.sim)
+	t.Cleanup(f.srv.Close)
+
+	sign := func(ak, sk string) *http.Request {
+		req := sdkStyle(t, f, startTime, `{"operation":"PAUSE"}`)
+		names := []string{"user-agent", "x-project-id", "x-sdk-date"}
+		date := req.Header.Get("X-Sdk-Date")
+		sig := expectedSignature(req, names, []byte(`{"operation":"PAUSE"}`), date, sk)
+		req.Header.Set("Authorization", "SDK-HMAC-SHA256 Access="+ak+", SignedHeaders="+strings.Join(names, ";")+", Signature="+sig)
+		return req
+	}
+	assert.Equal(t, 200, send(t, sign("DEMO-AK", "DEMO-SK")).status)
+	assert.Equal(t, 200, send(t, sign("AK", "SK")).status, "eg.auth's pair still works")
+	assertError(t, send(t, sign("DEMO-AK", "SK")), 401, codeBadSignature)
+
+	assert.ErrorContains(t, Config{AccessKey: "only"}.Validate(), "sandbox.eg.access_key: access_key and secret_key are set together")
 }

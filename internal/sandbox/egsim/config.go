@@ -6,9 +6,7 @@ package egsim
 import (
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -32,9 +30,14 @@ type Job struct {
 
 // Config is the `sandbox.eg:` section.
 type Config struct {
-	Listen  string   `yaml:"listen"`
-	Streams []Stream `yaml:"streams"`
-	Jobs    []Job    `yaml:"jobs"`
+	Listen string `yaml:"listen"` // for `bot simulate`; the config package checks it with the other listen addresses
+	// AccessKey and SecretKey are a key pair the simulator accepts besides
+	// the one eg.auth may set, so that other clients (Huawei's SDK, hcloud)
+	// can sign requests to `bot simulate` whatever mode the bot uses.
+	AccessKey string   `yaml:"access_key"`
+	SecretKey string   `yaml:"secret_key"`
+	Streams   []Stream `yaml:"streams"`
+	Jobs      []Job    `yaml:"jobs"`
 }
 
 var (
@@ -49,12 +52,8 @@ func (c Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("sandbox.eg.%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	if c.Listen != "" {
-		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
-			bad("listen", "want host:port, got %q", c.Listen)
-		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			bad("listen", "want a port number, got %q", port)
-		}
+	if (c.AccessKey == "") != (c.SecretKey == "") {
+		bad("access_key", "access_key and secret_key are set together or not at all")
 	}
 	// uniqueID checks an entry's ID; seen holds the IDs of its kind so far.
 	uniqueID := func(key, kind, id string, seen map[string]bool) {

@@ -44,9 +44,9 @@ func (s *Simulator) showStream(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	st, ok := s.streams[id]
-	var out eg.Stream
+	var out streamDetail
 	if ok {
-		out = *st
+		out = detail(*st)
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -58,9 +58,9 @@ func (s *Simulator) showStream(w http.ResponseWriter, r *http.Request) {
 
 func (s *Simulator) listStreams(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	items := make([]eg.Stream, 0, len(s.streamIDs))
+	items := make([]streamDetail, 0, len(s.streamIDs))
 	for _, id := range s.streamIDs {
-		items = append(items, *s.streams[id])
+		items = append(items, detail(*s.streams[id]))
 	}
 	s.mu.Unlock()
 	writePage(w, r, items)

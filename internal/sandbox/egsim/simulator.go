@@ -32,6 +32,7 @@ type Credentials struct {
 // Simulator is an http.Handler serving EventGrid's and IAM's paths.
 type Simulator struct {
 	creds       Credentials
+	keys        map[string]string // access key to secret key
 	ops         eg.Operations
 	now         func() time.Time
 	tokenTTL    time.Duration
@@ -82,6 +83,12 @@ func New(cfg Config, creds Credentials, ops eg.Operations, opts ...Option) *Simu
 		streams:     map[string]*eg.Stream{},
 		jobs:        map[string]*jobState{},
 		tokens:      map[string]time.Time{},
+		keys:        map[string]string{},
+	}
+	for _, k := range [][2]string{{creds.AccessKey, creds.SecretKey}, {cfg.AccessKey, cfg.SecretKey}} {
+		if k[0] != "" {
+			s.keys[k[0]] = k[1]
+		}
 	}
 	for _, o := range opts {
 		o(s)

@@ -193,7 +193,9 @@ func TestStreams(t *testing.T) {
 	f.call(t, "POST", streamsPath("/operate/es-1"), `{"operation":"START"}`)
 	r = f.call(t, "GET", streamsPath("/es-1"), "")
 	assert.Equal(t, "RUNNING", r.body["status"])
-	assert.Equal(t, "es-1", r.body["streaming_id"])
+	assert.Equal(t, "es-1", r.body["id"], "the official SDK reads the ID from id")
+	assert.Equal(t, "HC.Kafka", r.body["source"].(map[string]any)["name"])
+	assert.Equal(t, "HC.Kafka", r.body["sink"].(map[string]any)["name"])
 
 	assertError(t, f.call(t, "POST", streamsPath("/operate/es-1"), `{"operation":"STOP"}`), 400, codeInvalidParam)
 	assertError(t, f.call(t, "POST", streamsPath("/operate/es-1"), `{"operation":`), 400, codeBadRequest)
@@ -205,7 +207,7 @@ func TestStreams(t *testing.T) {
 	r = f.call(t, "GET", streamsPath("?offset=1&limit=1"), "")
 	assert.Equal(t, float64(2), r.body["total"])
 	assert.Equal(t, float64(1), r.body["size"])
-	assert.Equal(t, "es-2", r.body["items"].([]any)[0].(map[string]any)["streaming_id"])
+	assert.Equal(t, "es-2", r.body["items"].([]any)[0].(map[string]any)["id"])
 	assertError(t, f.call(t, "GET", streamsPath("?limit=1001"), ""), 400, codeInvalidParam)
 	assertError(t, f.call(t, "GET", streamsPath("?limit=0"), ""), 400, codeInvalidParam)
 	assertError(t, f.call(t, "GET", streamsPath("?offset=-1"), ""), 400, codeInvalidParam)
@@ -347,8 +349,6 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Listen: "8099"}, `sandbox.eg.listen: want host:port, got "8099"`},
-		{Config{Listen: ":http"}, `sandbox.eg.listen: want a port number, got "http"`},
 		{Config{Streams: []Stream{{}}}, "sandbox.eg.streams[0].id: required"},
 		{Config{Streams: []Stream{{ID: "a/b"}}}, "sandbox.eg.streams[0].id: want at most 128 characters"},
 		{Config{Streams: []Stream{{ID: "s"}, {ID: "s"}}}, `sandbox.eg.streams[1].id: duplicate stream ID "s"`},

@@ -3,7 +3,6 @@ package enossim
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"unicode"
 )
@@ -25,7 +24,7 @@ type Pipeline struct {
 
 // Config is the `sandbox.enos:` section of the bot's config.
 type Config struct {
-	Listen    string     `yaml:"listen"` // address for `bot simulate`
+	Listen    string     `yaml:"listen"` // address for `bot simulate`; the config package checks it with the other listen addresses
 	Pipelines []Pipeline `yaml:"pipelines"`
 }
 
@@ -34,11 +33,6 @@ func (c Config) Validate() error {
 	var errs []error
 	fail := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("sandbox.enos.%s: %s", key, fmt.Sprintf(format, args...)))
-	}
-	if c.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-			fail("listen", "%q is not a host:port address, like 127.0.0.1:8081", c.Listen)
-		}
 	}
 	seen := make(map[string]int)
 	for i, p := range c.Pipelines {

@@ -391,7 +391,6 @@ func TestConfigValidate(t *testing.T) {
 	assert.NoError(t, Config{Listen: "127.0.0.1:8081", Pipelines: []Pipeline{{ID: "p-1", Name: "n", Status: StatusRunning}}}.Validate())
 
 	err := Config{
-		Listen: "8081",
 		Pipelines: []Pipeline{
 			{ID: "p-1", Status: StatusRunning},
 			{ID: "", Status: StatusPaused},
@@ -401,7 +400,6 @@ func TestConfigValidate(t *testing.T) {
 	}.Validate()
 	require.Error(t, err)
 	for _, want := range []string{
-		`sandbox.enos.listen: "8081" is not a host:port address`,
 		`sandbox.enos.pipelines[1].id: required`,
 		`sandbox.enos.pipelines[2].id: "p-1" is already used by pipelines[0]`,
 		`sandbox.enos.pipelines[2].status: "running" is not one of PUBLISHED, RUNNING, PAUSED, STOPPED`,

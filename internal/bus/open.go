@@ -87,12 +87,12 @@ func (ix *openIndex) wrote(rev uint64) {
 	ix.written = max(ix.written, rev)
 }
 
-// list returns the open requests once the index holds the initial values
-// and every write of this process.
-func (ix *openIndex) list(ctx context.Context) ([]ops.Request, error) {
+// list returns the open requests once the index holds the initial values,
+// every write of this process and the bucket's revision last.
+func (ix *openIndex) list(ctx context.Context, last uint64) ([]ops.Request, error) {
 	for {
 		ix.mu.Lock()
-		if ix.synced && ix.applied >= ix.written {
+		if ix.synced && ix.applied >= max(ix.written, last) {
 			open := make([]ops.Request, 0, len(ix.byKey))
 			for _, r := range ix.byKey {
 				open = append(open, r)

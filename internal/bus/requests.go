@@ -78,11 +78,21 @@ var _ ops.Store = (*Requests)(nil)
 // Open returns the pending and executing requests, oldest first, from an
 // index that a watch of the bucket keeps: reading them costs the same with
 // thirty thousand finished requests stored as with none. It includes every
-// write this process has made.
+// write that any replica finished before it was called.
 func (s *Requests) Open(ctx context.Context) ([]ops.Request, error) {
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
-	open, err := s.open.list(ctx)
+	st, err := s.kv.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list open requests: %w", err)
+	}
+	var last uint64
+	// With no message left there is nothing to wait for; otherwise the
+	// newest one is there, and the watch delivers it.
+	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok && bs.StreamInfo().State.Msgs > 0 {
+		last = bs.StreamInfo().State.LastSeq
+	}
+	open, err := s.open.list(ctx, last)
 	if err != nil {
 		return nil, fmt.Errorf("list open requests: %w", err)
 	}

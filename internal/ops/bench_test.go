@@ -43,8 +43,9 @@ func BenchmarkProviderCall(b *testing.B) {
 }
 
 // BenchmarkConfirm is the path from a confirmation to the provider's answer:
-// reading the request, the compare-and-swap to executing, the call, and
-// storing the outcome, with the audit events published on NATS.
+// reading the request, taking the target's claim, the compare-and-swap to
+// executing, the call, and storing the outcome, with the audit events
+// published on NATS.
 func BenchmarkConfirm(b *testing.B) {
 	nats := connect(b, bus.Config{Listen: "127.0.0.1:-1", StoreDir: b.TempDir()})
 	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
@@ -57,6 +58,10 @@ func BenchmarkConfirm(b *testing.B) {
 	in := ops.Input{Text: "pipeline pause orders-etl", User: "U-alice"}
 	for b.Loop() {
 		b.StopTimer()
+		// The previous request's status check holds the target until it ends.
+		if err := svc.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
 		reply, err := svc.Handle(ctx, in)
 		if err != nil {
 			b.Fatal(err)

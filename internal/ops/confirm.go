@@ -31,7 +31,7 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	// Known to be in flight here before it shows as executing anywhere, so
 	// that this replica's sweep never calls it abandoned.
 	s.inflight.Store(r.ID, r)
-	r, err = s.claim(ctx, id, user, Executing)
+	r, err = s.decide(ctx, cur, user, Executing)
 	if err != nil {
 		s.inflight.Delete(id)
 		release()
@@ -96,7 +96,11 @@ func cmpOr(a, b string) string {
 
 // Cancel ends a pending request without calling anything.
 func (s *Service) Cancel(ctx context.Context, id, user string) (Request, error) {
-	return s.claim(ctx, id, user, Cancelled)
+	r, err := s.get(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	return s.decide(ctx, r, user, Cancelled)
 }
 
 // get reads a request for a decision on it.
@@ -114,20 +118,21 @@ func (s *Service) get(ctx context.Context, id string) (Request, error) {
 	return r, nil
 }
 
-// claim moves a pending request to state to on behalf of user, or says why
-// it cannot.
-func (s *Service) claim(ctx context.Context, id, user string, to State) (Request, error) {
+// decide moves r, a pending request as last read, to state to on behalf of
+// user, or says why it cannot; it reads r again whenever someone changed it
+// first.
+func (s *Service) decide(ctx context.Context, r Request, user string, to State) (Request, error) {
 	for {
-		r, err := s.get(ctx, id)
-		if err != nil {
-			return r, err
-		}
 		if r.State != Pending {
 			return r, &InputError{Msg: alreadyDecided(r)}
 		}
 		now := s.now()
+		var err error
 		if !now.Before(r.ExpiresAt) {
 			if r, err = s.transition(ctx, r, Expired, "", nil); errors.Is(err, ErrConflict) {
+				if r, err = s.get(ctx, r.ID); err != nil {
+					return r, err
+				}
 				continue
 			}
 			if err == nil {
@@ -139,13 +144,17 @@ func (s *Service) claim(ctx context.Context, id, user string, to State) (Request
 		r.DecidedBy, r.DecidedAt = user, now
 		r, err = s.transition(ctx, r, to, user, nil)
 		if errors.Is(err, ErrConflict) {
-			continue // someone else decided first; read what they did
+			// Someone else decided first; read what they did.
+			if r, err = s.get(ctx, r.ID); err != nil {
+				return r, err
+			}
+			continue
 		}
 		if err != nil {
 			if to == Executing {
 				s.doubt(r)
 			}
-			return from, fmt.Errorf("could not record the decision on %s in NATS, so nothing was done: %w", id, err)
+			return from, fmt.Errorf("could not record the decision on %s in NATS, so nothing was done: %w", r.ID, err)
 		}
 		return r, nil
 	}

@@ -326,8 +326,19 @@ func TestCallLongerThanTheAbandonLimitKeepsItsOutcome(t *testing.T) {
 	default:
 	}
 
-	other.svc.Sweep(context.Background()) // it cannot know the call is alive
-	assert.Contains(t, nextNotice(t, other).Text, "Outcome uncertain: the bot carrying it out stopped")
+	// The other replica cannot know the call is alive; its index of open
+	// requests sees the executing one a moment later.
+	var abandoned ops.Notice
+	require.Eventually(t, func() bool {
+		other.svc.Sweep(context.Background())
+		select {
+		case abandoned = <-other.notices:
+			return true
+		default:
+			return false
+		}
+	}, 10*time.Second, 10*time.Millisecond)
+	assert.Contains(t, abandoned.Text, "Outcome uncertain: the bot carrying it out stopped")
 	release()
 	got := <-done
 	assert.Equal(t, ops.Succeeded, got.State, "the call's outcome wins over the report of its abandonment")

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,16 +30,18 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 		return cur, err
 	}
 	// Known to be in flight here before it shows as executing anywhere, so
-	// that this replica's sweep never calls it abandoned.
+	// that this replica's sweep never calls it abandoned, and a shutdown
+	// waits for it.
+	s.background.Add()
 	s.inflight.Store(r.ID, r)
 	r, err = s.decide(ctx, cur, user, Executing)
 	if err != nil {
 		s.inflight.Delete(id)
+		s.background.Done()
 		release()
 		return r, err
 	}
 	s.inflight.Store(r.ID, r)
-	s.background.Add()
 	s.started(ctx, r)
 	// The call must finish even if whoever confirmed goes away: a half-known
 	// outcome is worse than a late one.
@@ -50,7 +53,7 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	}
 	if err != nil {
 		f := failureOf(err)
-		out = Outcome{Error: f, RequestID: cmpOr(f.RequestID, out.RequestID), JobID: out.JobID}
+		out = Outcome{Error: f, RequestID: cmp.Or(f.RequestID, out.RequestID), JobID: out.JobID}
 		out.Summary = fmt.Sprintf("Could not %s: %s", op.verb(r), f.Text())
 		if f.Uncertain {
 			out.Summary = uncertainSummary(r, op, f)
@@ -80,18 +83,14 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 // uncertainSummary says plainly that the call may have acted, and why.
 func uncertainSummary(r Request, op *operation, f *Failure) string {
 	detail := f.Text()
-	if f.Code != "" {
+	if f.Code != "" || f.RequestID != "" { // an answer, not a transport error
 		detail = r.Target.Provider + " said: " + detail
 	}
-	return fmt.Sprintf("Outcome uncertain: %s, so the call to %s may have taken effect. %s. Reading the %s's status to find out; check it before asking again.",
-		f.Reason, op.verb(r), detail, r.Target.Kind)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
+	next := fmt.Sprintf("Reading the %s's status to find out; check it before asking again.", r.Target.Kind)
+	if r.Target.ID == "" || op.check == nil { // a job yet to be created has no ID to read
+		next = fmt.Sprintf("Check the provider's console for %s %s before asking again.", r.Target.Kind, r.Target.Name())
 	}
-	return b
+	return fmt.Sprintf("Outcome uncertain: %s, so the call to %s may have taken effect. %s. %s", f.Reason, op.verb(r), detail, next)
 }
 
 // Cancel ends a pending request without calling anything.

@@ -488,3 +488,26 @@ func TestProposalWhileNATSIsAwayIsNotStoredLater(t *testing.T) {
 	r := propose(t, b, "pipeline pause orders-etl")
 	assert.Equal(t, ops.Pending, r.State, "proposals work again")
 }
+
+// A creation that may have happened has no job ID to read: the person is
+// sent to look for the job by name.
+func TestCreateThatMayHaveActedSaysWhereToLook(t *testing.T) {
+	w := newWorld(t)
+	sim := egsim.New(egsim.Config{}, egsim.Credentials{ProjectID: projectID, Token: egToken}, egOperations)
+	var calls atomic.Int64
+	srv := httptest.NewServer(actThenFail(sim, fault{status: 504, body: "Gateway Timeout"}, &calls))
+	t.Cleanup(srv.Close)
+	api, err := eg.New(srv.URL, srv.URL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
+	require.NoError(t, err)
+	plain := &eg.KafkaParams{ConfigType: "CLOUD", Region: "cn-north-4", ProjectID: projectID, InstanceID: "i-1", ClusterAlias: "a", Address: "10.0.0.5:9092", AuthenticateMode: "PLAINTEXT"}
+	tmpl := eg.JobTemplate{ClusterID: jobID, Source: eg.SourceConfig{Kafka: plain}, Sink: eg.SinkConfig{Kafka: plain},
+		Advance: eg.AdvanceConfig{Kafka2Kafka: &eg.Kafka2Kafka{Topics: "orders", ReplicaCnt: 1, SeekTo: "latest", CompressAlg: "none", IsSyncProgress: new(true), IsAddHeader: new(false)}}}
+	b := w.startBot(t, w.bus, ops.Settings{}, ops.Deps{EventGrid: &ops.EventGridSetup{API: api, Operations: egOperations, Templates: map[string]eg.JobTemplate{"dr": tmpl}}})
+
+	r := propose(t, b, "job create nightly template=dr")
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Uncertain, done.State)
+	assert.Equal(t, "Outcome uncertain: EventGrid answered HTTP 504, so the call to create job nightly may have taken effect. EventGrid said: Gateway Timeout (request ID hdr-rid). Check the provider's console for job nightly before asking again.", done.Outcome.Summary)
+	assert.EqualValues(t, 1, calls.Load())
+}

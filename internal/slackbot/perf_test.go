@@ -109,7 +109,7 @@ func TestTwoHundredConcurrentCommandsAreAckedInTime(t *testing.T) {
 		}
 	}
 	t.Logf("200 concurrent slash commands: p50 %s, p99 %s, max %s; %d answered busy (pool of %d)", p50, p99, took[n-1], busyCount, w.bot.cfg.Workers)
-	assert.Less(t, p99, 2*time.Second, "p99 of the ack, well inside Slack's 3 s even with -race on a busy machine")
+	assert.Less(t, p99, 3*time.Second, "p99 of the ack, inside Slack's 3 s even with -race on a busy machine")
 	require.NoError(t, w.bot.Wait(t.Context()))
 	assert.Equal(t, n-busyCount, w.slack.count(func(c call) bool {
 		return c.Method == "chat.postMessage" && strings.Contains(c.Form.Get("blocks"), "orders-etl")

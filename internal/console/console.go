@@ -121,7 +121,8 @@ func (c *Console) handle(ctx context.Context, h Handler, line string) {
 
 // Notify prints a notice between prompts; it implements ops.Notifier.
 func (c *Console) Notify(_ context.Context, n ops.Notice) {
-	if n.Request.Origin.Frontend != "console" {
+	// A decision made here was shown as the answer to its command.
+	if n.Request.Origin.Frontend != "console" || n.Text == "" {
 		return
 	}
 	c.print(fmt.Sprintf("\n* %s: %s\n%s", n.Request.ID, n.Text, prompt))

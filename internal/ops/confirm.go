@@ -66,6 +66,7 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	}
 	r = s.finish(callCtx, r, out)
 	s.inflight.Delete(r.ID)
+	s.notify(callCtx, Notice{Request: r})
 	if (r.State == Succeeded || r.State == Uncertain) && op.check != nil && r.Target.ID != "" {
 		// The target stays claimed until its status is known.
 		go func() {
@@ -99,7 +100,11 @@ func (s *Service) Cancel(ctx context.Context, id, user string) (Request, error) 
 	if err != nil {
 		return r, err
 	}
-	return s.decide(ctx, r, user, Cancelled)
+	if r, err = s.decide(ctx, r, user, Cancelled); err != nil {
+		return r, err
+	}
+	s.notify(ctx, Notice{Request: r})
+	return r, nil
 }
 
 // get reads a request for a decision on it.

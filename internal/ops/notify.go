@@ -6,7 +6,10 @@ import (
 )
 
 // Notice is something a person should see that did not come as the answer
-// to their own input: an expiry, or the status read after a call.
+// to their own input: an expiry, or the status read after a call. A notice
+// without Text only says that the request was decided (perhaps from another
+// front end or replica), so that a front end showing it can bring it up to
+// date.
 type Notice struct {
 	Request Request
 	Text    string

@@ -511,3 +511,25 @@ func TestCreateThatMayHaveActedSaysWhereToLook(t *testing.T) {
 	assert.Equal(t, "Outcome uncertain: EventGrid answered HTTP 504, so the call to create job nightly may have taken effect. EventGrid said: Gateway Timeout (request ID hdr-rid). Check the provider's console for job nightly before asking again.", done.Outcome.Summary)
 	assert.EqualValues(t, 1, calls.Load())
 }
+
+// Whoever decides a request, every front end hears of it, so that a card
+// shown elsewhere (a Slack card confirmed from the console) is brought up
+// to date.
+func TestDecisionsAreAnnounced(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{})
+	r := propose(t, b, "pipeline pause orders-etl")
+	_, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err)
+	decided := <-b.decisions
+	assert.Equal(t, r.ID, decided.ID)
+	assert.Equal(t, ops.Succeeded, decided.State)
+	require.NotNil(t, decided.Outcome)
+
+	c := propose(t, b, "pipeline stop orders-etl")
+	_, err = b.svc.Cancel(context.Background(), c.ID, "U-bob")
+	require.NoError(t, err)
+	decided = <-b.decisions
+	assert.Equal(t, c.ID, decided.ID)
+	assert.Equal(t, ops.Cancelled, decided.State)
+}

@@ -71,6 +71,9 @@ func connect(t testing.TB, cfg bus.Config) *bus.Bus {
 type bot struct {
 	svc     *ops.Service
 	notices chan ops.Notice
+	// decisions are the notices without text that say a request was
+	// decided, kept apart so that tests read the notices people see.
+	decisions chan ops.Request
 }
 
 func (w *world) newBot(t *testing.T, b *bus.Bus, set ops.Settings) *bot {
@@ -90,12 +93,21 @@ func (w *world) newBot(t *testing.T, b *bus.Bus, set ops.Settings) *bot {
 // deps; its notices go to the bot's channel.
 func (w *world) startBot(t *testing.T, b *bus.Bus, set ops.Settings, deps ops.Deps) *bot {
 	t.Helper()
-	bt := &bot{notices: make(chan ops.Notice, 16)}
+	bt := &bot{notices: make(chan ops.Notice, 16), decisions: make(chan ops.Request, 64)}
 	if deps.Store == nil {
 		deps.Store = b.Requests()
 	}
 	deps.Claims, deps.Events, deps.Now = b.Claims(), b.Events(), w.clock.Now
-	deps.Notifier = notifierFunc(func(n ops.Notice) { bt.notices <- n })
+	deps.Notifier = notifierFunc(func(n ops.Notice) {
+		if n.Text == "" {
+			select {
+			case bt.decisions <- n.Request:
+			default:
+			}
+			return
+		}
+		bt.notices <- n
+	})
 	svc, err := ops.New(set, deps)
 	require.NoError(t, err)
 	bt.svc = svc
@@ -474,6 +486,7 @@ func TestStatusCheckGivesUpAtShutdown(t *testing.T) {
 	cancel()
 	require.NoError(t, <-ran)
 	require.NoError(t, svc.Wait(context.Background()), "shutdown does not wait out a two-hour check")
+	assert.Empty(t, (<-notices).Text, "first the decision")
 	n := <-notices
 	assert.Equal(t, "Stopped watching pipeline orders-etl (p-100) as the bot is shutting down; it was RUNNING, not yet PAUSED. Check it with `pipeline show`.", n.Text)
 }

@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -91,4 +92,17 @@ func assertRepliesInOrder(t *testing.T, w *world, ts string, patterns ...string)
 	for i, p := range patterns {
 		assert.Regexp(t, regexp.MustCompile(p), replies[i])
 	}
+}
+
+// A Slack request confirmed from somewhere else (the console, another
+// replica's service) and refused by the provider, so that no status
+// follow-up comes: its card and thread still show the outcome.
+func TestCardFollowsADecisionMadeElsewhere(t *testing.T) {
+	w := newWorld(t)
+	w.command(alice, "pipeline pause billing-agg")
+	id, ts := w.card(`billing-agg`)
+	_, err := w.svc.Confirm(context.Background(), id, bob)
+	require.NoError(t, err)
+	w.slack.waitFor("the card showing the outcome", cardUpdate(ts, `Could not pause pipeline billing-agg \(p-1c2b3a45\): 61152`))
+	w.slack.waitFor("the outcome in the thread", threadReply(ts, `Could not pause pipeline billing-agg \(p-1c2b3a45\): 61152`))
 }

@@ -31,12 +31,14 @@ var claimsBucket = jetstream.KeyValueConfig{
 // written is not ready, whatever its connection says.
 const readyKey = "ready"
 
-func ensureClaimsBucket(ctx context.Context, nc *nats.Conn) (jetstream.KeyValue, error) {
+func ensureClaimsBucket(ctx context.Context, nc *nats.Conn, replicas int) (jetstream.KeyValue, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("nats: jetstream: %w", err)
 	}
-	kv, err := js.CreateKeyValue(ctx, claimsBucket)
+	cfg := claimsBucket
+	cfg.Replicas = replicas
+	kv, err := js.CreateKeyValue(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = js.KeyValue(ctx, ClaimsBucket)
 	}

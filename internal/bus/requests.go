@@ -49,12 +49,14 @@ func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFun
 // ensureRequestsBucket creates the bucket or binds to it. Replicas starting
 // together may all create it: the server accepts an identical create, and a
 // bucket that exists with other settings is used as it is.
-func ensureRequestsBucket(ctx context.Context, nc *nats.Conn) (jetstream.KeyValue, error) {
+func ensureRequestsBucket(ctx context.Context, nc *nats.Conn, replicas int) (jetstream.KeyValue, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("nats: jetstream: %w", err)
 	}
-	kv, err := js.CreateKeyValue(ctx, requestsBucket)
+	cfg := requestsBucket
+	cfg.Replicas = replicas
+	kv, err := js.CreateKeyValue(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = js.KeyValue(ctx, RequestsBucket)
 	}

@@ -19,6 +19,9 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	if r.State != Pending {
 		return r, &InputError{Msg: alreadyDecided(r)}
 	}
+	if err := s.mayDecide(ctx, r, user, Executing); err != nil {
+		return r, err
+	}
 	op, ok := s.catalogue.byName[r.Op]
 	if !ok || !op.changes() {
 		// Another replica, with that provider, may carry it out.
@@ -96,6 +99,17 @@ func cmpOr(a, b string) string {
 
 // Cancel ends a pending request without calling anything.
 func (s *Service) Cancel(ctx context.Context, id, user string) (Request, error) {
+	if s.policy != nil {
+		r, err := s.get(ctx, id)
+		if err != nil {
+			return r, err
+		}
+		if r.State == Pending {
+			if err := s.mayDecide(ctx, r, user, Cancelled); err != nil {
+				return r, err
+			}
+		}
+	}
 	return s.claim(ctx, id, user, Cancelled)
 }
 

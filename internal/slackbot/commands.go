@@ -165,7 +165,7 @@ func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action
 		if !errors.As(err, &bad) {
 			b.log.Warn("a click could not be carried out", "request", id, "user", cb.User.ID, "action", action, "err", err)
 		}
-		b.ephemeral(ctx, id, cb.ResponseURL, textMessage(err.Error(), people(r)...))
+		b.ephemeral(ctx, id, cb.ResponseURL, textMessage(err.Error(), append(people(r), cb.User.ID)...))
 		return
 	}
 	b.decided(ctx, r)

@@ -31,10 +31,11 @@ func main() {
 	}
 }
 
-const usage = `usage: bot [serve|check-config|simulate] [--config FILE]
+const usage = `usage: bot [serve|check-config|simulate|audit] [--config FILE]
 
   serve         run the bot (the default)
   check-config  validate the config file and exit
+  audit         print the audit trail (bot audit --help)
   simulate      serve the provider simulators of the config's sandbox section`
 
 // run is the whole program, so that tests can start it as a user would.
@@ -42,6 +43,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "audit" {
+		return audit(ctx, args, getenv, stdout, stderr)
 	}
 	configPath, err := parseFlags(cmd, args, stderr)
 	if err != nil {

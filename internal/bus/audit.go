@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -85,4 +89,42 @@ func (a *Audit) Events(ctx context.Context, since time.Time) ([]ops.Event, error
 		read += n
 	}
 	return events, nil
+}
+
+// ConnectToRead connects a command-line reader (`bot audit`) to the NATS
+// the bot uses: nats.url; else the bot's embedded server, if it is running
+// on its nats.listen address; else the embedded server started here on the
+// bot's data, on a random port, for the time of the read.
+func ConnectToRead(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
+	if cfg.URL != "" {
+		return Connect(ctx, cfg, log)
+	}
+	cfg = cfg.withDefaults()
+	host, port, err := splitListen(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("nats.listen: %w", err)
+	}
+	if port > 0 {
+		storeDir, err := filepath.Abs(cfg.StoreDir)
+		if err != nil {
+			return nil, fmt.Errorf("nats.store_dir %q: %w", cfg.StoreDir, err)
+		}
+		token, err := embeddedToken(cfg.Token, storeDir)
+		if err != nil {
+			return nil, err
+		}
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		running := cfg
+		running.URL, running.Token = "nats://"+net.JoinHostPort(host, strconv.Itoa(port)), token
+		b, err := Connect(ctx, running, log)
+		if err == nil {
+			return b, nil
+		}
+		log.Debug("the bot's embedded server does not answer; reading its data directly", "err", err)
+	}
+	here := cfg
+	here.Listen = "127.0.0.1:-1"
+	return Connect(ctx, here, log)
 }

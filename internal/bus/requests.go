@@ -100,7 +100,7 @@ func (s *Requests) Create(ctx context.Context, r ops.Request) (uint64, error) {
 		return 0, fmt.Errorf("create request %s: %w", r.ID, err)
 	}
 	rev, err := s.kv.Create(ctx, r.ID, data)
-	if errors.Is(err, jetstream.ErrKeyExists) {
+	if lostRace(err) {
 		return 0, fmt.Errorf("create request %s: %w", r.ID, ops.ErrExists)
 	}
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *Requests) Update(ctx context.Context, r ops.Request) (uint64, error) {
 		return 0, fmt.Errorf("update request %s: %w", r.ID, err)
 	}
 	rev, err := s.kv.Update(ctx, r.ID, data, r.Revision)
-	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+	if lostRace(err) {
 		// A key that has expired mismatches too; tell the two apart.
 		if _, gerr := s.kv.Get(ctx, r.ID); errors.Is(gerr, jetstream.ErrKeyNotFound) {
 			return 0, fmt.Errorf("update request %s: %w", r.ID, ops.ErrNotFound)

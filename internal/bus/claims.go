@@ -45,7 +45,7 @@ func ensureClaimsBucket(ctx context.Context, nc *nats.Conn, replicas int) (jetst
 	if err != nil {
 		return nil, fmt.Errorf("nats: KV bucket %s: %w", ClaimsBucket, err)
 	}
-	return kv, nil
+	return leaderReads(ctx, js, kv, ClaimsBucket)
 }
 
 // Claims stores ops.Claims in the claims bucket.

@@ -63,7 +63,7 @@ func ensureRequestsBucket(ctx context.Context, nc *nats.Conn, replicas int) (jet
 	if err != nil {
 		return nil, fmt.Errorf("nats: KV bucket %s (the server needs JetStream enabled): %w", RequestsBucket, err)
 	}
-	return kv, nil
+	return leaderReads(ctx, js, kv, RequestsBucket)
 }
 
 // Requests stores ops.Requests as JSON in the requests bucket; a request's

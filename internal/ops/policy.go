@@ -221,7 +221,7 @@ func (s *Service) mayRequest(ctx context.Context, op string, in Input) error {
 }
 
 // mayDecide checks that user may confirm (or, with cancel, cancel) r. The
-// requester of a person's request may always cancel it; otherwise the
+// requester may always cancel their own request; otherwise the
 // rule's confirmers decide, and with two_person the requester may not
 // confirm their own request. Requests from alerts and other programs always
 // need an allowed confirmer.
@@ -233,8 +233,8 @@ func (s *Service) mayDecide(ctx context.Context, r Request, user string, to Stat
 	verb := "confirm"
 	if to == Cancelled {
 		verb = "cancel"
-		if user == r.Requester && !slices.Contains(automated, r.Origin.Frontend) {
-			return nil
+		if user == r.Requester {
+			return nil // withdrawing one's own request; a rule withdraws its own when its alert resolves
 		}
 	}
 	rule := p.rule(r.Op, r.Origin.Channel)

@@ -199,12 +199,18 @@ func TestPolicyAutomatedRequestsNeedAnAllowedConfirmer(t *testing.T) {
 		id := reply.Request.ID
 		_, err = b.svc.Confirm(ctx, id, "rule-orders-lag")
 		assert.Contains(t, refusal(t, err), "may not confirm "+id)
-		_, err = b.svc.Cancel(ctx, id, "rule-orders-lag")
-		assert.Contains(t, refusal(t, err), "may not cancel "+id, "an automated requester is no person who may cancel")
+		_, err = b.svc.Cancel(ctx, id, "U0MALLORY")
+		assert.Contains(t, refusal(t, err), "U0MALLORY may not cancel "+id)
 		_, err = b.svc.Confirm(ctx, id, "U0LEAD")
 		require.NoError(t, err)
 	}
-	_, err := b.svc.Handle(ctx, ops.Input{Text: "pipeline start orders-etl", User: "rule-x", Origin: ops.Origin{Frontend: "alert", Channel: "C0ELSEWHERE"}})
+	// The rule may withdraw its own request (its alert resolved).
+	reply, err := b.svc.Handle(ctx, ops.Input{Text: "pipeline pause billing", User: "rule-orders-lag", Origin: ops.Origin{Frontend: "alert", Channel: "C0OPS"}})
+	require.NoError(t, err)
+	withdrawn, err := b.svc.Cancel(ctx, reply.Request.ID, "rule-orders-lag")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Cancelled, withdrawn.State)
+	_, err = b.svc.Handle(ctx, ops.Input{Text: "pipeline start orders-etl", User: "rule-x", Origin: ops.Origin{Frontend: "alert", Channel: "C0ELSEWHERE"}})
 	assert.Contains(t, refusal(t, err), "no policy rule covers pipeline start")
 	assert.EqualValues(t, 2, w.posts.Load())
 }

@@ -343,6 +343,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		Pipelines: enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout}),
 		EventGrid: &ops.EventGridSetup{API: egAPI, Operations: egOperations},
 		Policy:    policy,
+		Trail:     b.Audit(),
 	})
 	require.NoError(t, err)
 	w.bot.svc = w.svc

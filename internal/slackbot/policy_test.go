@@ -84,3 +84,21 @@ func TestPolicyInSlack(t *testing.T) {
 	w.slack.waitFor("bob, no longer on call, is refused", containing("response_url cmd-"+trigger, `Refused by policy rule \W+jobs\W+ <@U0BOB> may not`))
 	assert.Equal(t, 2, w.slack.count(method("usergroups.users.list")))
 }
+
+// history lists the channel's requests in order, for an incident's timeline.
+func TestHistoryInAChannel(t *testing.T) {
+	w := newWorld(t)
+	w.command(alice, "pipeline pause orders-etl")
+	id, ts := w.card(`orders-etl \(p-7d3f9a21\)`)
+	w.click(bob, "confirm", id, ts)
+	w.slack.waitFor("the status follow-up", threadReply(ts, `is PAUSED after`))
+
+	_, _, trigger := w.command(alice, "history orders-etl")
+	h := w.slack.waitFor("the history", containing("response_url cmd-"+trigger, id))
+	assert.Equal(t, "ephemeral", h.JSON["response_type"])
+	assert.Regexp(t, `(?s)`+id+`  pending\s+pipeline pause orders-etl \(p-7d3f9a21\), asked by `+alice+` via slack.*`+
+		id+`  executing .*, by `+bob+`.*`+id+`  succeeded .*Paused pipeline orders-etl.*`+id+`  checked .*is PAUSED after`, h.text())
+
+	_, _, trigger = w.command(alice, "history billing-agg")
+	w.slack.waitFor("an empty history", containing("response_url cmd-"+trigger, `No requests here in the last 7 days`))
+}

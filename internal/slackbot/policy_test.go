@@ -37,7 +37,7 @@ func TestPolicyInSlack(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	refused := w.slack.waitFor("the refusal", containing("response_url cmd-"+trigger, `Refused by policy rule \W+jobs`))
 	assert.Equal(t, "ephemeral", refused.JSON["response_type"])
-	assert.Regexp(t, regexp.QuoteMeta(`may not ask for job stop in this channel. Who may: @oncall (U0BOB, U0CAROL). Nothing was done.`), refused.text())
+	assert.Regexp(t, regexp.QuoteMeta(`<@U0MALLORY> may not ask for job stop in this channel. Who may: @oncall (<@U0BOB>, <@U0CAROL>). Nothing was done.`), refused.text())
 
 	// help shows each person what they may ask for.
 	_, _, trigger = w.command(mallory, "help")
@@ -53,7 +53,7 @@ func TestPolicyInSlack(t *testing.T) {
 	_, click := w.click(mallory, "confirm", id, ts)
 	refused = w.slack.waitFor("the refusal of the click", containing("response_url click-"+click, `Refused by policy rule \W+pipelines`))
 	assert.Equal(t, "ephemeral", refused.JSON["response_type"])
-	assert.Contains(t, refused.text(), "<@"+mallory+"> may not confirm "+id+" (pipeline pause). Who may: @oncall (U0BOB, U0CAROL). Nothing was done; "+id+" is still pending.")
+	assert.Contains(t, refused.text(), "<@"+mallory+"> may not confirm "+id+" (pipeline pause). Who may: @oncall (<@U0BOB>, <@U0CAROL>). Nothing was done; "+id+" is still pending.")
 	assert.Zero(t, w.enosPosts.Load(), "a refusal calls nothing")
 	assert.Zero(t, w.slack.count(method("chat.update")), "and does not touch the card")
 
@@ -67,7 +67,7 @@ func TestPolicyInSlack(t *testing.T) {
 	id2, ts2 := w.card(`Start|start`)
 	_, click = w.click(bob, "confirm", id2, ts2)
 	refused = w.slack.waitFor("the two-person refusal", containing("response_url click-"+click, `it needs two people`))
-	assert.Contains(t, refused.text(), "Who may: @oncall (U0CAROL)")
+	assert.Contains(t, refused.text(), "Who may: @oncall (<@U0CAROL>)")
 	w.click(carol, "confirm", id2, ts2)
 	w.slack.waitFor("the outcome on the card", cardUpdate(ts2, `Confirmed by <@`+carol+`>\.`))
 	assert.EqualValues(t, 2, w.enosPosts.Load())

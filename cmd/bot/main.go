@@ -46,6 +46,7 @@ commands:
   serve         run the bot (the default)
   check-config  validate the config file and exit
   simulate      serve the provider simulators of the config's sandbox section
+  audit         print the audit trail (bot audit --help)
   version       print the version and commit this binary was built from
   help          print this help
 
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "version":
 		fmt.Fprintf(stdout, "streamops %s (commit %s)\n", version, commit)
 		return nil
+	case "audit":
+		return audit(ctx, args, getenv, stdout, stderr)
 	case "serve", "check-config", "simulate":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)

@@ -70,6 +70,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 		deps.EventGrid = &ops.EventGridSetup{API: client, Operations: cfg.EG.Operations, Templates: cfg.EG.Templates}
 	}
 
+	cfg.NATS.AuditRetention = cfg.Audit.Retention
 	b, err := bus.Connect(ctx, cfg.NATS, log)
 	if err != nil {
 		return err
@@ -86,6 +87,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	con := console.New(cfg.Console.User, stdin, stdout)
 	front := &notifiers{}
 	deps.Store, deps.Claims, deps.Events, deps.Notifier, deps.Metrics = b.Requests(), b.Claims(), b.Events(), front, m
+	deps.Trail, deps.Policy = b.Audit(), policyOf(cfg, log)
 	svc, err := ops.New(ops.Settings{
 		Expiry:        cfg.Requests.Expiry,
 		CheckInterval: cfg.Requests.CheckInterval,
@@ -106,6 +108,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 		front.list = append(front.list, con)
 	}
 	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, log)
+	withGroups(deps.Policy, slackAPI, log)
 	if sb != nil {
 		front.list = append(front.list, sb)
 	}

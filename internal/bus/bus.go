@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Bus is one process's connection to NATS, and the embedded server when it
@@ -24,6 +25,7 @@ type Bus struct {
 	requests  *Requests
 	claims    Claims
 	events    *Events
+	audit     *Audit
 	log       *slog.Logger
 
 	closeOnce sync.Once
@@ -85,9 +87,16 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	}
 	b.nc = nc
 
-	kv, err := ensureBucket(ctx, nc, requestsBucket)
+	kv, err := ensureBucket(ctx, nc, requestsBucket, cfg.Replicas)
 	if err == nil {
-		b.claims.kv, err = ensureBucket(ctx, nc, claimsBucket)
+		b.claims.kv, err = ensureBucket(ctx, nc, claimsBucket, cfg.Replicas)
+	}
+	js, jerr := jetstream.New(nc)
+	if err == nil {
+		err = jerr
+	}
+	if err == nil {
+		err = ensureAuditStream(ctx, js, cfg.AuditRetention, cfg.Replicas)
 	}
 	var open *openIndex
 	if err == nil {
@@ -100,7 +109,8 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		return nil, err
 	}
 	b.requests = &Requests{kv: kv, log: log, open: open}
-	b.events = &Events{nc: nc}
+	b.events = &Events{nc: nc, js: js}
+	b.audit = &Audit{js: js}
 	log.Info("nats connected", "url", redactURLs(nc.ConnectedUrl()), "bucket", RequestsBucket)
 	return b, nil
 }
@@ -118,6 +128,9 @@ func (b *Bus) Claims() *Claims { return &b.claims }
 
 // Events publishes audit events.
 func (b *Bus) Events() *Events { return b.events }
+
+// Audit reads the audit trail back.
+func (b *Bus) Audit() *Audit { return b.audit }
 
 // Conn is the underlying connection, for subscriptions of later features.
 func (b *Bus) Conn() *nats.Conn { return b.nc }

@@ -42,7 +42,7 @@ func (s *Claims) CreateClaim(ctx context.Context, key string, c ops.Claim) (uint
 		return 0, err
 	}
 	rev, err := s.kv.Create(ctx, key, data)
-	if errors.Is(err, jetstream.ErrKeyExists) {
+	if lostRace(err) {
 		return 0, fmt.Errorf("claim %s: %w", key, ops.ErrExists)
 	}
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Claims) ReplaceClaim(ctx context.Context, key string, c ops.Claim, rev 
 		return 0, err
 	}
 	n, err := s.kv.Update(ctx, key, data, rev)
-	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+	if lostRace(err) {
 		return 0, fmt.Errorf("claim %s: %w", key, ops.ErrConflict)
 	}
 	if err != nil {
@@ -87,7 +87,7 @@ func (s *Claims) ReplaceClaim(ctx context.Context, key string, c ops.Claim, rev 
 // DeleteClaim removes the claim if it is still at rev.
 func (s *Claims) DeleteClaim(ctx context.Context, key string, rev uint64) error {
 	err := s.kv.Delete(ctx, key, jetstream.LastRevision(rev))
-	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+	if lostRace(err) {
 		return fmt.Errorf("claim %s: %w", key, ops.ErrConflict)
 	}
 	return err

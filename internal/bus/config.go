@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const (
@@ -24,6 +25,12 @@ type Config struct {
 	Token string `yaml:"token"`
 	Creds string `yaml:"creds"` // a .creds file (JWT and NKey) for an outside server
 	TLS   TLS    `yaml:"tls"`
+	// Replicas is how many servers of a cluster keep each copy of the KV
+	// buckets and the audit stream (1, 3 or 5); default 1.
+	Replicas int `yaml:"replicas"`
+	// AuditRetention is how long audit events are kept (the config's
+	// audit.retention); default 90 days.
+	AuditRetention time.Duration `yaml:"-"`
 }
 
 // TLS is how to reach an outside server over TLS: the CA that signed its
@@ -48,6 +55,12 @@ func (c Config) withDefaults() Config {
 	if c.StoreDir == "" {
 		c.StoreDir = defaultStoreDir
 	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.AuditRetention == 0 {
+		c.AuditRetention = DefaultAuditRetention
+	}
 	return c
 }
 
@@ -64,6 +77,12 @@ func (c Config) Validate() error {
 	}
 	if c.URL == "" && (c.Creds != "" || c.TLS != TLS{}) {
 		return fmt.Errorf("nats.creds, nats.tls: these are for an outside server (nats.url); the embedded server uses nats.token")
+	}
+	if c.Replicas != 0 && c.Replicas != 1 && c.Replicas != 3 && c.Replicas != 5 {
+		return fmt.Errorf("nats.replicas: %d: give 1, 3 or 5 (a cluster of at least that many servers keeps each copy)", c.Replicas)
+	}
+	if c.URL == "" && c.Replicas > 1 {
+		return fmt.Errorf("nats.replicas: %d needs a cluster (nats.url); the embedded server is one server", c.Replicas)
 	}
 	if c.URL != "" {
 		for i, u := range strings.Split(c.URL, ",") {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/streamops/streamops/internal/ops"
 )
@@ -19,16 +20,13 @@ const EventSubjects = eventSubjectPrefix + ">"
 // EventSubject is the subject of an event that moves a request to state s.
 func EventSubject(s ops.State) string { return eventSubjectPrefix + string(s) }
 
-// Events publishes audit events as JSON on streamops.events.<state>.
-//
-// They go out on core NATS, not JetStream: an event is a live feed for other
-// automation, the log line written with it is the record, and the request's
-// own state lives in the KV bucket. An operator who wants the feed kept can
-// add a stream on streamops.events.> and it captures these publishes as they
-// are, whereas a JetStream publish would fail on every server that lacks
-// such a stream.
+// Events publishes audit events as JSON on streamops.events.<state>, into
+// the audit stream that Connect makes sure of, and waits for the stream to
+// have stored each one: an event the trail lacks is an error here, and is
+// logged with the audit line written alongside it.
 type Events struct {
 	nc *nats.Conn
+	js jetstream.JetStream // nil: core NATS only (tests of the subjects)
 }
 
 var _ ops.Publisher = (*Events)(nil)
@@ -44,11 +42,17 @@ func (p *Events) Publish(ctx context.Context, e ops.Event) error {
 		return fmt.Errorf("publish event for request %s: %w", e.RequestID, err)
 	}
 	subject := EventSubject(e.State)
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	if p.js != nil {
+		if _, err := p.js.Publish(ctx, subject, data); err != nil {
+			return fmt.Errorf("publish %s for request %s: %w", subject, e.RequestID, err)
+		}
+		return nil
+	}
 	if err := p.nc.Publish(subject, data); err != nil {
 		return fmt.Errorf("publish %s for request %s: %w", subject, e.RequestID, err)
 	}
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
 	if err := p.nc.FlushWithContext(ctx); err != nil {
 		return fmt.Errorf("publish %s for request %s: flush: %w", subject, e.RequestID, err)
 	}

@@ -48,13 +48,14 @@ func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFun
 
 // ensureBucket creates a KV bucket or binds to it. Replicas starting
 // together may all create it: the server accepts an identical create, and a
-// bucket that exists with other settings (say, 3 replicas on a cluster, made
-// by an operator) is used as it is.
-func ensureBucket(ctx context.Context, nc *nats.Conn, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+// bucket that exists with other settings (made by an operator, say) is
+// used as it is. replicas is the bucket's replica count on a cluster.
+func ensureBucket(ctx context.Context, nc *nats.Conn, cfg jetstream.KeyValueConfig, replicas int) (jetstream.KeyValue, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("nats: jetstream: %w", err)
 	}
+	cfg.Replicas = replicas
 	kv, err := js.CreateKeyValue(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = js.KeyValue(ctx, cfg.Bucket)
@@ -62,7 +63,7 @@ func ensureBucket(ctx context.Context, nc *nats.Conn, cfg jetstream.KeyValueConf
 	if err != nil {
 		return nil, fmt.Errorf("nats: KV bucket %s (the server needs JetStream enabled): %w", cfg.Bucket, err)
 	}
-	return kv, nil
+	return leaderReads(ctx, js, kv, cfg.Bucket)
 }
 
 // Requests stores ops.Requests as JSON in the requests bucket; a request's
@@ -109,7 +110,7 @@ func (s *Requests) Create(ctx context.Context, r ops.Request) (uint64, error) {
 		return 0, fmt.Errorf("create request %s: %w", r.ID, err)
 	}
 	rev, err := s.kv.Create(ctx, r.ID, data)
-	if errors.Is(err, jetstream.ErrKeyExists) {
+	if lostRace(err) {
 		return 0, fmt.Errorf("create request %s: %w", r.ID, ops.ErrExists)
 	}
 	if err != nil {
@@ -145,7 +146,7 @@ func (s *Requests) Update(ctx context.Context, r ops.Request) (uint64, error) {
 		return 0, fmt.Errorf("update request %s: %w", r.ID, err)
 	}
 	rev, err := s.kv.Update(ctx, r.ID, data, r.Revision)
-	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+	if lostRace(err) {
 		// A key that has expired mismatches too; tell the two apart.
 		if _, gerr := s.kv.Get(ctx, r.ID); errors.Is(gerr, jetstream.ErrKeyNotFound) {
 			return 0, fmt.Errorf("update request %s: %w", r.ID, ops.ErrNotFound)

@@ -35,6 +35,8 @@ type Config struct {
 	Log      Log          `yaml:"log"`
 	Shutdown Shutdown     `yaml:"shutdown"`
 	Slack    Slack        `yaml:"slack"`
+	Policy   []PolicyRule `yaml:"policy"`
+	Audit    Audit        `yaml:"audit"`
 }
 
 // Shutdown bounds a stop: how long a stop signal waits for provider calls
@@ -195,6 +197,9 @@ func (c *Config) applyDefaults() {
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
+	if c.Audit.Retention == 0 {
+		c.Audit.Retention = DefaultAuditRetention
+	}
 }
 
 // Validate checks every value and returns all problems at once.
@@ -253,6 +258,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.Slack.validate(bad)
+	c.validatePolicy(bad, func(err error) { errs = append(errs, err) })
 	c.Targets.check("pipelines", c.Targets.Pipelines, c.EnOS != nil, "enos", bad)
 	c.Targets.check("streams", c.Targets.Streams, c.EG != nil, "eg", bad)
 	c.Targets.check("jobs", c.Targets.Jobs, c.EG != nil, "eg", bad)

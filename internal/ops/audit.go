@@ -15,6 +15,11 @@ type Event struct {
 	Requester string    `json:"requester"`
 	Origin    Origin    `json:"origin"`
 	Outcome   *Outcome  `json:"outcome,omitempty"`
-	// Note carries what is not a transition, like a status check after the call.
+	// Note carries what is not a transition: the status read after a call,
+	// whose event has State Checked and From the state the request keeps.
 	Note string `json:"note,omitempty"`
 }
+
+// Checked is the state of the event that reports the status read after a
+// call (streamops.events.checked); no request is ever in it.
+const Checked State = "checked"

@@ -9,8 +9,8 @@ import (
 // builtins are the commands that call no provider.
 func (s *Service) builtins() []*operation {
 	return []*operation{
-		{name: "help", summary: "list the commands", read: func(context.Context, Request) (string, error) {
-			return s.help(), nil
+		{name: "help", summary: "list the commands", read: func(ctx context.Context, r Request) (string, error) {
+			return s.help(ctx, r), nil
 		}},
 		{name: "pending", summary: "list the requests waiting for confirmation", read: func(ctx context.Context, _ Request) (string, error) {
 			open, err := s.Pending(ctx)
@@ -29,11 +29,21 @@ func (s *Service) builtins() []*operation {
 	}
 }
 
-func (s *Service) help() string {
+// help lists the commands r's requester may ask for where r was asked,
+// and names the others.
+func (s *Service) help(ctx context.Context, r Request) string {
 	var b strings.Builder
 	b.WriteString("Commands (state-changing ones wait for a confirmation):\n")
-	for _, o := range s.catalogue.sorted() {
+	may, mayNot := s.allowedCommands(ctx, r.Requester, r.Origin.Channel)
+	for _, o := range may {
 		fmt.Fprintf(&b, "  %-50s %s\n", o.usageLine(), o.summary)
+	}
+	if len(mayNot) > 0 {
+		names := make([]string, len(mayNot))
+		for i, o := range mayNot {
+			names[i] = o.name
+		}
+		fmt.Fprintf(&b, "  Not open to %s %s under the policy: %s\n", r.Requester, where(r.Origin.Channel), strings.Join(names, ", "))
 	}
 	fmt.Fprintf(&b, "  %-50s %s\n", "confirm <request ID>", "carry out a pending request")
 	fmt.Fprintf(&b, "  %-50s %s", "cancel <request ID>", "drop a pending request")

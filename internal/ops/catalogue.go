@@ -19,6 +19,8 @@ type operation struct {
 	named bool
 	keys  []string // allowed key=value arguments
 	flags []string // allowed bare words after the target
+	// subject: one optional word after the name, kept in Args["target"].
+	subject bool
 
 	// A state-changing operation has execute; a read-only one has read.
 	execute func(ctx context.Context, r Request) (Outcome, error)

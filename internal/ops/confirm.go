@@ -20,6 +20,9 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	if r.State != Pending {
 		return r, &InputError{Msg: alreadyDecided(r)}
 	}
+	if err := s.mayDecide(ctx, r, user, Executing); err != nil {
+		return r, err
+	}
 	op, ok := s.catalogue.byName[r.Op]
 	if !ok || !op.changes() {
 		// Another replica, with that provider, may carry it out.
@@ -99,6 +102,11 @@ func (s *Service) Cancel(ctx context.Context, id, user string) (Request, error) 
 	r, err := s.get(ctx, id)
 	if err != nil {
 		return r, err
+	}
+	if r.State == Pending {
+		if err := s.mayDecide(ctx, r, user, Cancelled); err != nil {
+			return r, err
+		}
 	}
 	if r, err = s.decide(ctx, r, user, Cancelled); err != nil {
 		return r, err

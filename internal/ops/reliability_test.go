@@ -109,7 +109,7 @@ func TestSwitchThatMayHaveActedIsUncertainAndItsStatusIsRead(t *testing.T) {
 			for range 4 {
 				states = append(states, nextEvent(t, events).State)
 			}
-			assert.Equal(t, []ops.State{ops.Pending, ops.Executing, ops.Uncertain, ops.Uncertain}, states, "the audit says uncertain; the last is the status check")
+			assert.Equal(t, []ops.State{ops.Pending, ops.Executing, ops.Uncertain, ops.Checked}, states, "the audit says uncertain; the status check is its own event")
 		})
 	}
 }

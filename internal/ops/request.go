@@ -103,7 +103,7 @@ type Origin struct {
 type Outcome struct {
 	Summary   string `json:"summary"`
 	JobID     string `json:"job_id,omitempty"`
-	RequestID string `json:"request_id,omitempty"` // the provider's
+	RequestID string `json:"provider_request_id,omitempty"` // the provider's
 	// Error is set when the call failed; Code and RequestID are the provider's.
 	Error *Failure `json:"error,omitempty"`
 }
@@ -120,7 +120,7 @@ type Failure struct {
 	Context   string `json:"context,omitempty"`
 	Code      string `json:"code,omitempty"`
 	Message   string `json:"message"`
-	RequestID string `json:"request_id,omitempty"`
+	RequestID string `json:"provider_request_id,omitempty"`
 	// Uncertain is set when the call may have taken effect; Reason says
 	// why that is not known, like "EventGrid answered HTTP 502".
 	Uncertain bool   `json:"uncertain,omitempty"`

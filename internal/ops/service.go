@@ -40,6 +40,10 @@ type Deps struct {
 	Now       func() time.Time
 	Pipelines Pipelines
 	EventGrid *EventGridSetup
+	// Policy says who may request and confirm what; nil allows everyone.
+	Policy *Policy
+	// Trail reads the audit trail back, for `history`; nil leaves it out.
+	Trail Trail
 }
 
 // Service holds the product's rules: which operations exist, how a request is
@@ -55,6 +59,8 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	catalogue catalogue
+	policy    *Policy
+	trail     Trail
 	// background counts calls and status checks still running, so shutdown
 	// can wait; inflight holds the requests whose call has not returned.
 	background tasks.Group
@@ -75,6 +81,10 @@ func New(set Settings, d Deps) (*Service, error) {
 	s := &Service{
 		set: set, store: d.Store, claims: d.Claims, events: d.Events, notifier: d.Notifier,
 		metrics: d.Metrics, log: d.Log, now: d.Now, stopping: make(chan struct{}),
+		policy: d.Policy, trail: d.Trail,
+	}
+	if err := d.Policy.Validate(); err != nil {
+		return nil, err
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -101,6 +111,9 @@ func New(set Settings, d Deps) (*Service, error) {
 		s.set.TargetWait = 10 * time.Second
 	}
 	s.catalogue.add(s.builtins()...)
+	if d.Trail != nil {
+		s.catalogue.add(s.history())
+	}
 	if d.Pipelines != nil {
 		s.catalogue.add(pipelineOperations(d.Pipelines)...)
 	}
@@ -150,6 +163,9 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	if err := s.mayRequest(ctx, op.name, in); err != nil {
+		return Reply{}, err
+	}
 	r, err := s.parseRequest(op, rest, cmd.Args, in)
 	if err != nil {
 		return Reply{}, err
@@ -196,6 +212,10 @@ func (s *Service) parseRequest(op *operation, rest []string, args map[string]str
 		}
 		r.Target = t
 		rest = rest[1:]
+	}
+	if op.subject && len(rest) == 1 {
+		r.Args = map[string]string{"target": rest[0]}
+		rest = nil
 	}
 	for _, w := range rest {
 		if !slices.Contains(op.flags, w) {
@@ -262,12 +282,15 @@ func (s *Service) record(ctx context.Context, r Request, from State, actor, note
 		Time: s.now(), RequestID: r.ID, Op: r.Op, Target: r.Target, From: from, State: r.State,
 		Actor: actor, Requester: r.Requester, Origin: r.Origin, Outcome: r.Outcome, Note: note,
 	}
+	if note != "" { // the status read after a call: its own event
+		e.From, e.State = r.State, Checked
+	}
 	attrs := []any{"request", r.ID, "op", r.Op, "target", r.Target.ID, "from", string(from), "state", string(r.State), "actor", actor, "requester", r.Requester}
 	if r.Outcome != nil {
 		attrs = append(attrs, "outcome", r.Outcome.Summary, "provider_request_id", r.Outcome.RequestID)
 	}
 	if note != "" {
-		attrs = append(attrs, "note", note)
+		attrs = append(attrs, "event", string(Checked), "note", note)
 	}
 	s.log.Info("audit", attrs...)
 	if err := s.events.Publish(ctx, e); err != nil {

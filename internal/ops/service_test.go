@@ -162,7 +162,7 @@ func TestPauseIsProposedThenCarriedOutOnConfirm(t *testing.T) {
 		assert.Equal(t, r.ID, e.RequestID)
 		states = append(states, e.State)
 	}
-	assert.Equal(t, []ops.State{ops.Pending, ops.Executing, ops.Succeeded, ops.Succeeded}, states, "the last is the status check")
+	assert.Equal(t, []ops.State{ops.Pending, ops.Executing, ops.Succeeded, ops.Checked}, states, "the status check is its own event, not a second succeeded")
 }
 
 func TestProviderErrorKeepsCodeMessageAndRequestID(t *testing.T) {

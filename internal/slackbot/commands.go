@@ -53,7 +53,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text strin
 		if !errors.As(err, &bad) {
 			b.log.Warn("a slash command failed", "user", cmd.UserID, "channel", cmd.ChannelID, "err", err)
 		}
-		b.ephemeral(ctx, "", cmd.ResponseURL, textMessage(err.Error(), cmd.UserID))
+		b.ephemeral(ctx, "", cmd.ResponseURL, textMessage(err.Error(), append(refused(err), cmd.UserID)...))
 		return
 	}
 	if reply.Text != "" {
@@ -165,7 +165,7 @@ func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action
 		if !errors.As(err, &bad) {
 			b.log.Warn("a click could not be carried out", "request", id, "user", cb.User.ID, "action", action, "err", err)
 		}
-		b.ephemeral(ctx, id, cb.ResponseURL, textMessage(err.Error(), people(r)...))
+		b.ephemeral(ctx, id, cb.ResponseURL, textMessage(err.Error(), append(append(people(r), cb.User.ID), refused(err)...)...))
 		return
 	}
 	b.decided(ctx, r)

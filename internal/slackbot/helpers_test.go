@@ -87,6 +87,8 @@ type fakeSlack struct {
 	before func(method string, form url.Values) *answer
 	// sockets gets each Socket Mode websocket the bot opens.
 	sockets chan *websocket.Conn
+	// groups are the workspace's user groups: handle -> member IDs.
+	groups map[string][]string
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
@@ -161,6 +163,28 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "apps.connections.open":
 		require.Equal(f.t, "Bearer xapp-1-test", r.Header.Get("Authorization"), "Socket Mode opens with the app-level token")
 		fmt.Fprintf(w, `{"ok":true,"url":"ws://%s/ws"}`, r.Host)
+	case "usergroups.list":
+		f.mu.Lock()
+		var list []map[string]string
+		for handle := range f.groups {
+			list = append(list, map[string]string{"id": "S0" + strings.ToUpper(handle), "handle": handle, "name": handle})
+		}
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"ok": true, "usergroups": list})
+	case "usergroups.users.list":
+		f.mu.Lock()
+		var users []string
+		for handle, members := range f.groups {
+			if "S0"+strings.ToUpper(handle) == c.Form.Get("usergroup") {
+				users = members
+			}
+		}
+		f.mu.Unlock()
+		if users == nil {
+			io.WriteString(w, `{"ok":false,"error":"no_such_subteam"}`)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"ok": true, "users": users})
 	case "chat.postEphemeral":
 		fmt.Fprintf(w, `{"ok":true,"message_ts":%q}`, ts)
 	default:
@@ -242,6 +266,9 @@ type setup struct {
 	rules       ops.Settings
 	bot         Config
 	enosTimeout time.Duration
+	// policy, when set, rules the bot; groups are its Slack user groups.
+	policy []ops.Rule
+	groups map[string][]string
 }
 
 type worldOption func(*setup)
@@ -304,10 +331,19 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	}
 	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.apiURL()))
 	w.bot = New(nil, api, o.bot)
+	var policy *ops.Policy
+	if o.policy != nil {
+		w.slack.mu.Lock()
+		w.slack.groups = o.groups
+		w.slack.mu.Unlock()
+		policy = &ops.Policy{Rules: o.policy, Groups: NewGroups(api, 0, w.clock.Now, log)}
+	}
 	w.svc, err = ops.New(o.rules, ops.Deps{
 		Store: b.Requests(), Claims: b.Claims(), Events: b.Events(), Notifier: w.bot, Log: log, Now: w.clock.Now,
 		Pipelines: enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout}),
 		EventGrid: &ops.EventGridSetup{API: egAPI, Operations: egOperations},
+		Policy:    policy,
+		Trail:     b.Audit(),
 	})
 	require.NoError(t, err)
 	w.bot.svc = w.svc

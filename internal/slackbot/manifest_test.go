@@ -39,7 +39,7 @@ func TestManifestsMatchTheBot(t *testing.T) {
 		require.NoError(t, yaml.Unmarshal(raw, &m), name)
 		require.Len(t, m.Features.SlashCommands, 1, name)
 		assert.Equal(t, "/streamops", m.Features.SlashCommands[0].Command, name)
-		assert.ElementsMatch(t, []string{"commands", "chat:write"}, m.OAuth.Scopes.Bot, name)
+		assert.ElementsMatch(t, []string{"commands", "chat:write", "usergroups:read"}, m.OAuth.Scopes.Bot, name)
 		assert.True(t, m.Settings.Interactivity.Enabled, name)
 		return m
 	}

@@ -165,7 +165,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) (*resty.Response, err
 		}
 		rid := resp.Header().Get(requestIDField)
 		status := resp.StatusCode()
-		c.log.Debug("eventgrid call", "call", cl.name, "status", status, "request_id", rid, "attempt", attempt)
+		c.log.Debug("eventgrid call", "call", cl.name, "status", status, "provider_request_id", rid, "attempt", attempt)
 		if status == cl.want {
 			return resp, c.decodeSuccess(cl, resp, rid, out)
 		}
@@ -175,7 +175,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) (*resty.Response, err
 			// The token expired early or was revoked: renew once, resend once.
 			renewed = true
 			c.iam.invalidate(token)
-			c.log.Info("eventgrid token refused, renewing", "call", cl.name, "request_id", rid)
+			c.log.Info("eventgrid token refused, renewing", "call", cl.name, "provider_request_id", rid)
 			attempt--
 			continue
 		case e.Throttled() && attempt < maxAttempts:

@@ -142,6 +142,6 @@ func (s *tokenSource) request(ctx context.Context) (string, time.Time, error) {
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("eventgrid IAM token: token.expires_at %q: %w", out.Token.ExpiresAt, err)
 	}
-	s.client.log.Info("eventgrid IAM token issued", "expires_at", expires, "request_id", resp.Header().Get(requestIDField))
+	s.client.log.Info("eventgrid IAM token issued", "expires_at", expires, "provider_request_id", resp.Header().Get(requestIDField))
 	return token, expires, nil
 }

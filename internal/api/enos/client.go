@@ -200,7 +200,7 @@ func (c *Client) send(ctx context.Context, cl call, tok string) (envelope, error
 	}
 	env, err := decodeEnvelope(resp.StatusCode(), resp.Body(), "code")
 	c.log.Debug("enos call", "method", cl.method, "path", cl.path, "pipeline", cl.id,
-		"http_status", resp.StatusCode(), "code", env.Code, "request_id", env.RequestID, "duration", time.Since(start))
+		"http_status", resp.StatusCode(), "code", env.Code, "provider_request_id", env.RequestID, "duration", time.Since(start))
 	return env, err
 }
 

@@ -404,7 +404,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	require.NoError(t, err)
 
 	out := buf.String()
-	assert.Contains(t, out, `"request_id":"5f2e8c01"`, "the log does say what happened")
+	assert.Contains(t, out, `"provider_request_id":"5f2e8c01"`, "the log does say what happened")
 	for _, secret := range []string{testSecret, "tok-1", "tok-2", "tok-3"} {
 		assert.NotContains(t, out, secret)
 	}

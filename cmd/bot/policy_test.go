@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/sandbox/enossim"
+	"github.com/streamops/streamops/internal/syncbuf"
+)
+
+const consolePolicy = `
+policy:
+  - name: console-pause
+    operations: ["pipeline pause", "pipeline show"]
+    requesters: [alice]
+    confirmers: [alice]
+  - name: stops
+    operations: ["pipeline stop"]
+    requesters: [alice]
+    confirmers: [alice, bob]
+    two_person: true
+`
+
+// The console user goes through the same policy as Slack users.
+func TestConsoleUnderPolicy(t *testing.T) {
+	p := start(t, testConfig(t.TempDir(), consolePolicy), nil)
+	p.send("help")
+	p.waitFor(`pipeline pause <pipeline>`)
+	p.waitFor(`Not open to alice at the console under the policy: pipeline list, pipeline start`)
+
+	p.send("pipeline start billing-agg")
+	p.waitFor(`! Refused: no policy rule covers pipeline start at the console, so nobody may ask for it there\. Nothing was done\.`)
+
+	p.send("pipeline stop orders-etl")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.send("confirm " + id)
+	p.waitFor(`! Refused by policy rule "stops": it needs two people, and alice asked for ` + id + `, so someone else must confirm it\. Who may: bob\. Nothing was done; ` + id + ` is still pending\.`)
+
+	p.send("pipeline pause orders-etl")
+	id = p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.send("confirm " + id)
+	p.waitFor(`Confirmed by alice\. Paused pipeline orders-etl`)
+
+	// history lists the console's requests in order.
+	p.send("history orders-etl")
+	p.waitFor(`(?s)pending\s+pipeline stop orders-etl \(p-7d3f9a21\), asked by alice via console.*pending\s+pipeline pause orders-etl.*executing\s+pipeline pause orders-etl \(p-7d3f9a21\), by alice.*succeeded\s+pipeline pause orders-etl`)
+	require.NoError(t, p.stop())
+}
+
+func TestCheckConfigValidatesThePolicy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	bad := testConfig(t.TempDir(), `
+policy:
+  - name: pipelines
+    operations: ["pipeline pause", "pipeline explode"]
+    requesters: ["@oncall"]
+    channels: ["#ops"]
+  - name: pipelines
+    operations: ["*"]
+    requesters: ["*"]
+    confirmers: ["*"]
+audit: {retention: 1m}
+`)
+	require.NoError(t, os.WriteFile(path, []byte(bad), 0o600))
+	var out syncbuf.Buffer
+	err := run(context.Background(), []string{"check-config", "--config", path}, func(string) string { return "" }, nil, &out, &out)
+	require.Error(t, err)
+	for _, want := range []string{
+		`policy[0].operations: "pipeline explode" names no command`,
+		`policy[0].confirmers: required`,
+		`policy[0].channels: "#ops" is not a channel ID`,
+		`policy[1].name: "pipelines" is also the name of policy[0]`,
+		`audit.retention: 1m0s is out of range`,
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+
+	require.NoError(t, os.WriteFile(path, []byte(testConfig(t.TempDir(), consolePolicy)), 0o600))
+	require.NoError(t, run(context.Background(), []string{"check-config", "--config", path}, func(string) string { return "" }, nil, &out, &out))
+
+	// The example config's policy is valid too.
+	require.NoError(t, run(context.Background(), []string{"check-config", "--config", "../../config.example.yaml"}, func(string) string { return "" }, nil, &out, &out))
+}
+
+// A full request's events, in order, are read back by `bot audit` after
+// the bot that made them has stopped and started again.
+func TestAuditReadsARequestBackAfterARestart(t *testing.T) {
+	store := t.TempDir()
+	p := start(t, testConfig(store, ""), nil)
+	p.send("pipeline pause orders-etl")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.send("confirm " + id)
+	p.waitForAll(`Paused pipeline orders-etl`, `\* `+id+`: pipeline orders-etl \(p-7d3f9a21\) is PAUSED after `)
+	p.send("pipeline stop billing-agg") // another target, left pending
+	other := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	require.NoError(t, p.stop())
+
+	// The bot runs again on the same data; `bot audit` reads alongside it.
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(testConfig(store, "")), 0o600))
+	again := start(t, testConfig(store, ""), nil)
+	_ = again
+
+	var out, errs syncbuf.Buffer
+	require.NoError(t, run(context.Background(), []string{"audit", "--config", path, "--since", "1h", "--target", "orders-etl", "--format", "json"}, func(string) string { return "" }, nil, &out, &errs), errs.String())
+	var events []ops.Event
+	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	for sc.Scan() {
+		var e ops.Event
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &e), sc.Text())
+		events = append(events, e)
+	}
+	var states []ops.State
+	for _, e := range events {
+		assert.Equal(t, id, e.RequestID, "--target keeps to orders-etl")
+		states = append(states, e.State)
+	}
+	require.Equal(t, []ops.State{ops.Pending, ops.Executing, ops.Succeeded, ops.Checked}, states)
+	assert.Equal(t, "alice", events[0].Requester)
+	assert.Equal(t, "console", events[0].Origin.Frontend)
+	assert.Equal(t, "alice", events[1].Actor)
+	require.NotNil(t, events[2].Outcome)
+	assert.NotEmpty(t, events[2].Outcome.RequestID)
+	assert.Contains(t, out.String(), `"provider_request_id":"`+events[2].Outcome.RequestID+`"`, "the provider's ID is named as such")
+	assert.Equal(t, ops.Succeeded, events[3].From, "the check says which state the request keeps")
+	assert.Contains(t, events[3].Note, "is PAUSED after")
+	for i := 1; i < len(events); i++ {
+		assert.False(t, events[i].Time.Before(events[i-1].Time), "in order")
+	}
+
+	var text syncbuf.Buffer
+	require.NoError(t, run(context.Background(), []string{"audit", "--config", path, "--since", "1h"}, func(string) string { return "" }, nil, &text, &errs), errs.String())
+	lines := strings.Split(strings.TrimSpace(text.String()), "\n")
+	require.Len(t, lines, 5, text.String())
+	assert.Regexp(t, id+`  pending\s+pipeline pause orders-etl \(p-7d3f9a21\), asked by alice via console`, lines[0])
+	assert.Regexp(t, `succeeded\s+pipeline pause orders-etl \(p-7d3f9a21\), by alice: Paused pipeline orders-etl`, lines[2])
+	assert.Regexp(t, other+`  pending\s+pipeline stop billing-agg`, lines[4])
+}
+
+// `bot audit` also reads when no bot runs: it opens the data itself.
+func TestAuditWithoutARunningBot(t *testing.T) {
+	store := t.TempDir()
+	p := start(t, testConfig(store, ""), nil)
+	p.send("pipeline pause orders-etl")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.send("cancel " + id)
+	p.waitFor(`Cancelled by alice`)
+	require.NoError(t, p.stop())
+
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(testConfig(store, "")), 0o600))
+	var out, errs syncbuf.Buffer
+	require.NoError(t, run(context.Background(), []string{"audit", "--config", path}, func(string) string { return "" }, nil, &out, &errs), errs.String())
+	assert.Regexp(t, `(?s)`+id+`  pending.*`+id+`  cancelled\s+pipeline pause orders-etl \(p-7d3f9a21\), by alice`, out.String())
+
+	err := run(context.Background(), []string{"audit", "--config", path, "--format", "xml"}, func(string) string { return "" }, nil, &out, &errs)
+	assert.ErrorContains(t, err, `--format "xml": give text or json`)
+}
+
+// SIGTERM during a slow provider call that returns within shutdown.timeout:
+// the call's outcome is reported to the person and kept, then the bot exits.
+func TestStopWaitsForTheCallAndReportsItsOutcome(t *testing.T) {
+	sim := enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{{ID: "p-7d3f9a21", Name: "orders-etl", Status: "RUNNING"}}}, "o-e2e", "k", "s")
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("action") != "" {
+			arrived <- struct{}{}
+			<-release
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	defer provider.Close()
+	store := t.TempDir()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(`
+http: {listen: "127.0.0.1:0"}
+nats: {listen: "127.0.0.1:0", store_dir: %q}
+console: {user: alice, enabled: true}
+shutdown: {timeout: 20s}
+requests: {check_interval: 100ms, check_timeout: 5s}
+targets: {pipelines: {orders-etl: p-7d3f9a21}}
+enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
+`, store, provider.URL)), 0o600))
+	in, stdin := io.Pipe()
+	defer stdin.Close()
+	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", path}, func(string) string { return "" }, in, stdout, stderr)
+	}()
+	p := &program{t: t, stdin: stdin, stdout: stdout, stderr: stderr, done: done}
+	p.waitFor(`streamops> `)
+	p.send("pipeline pause orders-etl")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.send("confirm " + id)
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the call never reached the provider")
+	}
+
+	cancel() // SIGTERM, as main turns it into a cancelled context
+	// The bot waits for the call; it does not exit while the call runs.
+	select {
+	case err := <-done:
+		t.Fatalf("the bot exited (%v) with a call in flight", err)
+	case <-time.After(300 * time.Millisecond): // a bounded look, not a wait for a condition
+	}
+	close(release)
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the bot did not exit after the call returned")
+	}
+	assert.Contains(t, stdout.String(), "Confirmed by alice. Paused pipeline orders-etl (p-7d3f9a21)", "the outcome was reported before the exit")
+	assert.NotContains(t, stderr.String(), "its outcome is uncertain")
+	assert.Contains(t, stderr.String(), `"state":"succeeded"`, "and kept")
+
+	// After the exit, the trail holds the outcome.
+	var out, errs syncbuf.Buffer
+	require.NoError(t, run(context.Background(), []string{"audit", "--config", path}, func(string) string { return "" }, nil, &out, &errs), errs.String())
+	assert.Regexp(t, id+`  succeeded\s+pipeline pause orders-etl`, out.String())
+}

@@ -1,0 +1,104 @@
+package slackbot
+
+import (
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+const (
+	carol   = "U0CAROL"
+	mallory = "U0MALLORY"
+)
+
+// withPolicy: pipelines may be asked for by anyone in the incident channel,
+// and confirmed by @oncall only, never by whoever asked (two people).
+func withPolicy(o *setup) {
+	o.policy = []ops.Rule{
+		{Name: "pipelines", Operations: []string{"pipeline *"}, Channels: []string{channel},
+			Requesters: []string{"*"}, Confirmers: []string{"@oncall"}, TwoPerson: true},
+		{Name: "jobs", Operations: []string{"job *"}, Requesters: []string{"@oncall"}, Confirmers: []string{"@oncall"}},
+	}
+	o.groups = map[string][]string{"oncall": {bob, carol}}
+}
+
+func TestPolicyInSlack(t *testing.T) {
+	w := newWorld(t, withPolicy)
+
+	// Asking for what the policy does not open to you: an ephemeral answer
+	// naming the rule and who may, and no card.
+	code, _, trigger := w.command(mallory, "job stop orders-dr")
+	require.Equal(t, http.StatusOK, code)
+	refused := w.slack.waitFor("the refusal", containing("response_url cmd-"+trigger, `Refused by policy rule \W+jobs`))
+	assert.Equal(t, "ephemeral", refused.JSON["response_type"])
+	assert.Regexp(t, regexp.QuoteMeta(`<@U0MALLORY> may not ask for job stop in this channel. Who may: @oncall (<@U0BOB>, <@U0CAROL>). Nothing was done.`), refused.text())
+
+	// help shows each person what they may ask for.
+	_, _, trigger = w.command(mallory, "help")
+	help := w.slack.waitFor("help", containing("response_url cmd-"+trigger, `Commands`))
+	assert.Contains(t, help.text(), "pipeline pause")
+	assert.Regexp(t, `Not open to U0MALLORY in this channel under the policy: job create, job list, job show, job start, job stop, job switch`, help.text())
+
+	// Anyone may ask for a pipeline operation here.
+	w.command(alice, "pipeline pause orders-etl")
+	id, ts := w.card(`orders-etl \(p-7d3f9a21\)`)
+
+	// Someone outside @oncall clicks confirm: refused, ephemerally.
+	_, click := w.click(mallory, "confirm", id, ts)
+	refused = w.slack.waitFor("the refusal of the click", containing("response_url click-"+click, `Refused by policy rule \W+pipelines`))
+	assert.Equal(t, "ephemeral", refused.JSON["response_type"])
+	assert.Contains(t, refused.text(), "<@"+mallory+"> may not confirm "+id+" (pipeline pause). Who may: @oncall (<@U0BOB>, <@U0CAROL>). Nothing was done; "+id+" is still pending.")
+	assert.Zero(t, w.enosPosts.Load(), "a refusal calls nothing")
+	assert.Zero(t, w.slack.count(method("chat.update")), "and does not touch the card")
+
+	// bob, in @oncall, confirms: carried out once.
+	w.click(bob, "confirm", id, ts)
+	w.slack.waitFor("the outcome on the card", cardUpdate(ts, `Confirmed by <@`+bob+`>\. Paused pipeline orders-etl`))
+	assert.EqualValues(t, 1, w.enosPosts.Load())
+
+	// Two people: bob asks, bob may not confirm; carol may.
+	w.command(bob, "pipeline start orders-etl")
+	id2, ts2 := w.card(`Start|start`)
+	_, click = w.click(bob, "confirm", id2, ts2)
+	refused = w.slack.waitFor("the two-person refusal", containing("response_url click-"+click, `it needs two people`))
+	assert.Contains(t, refused.text(), "Who may: @oncall (<@U0CAROL>)")
+	w.click(carol, "confirm", id2, ts2)
+	w.slack.waitFor("the outcome on the card", cardUpdate(ts2, `Confirmed by <@`+carol+`>\.`))
+	assert.EqualValues(t, 2, w.enosPosts.Load())
+
+	// The group was read from Slack once and cached for a few minutes.
+	assert.Equal(t, 1, w.slack.count(method("usergroups.list")))
+	assert.Equal(t, 1, w.slack.count(method("usergroups.users.list")))
+	// After the cache's time, Slack is asked again and a change shows.
+	w.slack.mu.Lock()
+	w.slack.groups = map[string][]string{"oncall": {carol}}
+	w.slack.mu.Unlock()
+	w.clock.Advance(GroupCacheTTL + time.Second)
+	_, _, trigger = w.command(bob, "job stop orders-dr")
+	w.slack.waitFor("bob, no longer on call, is refused", containing("response_url cmd-"+trigger, `Refused by policy rule \W+jobs\W+ <@U0BOB> may not`))
+	assert.Equal(t, 2, w.slack.count(method("usergroups.users.list")))
+}
+
+// history lists the channel's requests in order, for an incident's timeline.
+func TestHistoryInAChannel(t *testing.T) {
+	w := newWorld(t)
+	w.command(alice, "pipeline pause orders-etl")
+	id, ts := w.card(`orders-etl \(p-7d3f9a21\)`)
+	w.click(bob, "confirm", id, ts)
+	w.slack.waitFor("the status follow-up", threadReply(ts, `is PAUSED after`))
+
+	_, _, trigger := w.command(alice, "history orders-etl")
+	h := w.slack.waitFor("the history", containing("response_url cmd-"+trigger, id))
+	assert.Equal(t, "ephemeral", h.JSON["response_type"])
+	assert.Regexp(t, `(?s)`+id+`  pending\s+pipeline pause orders-etl \(p-7d3f9a21\), asked by `+alice+` via slack.*`+
+		id+`  executing .*, by `+bob+`.*`+id+`  succeeded .*Paused pipeline orders-etl.*`+id+`  checked .*is PAUSED after`, h.text())
+
+	_, _, trigger = w.command(alice, "history billing-agg")
+	w.slack.waitFor("an empty history", containing("response_url cmd-"+trigger, `No requests here in the last 7 days`))
+}

@@ -249,6 +249,11 @@ func TestBusyTargetRefusesWithTheReason(t *testing.T) {
 		return err == nil && r.State == ops.Executing
 	}, 5*time.Second, 5*time.Millisecond)
 
+	held, _, err := w.bus.Claims().GetClaim(context.Background(), "pipeline.p-100")
+	require.NoError(t, err)
+	assert.Equal(t, first.ID, held.Request)
+	assert.Equal(t, 5*time.Minute+2*time.Minute, held.Until.Sub(held.At), "it outlasts the longest call and the status check after it")
+
 	got, err := b.svc.Confirm(context.Background(), second.ID, "U-carol")
 	require.Error(t, err)
 	assert.Equal(t, fmt.Sprintf("pipeline orders-etl (p-100) is busy with %s (pipeline pause, confirmed by U-bob), still running or being checked: nothing was done for %s, which is still pending. Confirm it again once %s has finished; a switchover is read again then.",
@@ -532,4 +537,40 @@ func TestDecisionsAreAnnounced(t *testing.T) {
 	decided = <-b.decisions
 	assert.Equal(t, c.ID, decided.ID)
 	assert.Equal(t, ops.Cancelled, decided.State)
+}
+
+// A claim left by a bot that stopped lapses: after its Until when its
+// request was executing, after a short grace when it never got that far.
+func TestLapsedClaimsAreTakenOver(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		state  ops.State
+		before time.Duration // the claim still holds this long after it was taken
+		after  time.Duration // and has lapsed by then
+	}{
+		{"stopped mid-call", ops.Executing, 5 * time.Minute, 7*time.Minute + time.Second},
+		{"stopped before the confirmation was recorded", ops.Pending, 29 * time.Second, 31 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t)
+			b := w.newBot(t, w.bus, ops.Settings{AbandonAfter: 5 * time.Minute, CheckTimeout: 2 * time.Minute, TargetWait: 100 * time.Millisecond})
+			left := propose(t, b, "pipeline stop orders-etl")
+			left.State = c.state
+			_, err := w.bus.Requests().Update(context.Background(), left)
+			require.NoError(t, err)
+			_, err = w.bus.Claims().CreateClaim(context.Background(), "pipeline.p-100",
+				ops.Claim{Request: left.ID, At: w.clock.Now(), Until: w.clock.Now().Add(7 * time.Minute)})
+			require.NoError(t, err)
+			r := propose(t, b, "pipeline pause orders-etl")
+
+			w.clock.Advance(c.before)
+			_, err = b.svc.Confirm(context.Background(), r.ID, "U-bob")
+			require.ErrorContains(t, err, "is busy with "+left.ID)
+			w.clock.Advance(c.after - c.before)
+			done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+			require.NoError(t, err)
+			assert.Equal(t, ops.Succeeded, done.State)
+			assert.Contains(t, nextNotice(t, b).Text, "is PAUSED")
+		})
+	}
 }

@@ -32,6 +32,9 @@ type program struct {
 	done   chan error
 	// seen is how much of stdout earlier waits consumed.
 	seen int
+	// config is the file it runs on; signal stops it as SIGTERM would.
+	config string
+	signal context.CancelFunc
 }
 
 func start(t *testing.T, config string, env map[string]string) *program {
@@ -39,8 +42,8 @@ func start(t *testing.T, config string, env map[string]string) *program {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
 	in, stdin := io.Pipe()
-	p := &program{t: t, stdin: stdin, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
+	p := &program{t: t, stdin: stdin, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan error, 1), config: path, signal: cancel}
 	go func() {
 		p.done <- run(ctx, []string{"serve", "--config", path}, func(k string) string { return env[k] }, in, p.stdout, p.stderr)
 	}()

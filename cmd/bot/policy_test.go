@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -184,9 +183,7 @@ func TestStopWaitsForTheCallAndReportsItsOutcome(t *testing.T) {
 		sim.ServeHTTP(w, r)
 	}))
 	defer provider.Close()
-	store := t.TempDir()
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(`
+	p := start(t, fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
 nats: {listen: "127.0.0.1:0", store_dir: %q}
 console: {user: alice, enabled: true}
@@ -194,17 +191,7 @@ shutdown: {timeout: 20s}
 requests: {check_interval: 100ms, check_timeout: 5s}
 targets: {pipelines: {orders-etl: p-7d3f9a21}}
 enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
-`, store, provider.URL)), 0o600))
-	in, stdin := io.Pipe()
-	defer stdin.Close()
-	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--config", path}, func(string) string { return "" }, in, stdout, stderr)
-	}()
-	p := &program{t: t, stdin: stdin, stdout: stdout, stderr: stderr, done: done}
-	p.waitFor(`streamops> `)
+`, t.TempDir(), provider.URL), nil)
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.send("confirm " + id)
@@ -214,25 +201,26 @@ enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
 		t.Fatal("the call never reached the provider")
 	}
 
-	cancel() // SIGTERM, as main turns it into a cancelled context
+	p.signal()
 	// The bot waits for the call; it does not exit while the call runs.
 	select {
-	case err := <-done:
+	case err := <-p.done:
 		t.Fatalf("the bot exited (%v) with a call in flight", err)
 	case <-time.After(300 * time.Millisecond): // a bounded look, not a wait for a condition
 	}
 	close(release)
 	select {
-	case <-done:
+	case err := <-p.done:
+		p.done <- err // for the cleanup
 	case <-time.After(15 * time.Second):
 		t.Fatal("the bot did not exit after the call returned")
 	}
-	assert.Contains(t, stdout.String(), "Confirmed by alice. Paused pipeline orders-etl (p-7d3f9a21)", "the outcome was reported before the exit")
-	assert.NotContains(t, stderr.String(), "its outcome is uncertain")
-	assert.Contains(t, stderr.String(), `"state":"succeeded"`, "and kept")
+	assert.Contains(t, p.stdout.String(), "Confirmed by alice. Paused pipeline orders-etl (p-7d3f9a21)", "the outcome was reported before the exit")
+	assert.NotContains(t, p.stderr.String(), "its outcome is uncertain")
+	assert.Contains(t, p.stderr.String(), `"state":"succeeded"`, "and kept")
 
 	// After the exit, the trail holds the outcome.
 	var out, errs syncbuf.Buffer
-	require.NoError(t, run(context.Background(), []string{"audit", "--config", path}, func(string) string { return "" }, nil, &out, &errs), errs.String())
+	require.NoError(t, run(context.Background(), []string{"audit", "--config", p.config}, func(string) string { return "" }, nil, &out, &errs), errs.String())
 	assert.Regexp(t, id+`  succeeded\s+pipeline pause orders-etl`, out.String())
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -89,37 +88,27 @@ func TestStopDuringASlowCallIsBounded(t *testing.T) {
 	}))
 	defer provider.Close()
 	defer close(hold)
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(`
+	p := start(t, fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
 nats: {listen: "127.0.0.1:0", store_dir: %q}
 console: {user: alice, enabled: true}
 shutdown: {timeout: 1s}
 targets: {pipelines: {orders-etl: p-7d3f9a21}}
 enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
-`, t.TempDir(), provider.URL)), 0o600))
-	in, stdin := io.Pipe()
-	defer stdin.Close()
-	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--config", path}, func(string) string { return "" }, in, stdout, stderr)
-	}()
-	p := &program{t: t, stdin: stdin, stdout: stdout, stderr: stderr, done: done}
-	p.waitFor(`streamops> `)
+`, t.TempDir(), provider.URL), nil)
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.send("confirm " + id)
-	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), `"state":"executing"`) }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(p.stderr.String(), `"state":"executing"`) }, 10*time.Second, 10*time.Millisecond)
 
 	stopped := time.Now()
-	cancel()
+	p.signal()
 	select {
-	case <-done:
+	case err := <-p.done:
+		p.done <- err // for the cleanup
 	case <-time.After(15 * time.Second):
 		t.Fatal("the bot did not stop within 15s of the signal")
 	}
 	assert.Less(t, time.Since(stopped), 10*time.Second)
-	assert.Contains(t, stderr.String(), "bot: stopped while "+id+" (pipeline pause orders-etl (p-7d3f9a21)) was being carried out: its outcome is uncertain")
+	assert.Contains(t, p.stderr.String(), "bot: stopped while "+id+" (pipeline pause orders-etl (p-7d3f9a21)) was being carried out: its outcome is uncertain")
 }

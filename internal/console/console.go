@@ -28,6 +28,8 @@ type Console struct {
 	in   io.Reader
 	mu   sync.Mutex // notices arrive from other goroutines
 	out  io.Writer
+	// follow names the other front ends whose requests the console shows.
+	follow map[string]bool
 }
 
 // New makes a console for user.
@@ -102,7 +104,7 @@ func (c *Console) handle(ctx context.Context, h Handler, line string) {
 
 // Notify prints a notice between prompts; it implements ops.Notifier.
 func (c *Console) Notify(_ context.Context, n ops.Notice) {
-	if n.Request.Origin.Frontend != "console" {
+	if !c.shows(n.Request) {
 		return
 	}
 	c.print(fmt.Sprintf("\n* %s: %s\n%s", n.Request.ID, n.Text, prompt))

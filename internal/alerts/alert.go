@@ -75,26 +75,26 @@ func Decode(data []byte) ([]Alert, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return nil, undecodable("expected a JSON object (an Alertmanager webhook body or one alert)")
 	}
-	var probe struct {
-		Version *string         `json:"version"`
-		Alerts  json.RawMessage `json:"alerts"`
+	// One pass for both shapes: a webhook's own fields, and an alert's
+	// fields for a bare alert (a webhook's status lands there, unused).
+	var msg struct {
+		Version *string `json:"version"`
+		Alerts  []Alert `json:"alerts"`
+		Alert
 	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, undecodable("invalid JSON: %v", err)
+	if err := json.Unmarshal(data, &msg); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, undecodable("invalid JSON: %v", err)
+		}
+		return nil, undecodable("neither an Alertmanager webhook body nor an alert: %v", err)
 	}
-	var list []Alert
-	if probe.Alerts != nil || probe.Version != nil {
-		w, err := DecodeWebhook(data)
-		if err != nil {
+	list := []Alert{msg.Alert}
+	if msg.Alerts != nil || msg.Version != nil {
+		if err := checkWebhook(derefOr(msg.Version), len(msg.Alerts)); err != nil {
 			return nil, err
 		}
-		list = w.Alerts
-	} else {
-		var a Alert
-		if err := json.Unmarshal(data, &a); err != nil {
-			return nil, undecodable("invalid alert: %v", err)
-		}
-		list = []Alert{a}
+		list = msg.Alerts
 	}
 	for i := range list {
 		if err := normalize(&list[i]); err != nil {
@@ -114,14 +114,8 @@ func DecodeWebhook(data []byte) (Webhook, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Webhook{}, undecodable("invalid Alertmanager webhook body: %v", err)
 	}
-	if w.Version != "4" {
-		return Webhook{}, undecodable("Alertmanager webhook version %q; this bot reads version 4", w.Version)
-	}
-	if len(w.Alerts) == 0 {
-		return Webhook{}, undecodable("an Alertmanager webhook body with no alerts")
-	}
-	if len(w.Alerts) > maxAlerts {
-		return Webhook{}, undecodable("%d alerts in one message; at most %d are taken", len(w.Alerts), maxAlerts)
+	if err := checkWebhook(w.Version, len(w.Alerts)); err != nil {
+		return Webhook{}, err
 	}
 	for i := range w.Alerts {
 		if err := normalize(&w.Alerts[i]); err != nil {
@@ -129,6 +123,25 @@ func DecodeWebhook(data []byte) (Webhook, error) {
 		}
 	}
 	return w, nil
+}
+
+func checkWebhook(version string, alerts int) error {
+	switch {
+	case version != "4":
+		return undecodable("Alertmanager webhook version %q; this bot reads version 4", version)
+	case alerts == 0:
+		return undecodable("an Alertmanager webhook body with no alerts")
+	case alerts > maxAlerts:
+		return undecodable("%d alerts in one message; at most %d are taken", alerts, maxAlerts)
+	}
+	return nil
+}
+
+func derefOr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func normalize(a *Alert) error {

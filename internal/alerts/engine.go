@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,7 +65,7 @@ type Settings struct {
 // Engine matches alerts against the rules and keeps each rule and target
 // on one open request.
 type Engine struct {
-	rules  []*compiled
+	rules  []*Compiled
 	svc    Service
 	board  Board
 	ledger Ledger
@@ -72,8 +73,9 @@ type Engine struct {
 	now    func() time.Time
 	set    Settings
 
-	mu   sync.Mutex
-	open map[string]*tracked // ledger key -> this replica's view of it
+	mu     sync.Mutex
+	open   map[string]*tracked // ledger key -> this replica's view of it
+	recent map[[sha256.Size]byte]message
 
 	handled atomic.Int64
 }
@@ -88,7 +90,7 @@ type tracked struct {
 }
 
 // NewEngine builds an engine over compiled rules (from Compile).
-func NewEngine(rules []*compiled, svc Service, board Board, ledger Ledger, set Settings, log *slog.Logger, now func() time.Time) *Engine {
+func NewEngine(rules []*Compiled, svc Service, board Board, ledger Ledger, set Settings, log *slog.Logger, now func() time.Time) *Engine {
 	if set.UpdateEvery <= 0 {
 		set.UpdateEvery = 2 * time.Second
 	}
@@ -101,6 +103,7 @@ func NewEngine(rules []*compiled, svc Service, board Board, ledger Ledger, set S
 	return &Engine{
 		rules: rules, svc: svc, board: board, ledger: ledger, set: set, now: now,
 		log: log.With("component", "alerts"), open: map[string]*tracked{},
+		recent: map[[sha256.Size]byte]message{},
 	}
 }
 
@@ -110,35 +113,74 @@ func (e *Engine) Handled() int64 { return e.handled.Load() }
 // Handle takes one message. A *DecodeError means it is not an alert and
 // never will be; another error means trying it again later may work.
 func (e *Engine) Handle(ctx context.Context, data []byte) error {
-	list, err := Decode(data)
-	if err != nil {
-		return err
+	sum := sha256.Sum256(data)
+	e.mu.Lock()
+	m, ok := e.recent[sum]
+	e.mu.Unlock()
+	if !ok {
+		list, err := Decode(data)
+		if err != nil {
+			return err
+		}
+		m = e.judge(list)
+		e.mu.Lock()
+		if len(e.recent) >= maxRecent {
+			clear(e.recent)
+		}
+		e.recent[sum] = m
+		e.mu.Unlock()
 	}
+	e.handled.Add(int64(m.alerts))
 	var errs []error
-	for _, a := range list {
-		e.handled.Add(1)
-		for _, r := range e.rules {
-			if !r.matches(a) {
-				continue
-			}
-			if err := e.take(ctx, r, a); err != nil {
-				errs = append(errs, err)
-			}
+	for _, v := range m.verdicts {
+		if err := e.take(ctx, v); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (e *Engine) take(ctx context.Context, r *compiled, a Alert) error {
-	cmd, err := r.render(a)
-	if err != nil {
+// maxRecent bounds the messages whose verdicts are remembered.
+const maxRecent = 4096
+
+// message is what a message's bytes alone decide: which rules its alerts
+// match and the command each renders. A storm repeats the same bytes, so
+// this is worked out once per distinct message.
+type message struct {
+	alerts   int
+	verdicts []verdict
+}
+
+type verdict struct {
+	rule  *Compiled
+	alert Alert
+	cmd   string
+	err   error // the command could not be rendered
+}
+
+func (e *Engine) judge(list []Alert) message {
+	m := message{alerts: len(list)}
+	for _, a := range list {
+		for _, r := range e.rules {
+			if r.matches(a) {
+				cmd, err := r.render(a)
+				m.verdicts = append(m.verdicts, verdict{rule: r, alert: a, cmd: cmd, err: err})
+			}
+		}
+	}
+	return m
+}
+
+func (e *Engine) take(ctx context.Context, v verdict) error {
+	r, a := v.rule, v.alert
+	if v.err != nil {
 		if !a.Firing() {
 			return nil
 		}
 		// Keyed by the alert, since without a command there is no target.
-		return e.refuse(ctx, r, a, r.Name+" alert "+a.Fingerprint, err.Error())
+		return e.refuse(ctx, r, a, r.Name+" alert "+a.Fingerprint, v.err.Error())
 	}
-	key := r.Name + " " + cmd
+	key := r.Name + " " + v.cmd
 	if !a.Firing() {
 		return e.resolve(ctx, key)
 	}
@@ -150,7 +192,7 @@ func (e *Engine) take(ctx context.Context, r *compiled, a Alert) error {
 		return nil
 	}
 	e.mu.Unlock()
-	return e.propose(ctx, r, a, key, cmd)
+	return e.propose(ctx, r, a, key, v.cmd)
 }
 
 // claimTimeout is how long a replica may take to make a request before the
@@ -159,7 +201,15 @@ const claimTimeout = time.Minute
 
 // propose makes the request for a firing alert that this replica has no
 // open request for, unless the ledger says another replica has one.
-func (e *Engine) propose(ctx context.Context, r *compiled, a Alert, key, cmd string) error {
+func (e *Engine) propose(ctx context.Context, r *Compiled, a Alert, key, cmd string) error {
+	// Most keys are new: claim first, and read only if that fails.
+	rev, err := e.ledger.Put(ctx, key, Entry{At: e.now()}, 0)
+	if err == nil {
+		return e.make(ctx, r, a, key, cmd, rev)
+	}
+	if !errors.Is(err, ErrChanged) {
+		return err
+	}
 	for range 3 {
 		now := e.now()
 		entry, rev, err := e.ledger.Get(ctx, key)
@@ -238,7 +288,7 @@ func (e *Engine) count(key, id string, now time.Time) {
 }
 
 // make proposes the rule's command through ops, as a typed one would be.
-func (e *Engine) make(ctx context.Context, r *compiled, a Alert, key, cmd string, rev uint64) error {
+func (e *Engine) make(ctx context.Context, r *Compiled, a Alert, key, cmd string, rev uint64) error {
 	now := e.now()
 	reply, err := e.svc.Handle(ctx, ops.Input{
 		Text: cmd, User: "alert",
@@ -284,7 +334,7 @@ func (e *Engine) make(ctx context.Context, r *compiled, a Alert, key, cmd string
 }
 
 // refuse reports, once per quiet period, that an alert proposed nothing.
-func (e *Engine) refuse(ctx context.Context, r *compiled, a Alert, key, why string) error {
+func (e *Engine) refuse(ctx context.Context, r *Compiled, a Alert, key, why string) error {
 	now := e.now()
 	entry, rev, err := e.ledger.Get(ctx, key)
 	if err != nil {
@@ -302,7 +352,7 @@ func (e *Engine) refuse(ctx context.Context, r *compiled, a Alert, key, why stri
 	return nil
 }
 
-func (e *Engine) report(ctx context.Context, r *compiled, a Alert, why string) {
+func (e *Engine) report(ctx context.Context, r *Compiled, a Alert, why string) {
 	e.log.Warn("alert proposed nothing", "rule", r.Name, "alert", a.Labels["alertname"], "fingerprint", a.Fingerprint, "reason", why)
 	text := fmt.Sprintf("Alert %s (rule %s, labels %s) proposed nothing: %s", a.Labels["alertname"], r.Name, labelText(a.Labels), why)
 	if a.GeneratorURL != "" {

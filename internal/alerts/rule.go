@@ -30,8 +30,8 @@ type Rule struct {
 	Cooldown time.Duration `yaml:"cooldown"`
 }
 
-// compiled is a rule ready to match and render.
-type compiled struct {
+// Compiled is a rule ready to match and render.
+type Compiled struct {
 	Rule
 	channelID string
 	matchers  labels.Matchers
@@ -41,9 +41,9 @@ type compiled struct {
 
 // Compile checks every rule against the channels they may name (key ->
 // channel ID) and returns every problem at once, each with its key path.
-func Compile(rules []Rule, channels map[string]string) ([]*compiled, error) {
+func Compile(rules []Rule, channels map[string]string) ([]*Compiled, error) {
 	var errs []error
-	var out []*compiled
+	var out []*Compiled
 	seen := map[string]bool{}
 	for i, r := range rules {
 		at := fmt.Sprintf("rules[%d]", i)
@@ -51,7 +51,7 @@ func Compile(rules []Rule, channels map[string]string) ([]*compiled, error) {
 			at = fmt.Sprintf("rules[%d] (%s)", i, r.Name)
 		}
 		bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(at+"."+format, a...)) }
-		c := &compiled{Rule: r}
+		c := &Compiled{Rule: r}
 		switch {
 		case strings.TrimSpace(r.Name) == "":
 			bad("name: required: it names the rule on cards and in the log")
@@ -143,7 +143,7 @@ func parseCommand(name, text string) (*template.Template, error) {
 }
 
 // matches reports whether a satisfies every matcher of the rule.
-func (c *compiled) matches(a Alert) bool {
+func (c *Compiled) matches(a Alert) bool {
 	for _, m := range c.matchers {
 		if !m.Matches(a.Labels[m.Name]) {
 			return false
@@ -153,7 +153,7 @@ func (c *compiled) matches(a Alert) bool {
 }
 
 // matched is the alert's labels that the rule looked at.
-func (c *compiled) matched(a Alert) map[string]string {
+func (c *Compiled) matched(a Alert) map[string]string {
 	out := make(map[string]string, len(c.names))
 	for _, n := range c.names {
 		if v, ok := a.Labels[n]; ok {
@@ -164,7 +164,7 @@ func (c *compiled) matched(a Alert) map[string]string {
 }
 
 // render fills the rule's command in with the alert.
-func (c *compiled) render(a Alert) (string, error) {
+func (c *Compiled) render(a Alert) (string, error) {
 	var w limited
 	if err := c.tmpl.Execute(&w, dataOf(a)); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "template: ")

@@ -384,3 +384,50 @@ func TestAlertCardInSlackChannelConfirmedByClick(t *testing.T) {
 	assert.NotEmpty(t, reply.Get("thread_ts"), "the outcome is in the card's thread")
 	require.NoError(t, h.stop())
 }
+
+// A rule whose command is refused says so in its channel, once for a storm
+// of the alert; the rule that works beside it still proposes.
+func TestRefusedAlertCommandIsReportedOnce(t *testing.T) {
+	dir := t.TempDir()
+	rules := alertRules + `
+  - name: pause-unknown
+    match: {alertname: OrdersBacklog}
+    command: "pipeline pause {{ .Labels.pipeline }} {{ .Labels.env }}"
+    channel: incidents
+`
+	p := start(t, testConfig(dir, rules), nil)
+	nc := natsClient(t, p, dir)
+	for range 20 {
+		require.NoError(t, nc.Publish("alerts.x", []byte(amBody("firing", "orders-etl"))))
+	}
+	p.waitForAll(`! \[C0INCIDENT\] Alert OrdersBacklog \(rule pause-unknown, labels alertname=OrdersBacklog env=prod pipeline=orders-etl severity=critical\) proposed nothing: `+"`pipeline pause orders-etl prod` was refused: unexpected \"prod\"",
+		`\* alert OrdersBacklog proposes \(rule pause-backlogged`)
+	id := regexp.MustCompile(`\| Request\s+(r-[0-9a-f]{6})`).FindStringSubmatch(p.stdout.String())[1]
+	waitForFired(t, nc, id, 20)
+	assert.Equal(t, 1, strings.Count(p.stdout.String(), "proposed nothing"), "one report for the storm")
+}
+
+// A request message from other automation becomes a pending request that
+// a person confirms; the answer names it, or says what is wrong.
+func TestRequestMessageFromAutomation(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, testConfig(dir, alertRules), nil)
+	nc := natsClient(t, p, dir)
+	ask := func(body string) map[string]string {
+		m, err := nc.Request("streamops.requests", []byte(body), 10*time.Second)
+		require.NoError(t, err)
+		var a map[string]string
+		require.NoError(t, json.Unmarshal(m.Data, &a))
+		return a
+	}
+	a := ask(`{"command":"pipeline pause orders-etl","requested_by":"runbook-bot","channel":"incidents","reason":"backlog runbook step 3"}`)
+	require.Regexp(t, `^r-[0-9a-f]{6}$`, a["request"], a["error"])
+	p.waitFor(`\| Request\s+` + a["request"])
+	p.waitFor(`\| Requested by\s+runbook-bot`)
+	p.send("confirm " + a["request"])
+	p.waitFor(a["request"] + `: Confirmed by alice\. Paused pipeline orders-etl`)
+
+	assert.Contains(t, ask(`{"command":"pipeline pause nowhere","requested_by":"runbook-bot","channel":"incidents"}`)["error"], "nowhere")
+	assert.Equal(t, "command, requested_by and channel are required", ask(`{"command":"pipeline pause orders-etl"}`)["error"])
+	assert.Contains(t, ask(`not json`)["error"], "not a request")
+}

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -414,6 +417,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
+// forgetAfter is how long a replica remembers a request whose alert has
+// stopped firing.
+const forgetAfter = time.Hour
+
 // Flush adds the firings counted since the last flush to their requests.
 func (e *Engine) Flush(ctx context.Context) {
 	type batch struct {
@@ -426,6 +433,11 @@ func (e *Engine) Flush(ctx context.Context) {
 	e.mu.Lock()
 	for key, t := range e.open {
 		if t.unflushed == 0 {
+			// Quiet for long: its request has expired by now; the ledger
+			// knows it if the alert fires again.
+			if now.Sub(t.since) > forgetAfter && now.Sub(t.last) > forgetAfter {
+				delete(e.open, key)
+			}
 			continue
 		}
 		todo = append(todo, batch{key, t.id, t.unflushed, t.last})
@@ -494,5 +506,9 @@ func (e *Engine) forget(key, id string) {
 }
 
 func labelText(l map[string]string) string {
-	return fmt.Sprint(l) // map[k:v ...], sorted by key
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		parts = append(parts, k+"="+l[k])
+	}
+	return strings.Join(parts, " ")
 }

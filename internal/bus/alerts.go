@@ -113,7 +113,7 @@ func (b *Bus) ConsumeAlerts(ctx context.Context, in Ingest, handle func(ctx cont
 	if err != nil {
 		return fmt.Errorf("nats: alerts consumer %s on stream %s: %w", alertsConsumer, AlertsStream, err)
 	}
-	log := b.log.With("component", "alerts-ingest")
+	log := b.log.With("consumer", alertsConsumer)
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
 		if msg.Subject() == in.DeadLetter {
 			// Under alerts.> by default, so the stream keeps dead letters

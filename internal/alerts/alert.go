@@ -67,6 +67,10 @@ func undecodable(format string, a ...any) error {
 // far fewer per group (and truncates above its own max_alerts).
 const maxAlerts = 1000
 
+// maxLabels bounds an alert's labels and annotations, so that a rule's
+// template ranging over them stays cheap.
+const maxLabels = 128
+
 // Decode reads a message: Alertmanager's webhook body, or one alert object
 // with the same fields. Each alert has labels and a known status; one
 // without a fingerprint is given one computed from its labels.
@@ -147,6 +151,9 @@ func derefOr(s *string) string {
 func normalize(a *Alert) error {
 	if len(a.Labels) == 0 {
 		return undecodable("it has no labels")
+	}
+	if len(a.Labels) > maxLabels || len(a.Annotations) > maxLabels {
+		return undecodable("%d labels and %d annotations; at most %d of each are taken", len(a.Labels), len(a.Annotations), maxLabels)
 	}
 	switch a.Status {
 	case StatusFiring, StatusResolved:

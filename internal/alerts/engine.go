@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/streamops/streamops/internal/ops"
@@ -79,8 +78,6 @@ type Engine struct {
 	mu     sync.Mutex
 	open   map[string]*tracked // ledger key -> this replica's view of it
 	recent map[[sha256.Size]byte]message
-
-	handled atomic.Int64
 }
 
 // tracked is one open request and the firings this replica has seen for it
@@ -110,9 +107,6 @@ func NewEngine(rules []*Compiled, svc Service, board Board, ledger Ledger, set S
 	}
 }
 
-// Handled counts the alerts taken from messages so far.
-func (e *Engine) Handled() int64 { return e.handled.Load() }
-
 // Handle takes one message. A *DecodeError means it is not an alert and
 // never will be; another error means trying it again later may work.
 func (e *Engine) Handle(ctx context.Context, data []byte) error {
@@ -133,7 +127,6 @@ func (e *Engine) Handle(ctx context.Context, data []byte) error {
 		e.recent[sum] = m
 		e.mu.Unlock()
 	}
-	e.handled.Add(int64(m.alerts))
 	var errs []error
 	for _, v := range m.verdicts {
 		if err := e.take(ctx, v); err != nil {
@@ -150,7 +143,6 @@ const maxRecent = 4096
 // match and the command each renders. A storm repeats the same bytes, so
 // this is worked out once per distinct message.
 type message struct {
-	alerts   int
 	verdicts []verdict
 }
 
@@ -162,7 +154,7 @@ type verdict struct {
 }
 
 func (e *Engine) judge(list []Alert) message {
-	m := message{alerts: len(list)}
+	var m message
 	for _, a := range list {
 		for _, r := range e.rules {
 			if r.matches(a) {
@@ -381,6 +373,10 @@ func (e *Engine) resolve(ctx context.Context, key string) error {
 		entry, _, err := e.ledger.Get(ctx, key)
 		if err != nil {
 			return err
+		}
+		if entry.Request == "" && entry.Refused == "" && e.now().Sub(entry.At) < claimTimeout {
+			// Another replica is making the request: come back to it.
+			return errors.New("the alert resolved while its request was being made; trying again")
 		}
 		id = entry.Request
 	}

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"text/template"
+	"text/template/parse"
 	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
@@ -128,11 +130,17 @@ func parseCommand(name, text string) (*template.Template, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("required: the command to propose, like `job switch {{ .Labels.job_id }} now`")
 	}
-	t, err := template.New(name).Option("missingkey=error").Parse(text)
+	t, err := template.New(name).Option("missingkey=error").Funcs(funcs).Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid template: %s", strings.TrimPrefix(err.Error(), "template: "))
 	}
-	trial, err := template.New(name).Option("missingkey=zero").Parse(text)
+	if len(t.Templates()) > 1 {
+		return nil, errors.New("{{ define }} and {{ block }} are not supported here: write the command out")
+	}
+	if err := checkLoops(t.Root, 0); err != nil {
+		return nil, fmt.Errorf("the template could run for too long: %w", err)
+	}
+	trial, err := template.New(name).Option("missingkey=zero").Funcs(funcs).Parse(text)
 	if err == nil {
 		err = trial.Execute(&limited{}, dataOf(Alert{}))
 	}
@@ -140,6 +148,83 @@ func parseCommand(name, text string) (*template.Template, error) {
 		return nil, fmt.Errorf("the template cannot work on an alert: %s", strings.TrimPrefix(err.Error(), "template: "))
 	}
 	return t, nil
+}
+
+// funcs replaces the builtin printf, whose width and precision could make
+// it build a string of any size before the length limit sees it.
+var funcs = template.FuncMap{"printf": printf}
+
+var bigNumber = regexp.MustCompile(`[0-9]{4}`)
+
+func printf(format string, a ...any) (string, error) {
+	if bigNumber.MatchString(format) || strings.Contains(format, "*") {
+		return "", errors.New("printf: a width or precision over 999, or one from an argument (*)")
+	}
+	return fmt.Sprintf(format, a...), nil
+}
+
+// maxRangeDepth bounds nested range loops: with at most maxLabels labels,
+// two levels stay cheap whatever an alert carries.
+const maxRangeDepth = 2
+
+// checkLoops refuses loops whose cost an alert or a number sets without
+// bound: a range over a number, or ranges nested deeper than maxRangeDepth.
+func checkLoops(n parse.Node, depth int) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Nodes {
+			if err := checkLoops(c, depth); err != nil {
+				return err
+			}
+		}
+	case *parse.RangeNode:
+		if depth+1 > maxRangeDepth {
+			return fmt.Errorf("ranges nested more than %d deep", maxRangeDepth)
+		}
+		if !overAlertField(n.Pipe) {
+			return fmt.Errorf("range over %s: a range goes over a field of the alert, like .Labels or .Annotations", n.Pipe)
+		}
+		if err := checkLoops(n.List, depth+1); err != nil {
+			return err
+		}
+		return checkLoops(n.ElseList, depth)
+	case *parse.TemplateNode:
+		return errors.New("{{ template }} is not supported here: write the command out")
+	case *parse.IfNode:
+		if err := checkLoops(n.List, depth); err != nil {
+			return err
+		}
+		return checkLoops(n.ElseList, depth)
+	case *parse.WithNode:
+		if err := checkLoops(n.List, depth); err != nil {
+			return err
+		}
+		return checkLoops(n.ElseList, depth)
+	}
+	return nil
+}
+
+// overAlertField reports whether a range goes over .Labels or
+// .Annotations (or $.Labels...), whose size Decode bounds by maxLabels.
+func overAlertField(p *parse.PipeNode) bool {
+	if len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+		return false
+	}
+	var ident []string
+	switch a := p.Cmds[0].Args[0].(type) {
+	case *parse.FieldNode:
+		ident = a.Ident
+	case *parse.VariableNode:
+		if len(a.Ident) < 2 || a.Ident[0] != "$" {
+			return false
+		}
+		ident = a.Ident[1:]
+	}
+	// Not any field: .StartsAt.Unix is a number of seconds to loop over.
+	return len(ident) == 1 && (ident[0] == "Labels" || ident[0] == "Annotations")
 }
 
 // matches reports whether a satisfies every matcher of the rule.

@@ -43,6 +43,30 @@ func TestCompileReportsEachProblemWithItsKey(t *testing.T) {
 	}
 }
 
+func TestTemplatesThatCouldRunLongAreRefused(t *testing.T) {
+	for _, text := range []string{
+		"{{ range 100000000000 }}{{ end }}",
+		"{{ $n := 100000000000 }}{{ range $n }}{{ end }}",
+		"{{ range .Labels }}{{ range $.Labels }}{{ range $.Annotations }}{{ end }}{{ end }}{{ end }}",
+		`{{ define "x" }}{{ range $.Labels }}{{ template "x" $ }}{{ end }}{{ end }}{{ template "x" . }}`,
+		`{{ block "x" . }}y{{ end }}`,
+		"{{ range .StartsAt.Unix }}{{ end }}",
+		"{{ range $.StartsAt.UnixNano }}{{ end }}",
+		`{{ printf "%099999999d" 1 }}`,
+		`{{ printf "%*d" 999999999 1 }}`,
+	} {
+		_, err := Compile([]Rule{{Name: "slow", Match: map[string]string{"a": "b"}, Command: text, Channel: "incidents"}}, channels)
+		if err == nil {
+			t.Errorf("%s: accepted", text)
+		}
+	}
+	_, err := Compile([]Rule{{Name: "ok", Match: map[string]string{"a": "b"}, Channel: "incidents",
+		Command: "pipeline pause {{ range $k, $v := .Labels }}{{ if eq $k \"pipeline\" }}{{ $v }}{{ end }}{{ end }}"}}, channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRuleMatchesAndRenders(t *testing.T) {
 	rules, err := Compile([]Rule{dr()}, channels)
 	if err != nil {

@@ -138,7 +138,8 @@ func benchAlert(pipeline string) []byte {
 // with a raw JetStream consumer that only acknowledges them, and through
 // the bot's ingest (decode, match, render, dedup through the ledger). Its
 // ratio is ingest's rate over the raw rate; the goal is at least 0.5.
-// One alert in a hundred is new; the rest are a storm of one alert.
+// The mix is the storm test's: one alert in 200 is new (a ledger claim,
+// a proposal and a ledger write each); the rest repeat one alert.
 func BenchmarkAlertIngest(b *testing.B) {
 	dir := b.TempDir()
 	bus, err := Connect(b.Context(), Config{Listen: "127.0.0.1:-1", StoreDir: dir}, slog.New(slog.DiscardHandler))
@@ -153,7 +154,7 @@ func BenchmarkAlertIngest(b *testing.B) {
 	js, _ := jetstream.New(bus.Conn(), jetstream.WithPublishAsyncMaxPending(1<<16))
 	for i := range b.N {
 		p := "orders-etl"
-		if i%100 == 0 {
+		if i%200 == 0 {
 			p = fmt.Sprintf("p-%d", i)
 		}
 		if _, err := js.PublishAsync("alerts.bench", benchAlert(p)); err != nil {

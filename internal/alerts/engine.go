@@ -200,7 +200,7 @@ func (e *Engine) propose(ctx context.Context, r *Compiled, a Alert, key, cmd str
 	// Most keys are new: claim first, and read only if that fails.
 	rev, err := e.ledger.Put(ctx, key, Entry{At: e.now()}, 0)
 	if err == nil {
-		return e.make(ctx, r, a, key, cmd, rev)
+		return e.ask(ctx, r, a, key, cmd, rev)
 	}
 	if !errors.Is(err, ErrChanged) {
 		return err
@@ -236,7 +236,7 @@ func (e *Engine) propose(ctx context.Context, r *Compiled, a Alert, key, cmd str
 		if err != nil {
 			return err
 		}
-		return e.make(ctx, r, a, key, cmd, rev)
+		return e.ask(ctx, r, a, key, cmd, rev)
 	}
 	return fmt.Errorf("rule %s: the ledger of open alert requests kept changing; will try again", r.Name)
 }
@@ -282,8 +282,8 @@ func (e *Engine) count(key, id string, now time.Time) {
 	t.last = now
 }
 
-// make proposes the rule's command through ops, as a typed one would be.
-func (e *Engine) make(ctx context.Context, r *Compiled, a Alert, key, cmd string, rev uint64) error {
+// ask proposes the rule's command through ops, as a typed one would be.
+func (e *Engine) ask(ctx context.Context, r *Compiled, a Alert, key, cmd string, rev uint64) error {
 	now := e.now()
 	reply, err := e.svc.Handle(ctx, ops.Input{
 		Text: cmd, User: "alert",

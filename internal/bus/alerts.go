@@ -110,6 +110,9 @@ func (b *Bus) ConsumeAlerts(ctx context.Context, in Ingest, handle func(ctx cont
 		MaxDeliver:    in.MaxDeliver,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
+	if ctx.Err() != nil {
+		return nil // stopped while starting: nothing to consume
+	}
 	if err != nil {
 		return fmt.Errorf("nats: alerts consumer %s on stream %s: %w", alertsConsumer, AlertsStream, err)
 	}

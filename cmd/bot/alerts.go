@@ -112,7 +112,10 @@ func (f *alertFlow) request(ctx context.Context, m *nats.Msg) {
 	if id, ok := f.cfg.Channels[channel]; ok {
 		channel = id
 	}
-	reply, err := f.svc.Handle(ctx, ops.Input{Text: msg.Command, User: msg.RequestedBy, Origin: ops.Origin{Frontend: "nats", Channel: channel}})
+	reply, err := f.svc.Handle(ctx, ops.Input{
+		Text: msg.Command, User: msg.RequestedBy, Reason: msg.Reason,
+		Origin: ops.Origin{Frontend: "nats", Channel: channel},
+	})
 	switch {
 	case err != nil:
 		answer(requestAnswer{Error: err.Error()})

@@ -423,6 +423,7 @@ func TestRequestMessageFromAutomation(t *testing.T) {
 	a := ask(`{"command":"pipeline pause orders-etl","requested_by":"runbook-bot","channel":"incidents","reason":"backlog runbook step 3"}`)
 	require.Regexp(t, `^r-[0-9a-f]{6}$`, a["request"], a["error"])
 	p.waitFor(`\| Request\s+` + a["request"])
+	p.waitFor(`\| Reason\s+backlog runbook step 3`)
 	p.waitFor(`\| Requested by\s+runbook-bot`)
 	p.send("confirm " + a["request"])
 	p.waitFor(a["request"] + `: Confirmed by alice\. Paused pipeline orders-etl`)

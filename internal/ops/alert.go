@@ -108,17 +108,19 @@ func (s *Service) Resolve(ctx context.Context, id string) (Request, error) {
 	}
 }
 
-// alertFields are the card's lines about the alert behind a request.
+// alertFields are the card's lines about the automation behind a request:
+// the alert that proposed it, or the reason a request message gave.
 func alertFields(r Request) []Field {
-	a := r.Alert
-	if a == nil {
-		return nil
-	}
 	var f []Field
 	add := func(label, value string) {
 		if value != "" {
 			f = append(f, Field{Label: label, Value: value})
 		}
+	}
+	add("Reason", r.Reason)
+	a := r.Alert
+	if a == nil {
+		return f
 	}
 	add("Alert", strings.TrimSpace(a.Name+" (rule "+a.Rule+")"))
 	add("Severity", a.Severity)

@@ -58,6 +58,8 @@ type Request struct {
 	Outcome   *Outcome  `json:"outcome,omitempty"`
 	// Alert is the alert that proposed the request, if one did.
 	Alert *Alert `json:"alert,omitempty"`
+	// Reason is why automation asked for it (a request message's reason).
+	Reason string `json:"reason,omitempty"`
 
 	// Revision is the store's revision this value was read at; a change is
 	// only written if the stored request is still at this revision.

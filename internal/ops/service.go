@@ -114,6 +114,7 @@ type Input struct {
 	User   string // who typed it: a Slack user ID, the console user, "alert"
 	Origin Origin
 	Alert  *Alert // the alert behind an input a rule made
+	Reason string // why automation asked, shown on the card
 }
 
 // Reply is the answer to an input: a request to show as a card, or text.
@@ -177,7 +178,7 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 func (s *Service) parseRequest(op *operation, rest []string, args map[string]string, in Input) (Request, error) {
 	r := Request{
 		Op: op.name, Text: strings.TrimSpace(in.Text), Requester: in.User, Origin: in.Origin, Args: args,
-		Alert: in.Alert,
+		Alert: in.Alert, Reason: in.Reason,
 	}
 	if op.named {
 		if len(rest) == 0 {

@@ -12,8 +12,8 @@ import (
 )
 
 // routes lists every HTTP endpoint the bot serves.
-// sb is nil without Slack.
-func routes(b *bus.Bus, m *metrics.Metrics, sb *slackbot.Bot) http.Handler {
+// sb is nil without Slack; alerts takes Alertmanager's webhook.
+func routes(b *bus.Bus, m *metrics.Metrics, sb *slackbot.Bot, alerts http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -33,6 +33,7 @@ func routes(b *bus.Bus, m *metrics.Metrics, sb *slackbot.Bot) http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("POST /alerts/alertmanager", alerts)
 	if sb != nil {
 		sb.Routes(mux) // POST /slack/commands, POST /slack/interactions in HTTP mode
 	}

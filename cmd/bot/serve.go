@@ -113,7 +113,12 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 		front.list = append(front.list, sb)
 	}
 
-	web, err := startHTTP(cfg.HTTP.Listen, routes(b, m, sb), log)
+	flow, err := newAlertFlow(ctx, cfg, b, svc, alertBoard(sb, con, withConsole, log), log)
+	if err != nil {
+		return err
+	}
+	hook := alertmanagerWebhook(cfg.Alerts.WebhookToken, cfg.Alerts.WebhookSubject, b, log)
+	web, err := startHTTP(cfg.HTTP.Listen, routes(b, m, sb, hook), log)
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
@@ -122,6 +127,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return svc.Run(gctx) })
+	g.Go(func() error { return flow.run(gctx) })
 	if cfg.Slack.SocketMode() {
 		g.Go(func() error { return runSocketMode(gctx, sb, slackAPI) })
 	}

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/streamops/streamops/internal/alerts"
 	"github.com/streamops/streamops/internal/api/eg"
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
@@ -24,19 +25,21 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	HTTP     HTTP         `yaml:"http"`
-	NATS     bus.Config   `yaml:"nats"`
-	Console  Console      `yaml:"console"`
-	Requests Requests     `yaml:"requests"`
-	Targets  Targets      `yaml:"targets"`
-	EnOS     *enos.Config `yaml:"enos"`
-	EG       *eg.Config   `yaml:"eg"`
-	Sandbox  Sandbox      `yaml:"sandbox"`
-	Log      Log          `yaml:"log"`
-	Shutdown Shutdown     `yaml:"shutdown"`
-	Slack    Slack        `yaml:"slack"`
-	Policy   []PolicyRule `yaml:"policy"`
-	Audit    Audit        `yaml:"audit"`
+	HTTP     HTTP          `yaml:"http"`
+	NATS     bus.Config    `yaml:"nats"`
+	Console  Console       `yaml:"console"`
+	Requests Requests      `yaml:"requests"`
+	Targets  Targets       `yaml:"targets"`
+	EnOS     *enos.Config  `yaml:"enos"`
+	EG       *eg.Config    `yaml:"eg"`
+	Sandbox  Sandbox       `yaml:"sandbox"`
+	Log      Log           `yaml:"log"`
+	Shutdown Shutdown      `yaml:"shutdown"`
+	Slack    Slack         `yaml:"slack"`
+	Alerts   Alerts        `yaml:"alerts"`
+	Rules    []alerts.Rule `yaml:"rules"` // alerts that propose operations
+	Policy   []PolicyRule  `yaml:"policy"`
+	Audit    Audit         `yaml:"audit"`
 }
 
 // Shutdown bounds a stop: how long a stop signal waits for provider calls
@@ -159,6 +162,7 @@ func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
 	c.applyDefaults()
 	c.Slack.applyEnv(getenv)
 	c.NATS.ApplyEnv(getenv)
+	c.Alerts.prepare(getenv)
 	if c.EnOS != nil {
 		c.EnOS.ApplyEnv(getenv)
 	}
@@ -259,6 +263,7 @@ func (c *Config) Validate() error {
 	}
 	c.Slack.validate(bad)
 	c.validatePolicy(bad, func(err error) { errs = append(errs, err) })
+	c.Alerts.validate(c.Rules, c.Slack.Configured(), bad)
 	c.Targets.check("pipelines", c.Targets.Pipelines, c.EnOS != nil, "enos", bad)
 	c.Targets.check("streams", c.Targets.Streams, c.EG != nil, "eg", bad)
 	c.Targets.check("jobs", c.Targets.Jobs, c.EG != nil, "eg", bad)

@@ -31,6 +31,8 @@ type Console struct {
 	out  io.Writer
 	// echoed: in is a terminal, which echoes each line and its newline.
 	echoed bool
+	// follow names the other front ends whose requests the console shows.
+	follow map[string]bool
 }
 
 // New makes a console for user.
@@ -122,7 +124,7 @@ func (c *Console) handle(ctx context.Context, h Handler, line string) {
 // Notify prints a notice between prompts; it implements ops.Notifier.
 func (c *Console) Notify(_ context.Context, n ops.Notice) {
 	// A decision made here was shown as the answer to its command.
-	if n.Request.Origin.Frontend != "console" || n.Text == "" {
+	if !c.shows(n.Request) || n.Text == "" {
 		return
 	}
 	c.print(fmt.Sprintf("\n* %s: %s\n%s", n.Request.ID, n.Text, prompt))

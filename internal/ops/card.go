@@ -30,6 +30,7 @@ func CardOf(r Request) Card {
 	add("Call", r.Call)
 	add("Parameters", parameters(r))
 	c.Fields = append(c.Fields, r.Details...)
+	c.Fields = append(c.Fields, alertFields(r)...)
 	add("Requested by", r.Requester)
 	add("Expires", r.ExpiresAt.UTC().Format(time.DateTime+" MST"))
 
@@ -44,6 +45,9 @@ func CardOf(r Request) Card {
 		c.Status = fmt.Sprintf("Cancelled by %s: nothing was done.", r.DecidedBy)
 	case Expired:
 		c.Status = "Expired without confirmation: nothing was done."
+	}
+	if s := resolvedStatus(r); s != "" {
+		c.Status = s
 	}
 	return c
 }

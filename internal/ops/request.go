@@ -56,6 +56,10 @@ type Request struct {
 	DecidedBy string    `json:"decided_by,omitempty"`
 	DecidedAt time.Time `json:"decided_at,omitzero"`
 	Outcome   *Outcome  `json:"outcome,omitempty"`
+	// Alert is the alert that proposed the request, if one did.
+	Alert *Alert `json:"alert,omitempty"`
+	// Reason is why automation asked for it (a request message's reason).
+	Reason string `json:"reason,omitempty"`
 
 	// Revision is the store's revision this value was read at; a change is
 	// only written if the stored request is still at this revision.
@@ -92,7 +96,7 @@ func (t Target) Name() string {
 
 // Origin is where a request came from, so that its outcome goes back there.
 type Origin struct {
-	Frontend string `json:"frontend"` // "console", "slack", "nats"
+	Frontend string `json:"frontend"` // "console", "slack", "nats", "alert"
 	// Channel and Message are where the request's card was posted (a Slack
 	// channel ID and message ts), so that any replica can update it.
 	Channel string `json:"channel,omitempty"`

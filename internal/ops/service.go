@@ -128,6 +128,8 @@ type Input struct {
 	Text   string
 	User   string // who typed it: a Slack user ID, the console user, "alert"
 	Origin Origin
+	Alert  *Alert // the alert behind an input a rule made
+	Reason string // why automation asked, shown on the card
 }
 
 // Reply is the answer to an input: a request to show as a card, or text.
@@ -194,6 +196,7 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 func (s *Service) parseRequest(op *operation, rest []string, args map[string]string, in Input) (Request, error) {
 	r := Request{
 		Op: op.name, Text: strings.TrimSpace(in.Text), Requester: in.User, Origin: in.Origin, Args: args,
+		Alert: in.Alert, Reason: in.Reason,
 	}
 	if op.named {
 		if len(rest) == 0 {
@@ -344,6 +347,9 @@ func alreadyDecided(r Request) string {
 	case Uncertain:
 		return fmt.Sprintf("%s was already confirmed by %s; its outcome is uncertain (check the target's status): nothing was done again.", r.ID, r.DecidedBy)
 	case Cancelled:
+		if r.Alert != nil && r.Alert.Resolved {
+			return fmt.Sprintf("%s was cancelled when its alert resolved: nothing was done.", r.ID)
+		}
 		return fmt.Sprintf("%s was cancelled by %s: nothing was done.", r.ID, r.DecidedBy)
 	case Expired:
 		return fmt.Sprintf("%s expired at %s without confirmation: nothing was done. Ask again if it is still needed.", r.ID, r.ExpiresAt.UTC().Format("15:04:05 MST"))

@@ -90,7 +90,7 @@ func rank(s ops.State) int {
 
 // Started shows a confirmed request as running; it implements ops.Starter.
 func (b *Bot) Started(ctx context.Context, r ops.Request) {
-	if r.Origin.Frontend != "slack" {
+	if !shownHere(r) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
@@ -102,7 +102,7 @@ func (b *Bot) Started(ctx context.Context, r ops.Request) {
 // must not wait on Slack.
 func (b *Bot) Notify(ctx context.Context, n ops.Notice) {
 	r := n.Request
-	if r.Origin.Frontend != "slack" {
+	if !shownHere(r) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
@@ -154,7 +154,7 @@ func (b *Bot) updateCard(ctx context.Context, r ops.Request) {
 	case c.responseURL != "":
 		err = b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ReplaceOriginal: true, Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
 	default:
-		if r.Origin.Frontend == "slack" {
+		if shownHere(r) {
 			b.log.Warn("cannot update a card whose message is not known here", "request", r.ID, "state", string(r.State))
 		}
 		return

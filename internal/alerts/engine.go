@@ -1,0 +1,510 @@
+package alerts
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// Service is the product's rules as alerts use them (an *ops.Service): a
+// rendered command goes through Handle exactly as a typed one does.
+type Service interface {
+	Handle(ctx context.Context, in ops.Input) (ops.Reply, error)
+	Lookup(ctx context.Context, id string) (ops.Request, error)
+	AddFirings(ctx context.Context, id string, n int, at time.Time) (ops.Request, error)
+	Resolve(ctx context.Context, id string) (ops.Request, error)
+}
+
+// Board shows what alerts propose, in the rule's channel.
+type Board interface {
+	// ShowCard puts a new request's card in r.Origin.Channel.
+	ShowCard(ctx context.Context, r ops.Request)
+	// RefreshCard shows the card again, with its count of firings.
+	RefreshCard(ctx context.Context, r ops.Request)
+	// Say says in a channel why an alert proposed nothing.
+	Say(ctx context.Context, channel, text string)
+}
+
+// Ledger remembers, across every replica, what each rule last did for a
+// target: the request it has open, or that it is making one.
+type Ledger interface {
+	// Get returns key's entry and its revision; revision 0 if there is none.
+	Get(ctx context.Context, key string) (Entry, uint64, error)
+	// Put writes key's entry if it is still at rev (0: absent), or returns
+	// ErrChanged.
+	Put(ctx context.Context, key string, e Entry, rev uint64) (uint64, error)
+}
+
+// ErrChanged is a Ledger write lost to another replica.
+var ErrChanged = errors.New("changed by another replica")
+
+// Entry is what a rule did for one target.
+type Entry struct {
+	Request string    `json:"request,omitempty"` // the request made; empty while it is being made
+	Refused string    `json:"refused,omitempty"` // why nothing could be proposed
+	At      time.Time `json:"at"`
+}
+
+// Settings tune the engine.
+type Settings struct {
+	// UpdateEvery is the least time between two updates of one card's
+	// count of firings, so a storm keeps within Slack's rate limits.
+	UpdateEvery time.Duration
+	// Quiet is how long a rule that could not propose stays quiet about
+	// the same alert, so a storm makes one report, not thousands.
+	Quiet time.Duration
+}
+
+// Engine matches alerts against the rules and keeps each rule and target
+// on one open request.
+type Engine struct {
+	rules  []*Compiled
+	svc    Service
+	board  Board
+	ledger Ledger
+	log    *slog.Logger
+	now    func() time.Time
+	set    Settings
+
+	mu     sync.Mutex
+	open   map[string]*tracked // ledger key -> this replica's view of it
+	recent map[[sha256.Size]byte]message
+}
+
+// tracked is one open request and the firings this replica has seen for it
+// since it last added them to the stored count.
+type tracked struct {
+	id        string // empty while another replica makes the request
+	unflushed int
+	last      time.Time
+	since     time.Time // when this replica started counting for an unknown id
+}
+
+// NewEngine builds an engine over compiled rules (from Compile).
+func NewEngine(rules []*Compiled, svc Service, board Board, ledger Ledger, set Settings, log *slog.Logger, now func() time.Time) *Engine {
+	if set.UpdateEvery <= 0 {
+		set.UpdateEvery = 2 * time.Second
+	}
+	if set.Quiet <= 0 {
+		set.Quiet = 10 * time.Minute
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{
+		rules: rules, svc: svc, board: board, ledger: ledger, set: set, now: now,
+		log: log.With("component", "alerts"), open: map[string]*tracked{},
+		recent: map[[sha256.Size]byte]message{},
+	}
+}
+
+// Handle takes one message. A *DecodeError means it is not an alert and
+// never will be; another error means trying it again later may work.
+func (e *Engine) Handle(ctx context.Context, data []byte) error {
+	sum := sha256.Sum256(data)
+	e.mu.Lock()
+	m, ok := e.recent[sum]
+	e.mu.Unlock()
+	if !ok {
+		list, err := Decode(data)
+		if err != nil {
+			return err
+		}
+		m = e.judge(list)
+		e.mu.Lock()
+		if len(e.recent) >= maxRecent {
+			clear(e.recent)
+		}
+		e.recent[sum] = m
+		e.mu.Unlock()
+	}
+	var errs []error
+	for _, v := range m.verdicts {
+		if err := e.take(ctx, v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// maxRecent bounds the messages whose verdicts are remembered.
+const maxRecent = 4096
+
+// message is what a message's bytes alone decide: which rules its alerts
+// match and the command each renders. A storm repeats the same bytes, so
+// this is worked out once per distinct message.
+type message struct {
+	verdicts []verdict
+}
+
+type verdict struct {
+	rule  *Compiled
+	alert Alert
+	cmd   string
+	err   error // the command could not be rendered
+}
+
+func (e *Engine) judge(list []Alert) message {
+	var m message
+	for _, a := range list {
+		for _, r := range e.rules {
+			if r.matches(a) {
+				cmd, err := r.render(a)
+				m.verdicts = append(m.verdicts, verdict{rule: r, alert: a, cmd: cmd, err: err})
+			}
+		}
+	}
+	return m
+}
+
+func (e *Engine) take(ctx context.Context, v verdict) error {
+	r, a := v.rule, v.alert
+	if v.err != nil {
+		if !a.Firing() {
+			return nil
+		}
+		// Keyed by the alert, since without a command there is no target.
+		return e.refuse(ctx, r, a, r.Name+" alert "+a.Fingerprint, v.err.Error())
+	}
+	key := r.Name + " " + v.cmd
+	if !a.Firing() {
+		return e.resolve(ctx, key)
+	}
+	e.mu.Lock()
+	if t := e.open[key]; t != nil {
+		t.unflushed++
+		t.last = e.now()
+		e.mu.Unlock()
+		return nil
+	}
+	e.mu.Unlock()
+	return e.propose(ctx, r, a, key, v.cmd)
+}
+
+// claimTimeout is how long a replica may take to make a request before the
+// others take it to have stopped and make it themselves.
+const claimTimeout = time.Minute
+
+// propose makes the request for a firing alert that this replica has no
+// open request for, unless the ledger says another replica has one.
+func (e *Engine) propose(ctx context.Context, r *Compiled, a Alert, key, cmd string) error {
+	// Most keys are new: claim first, and read only if that fails.
+	rev, err := e.ledger.Put(ctx, key, Entry{At: e.now()}, 0)
+	if err == nil {
+		return e.ask(ctx, r, a, key, cmd, rev)
+	}
+	if !errors.Is(err, ErrChanged) {
+		return err
+	}
+	for range 3 {
+		now := e.now()
+		entry, rev, err := e.ledger.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		if rev != 0 {
+			open, ended, err := e.stillOpen(ctx, entry, now)
+			switch {
+			case err != nil:
+				return err
+			case open:
+				e.count(key, entry.Request, now)
+				return nil
+			case entry.Refused != "":
+				if now.Sub(entry.At) < e.set.Quiet {
+					return nil // reported lately: a storm makes one report
+				}
+			case entry.Request == "":
+				// Left half-made by a replica that stopped: make it here.
+			case now.Sub(ended) < r.Cooldown:
+				return nil
+			}
+		}
+		rev, err = e.ledger.Put(ctx, key, Entry{At: now}, rev)
+		if errors.Is(err, ErrChanged) {
+			continue // another replica got there first: look again
+		}
+		if err != nil {
+			return err
+		}
+		return e.ask(ctx, r, a, key, cmd, rev)
+	}
+	return fmt.Errorf("rule %s: the ledger of open alert requests kept changing; will try again", r.Name)
+}
+
+// stillOpen reports whether the ledger's entry is a request still open (or
+// one being made), and when an ended one ended, for the cooldown.
+func (e *Engine) stillOpen(ctx context.Context, entry Entry, now time.Time) (bool, time.Time, error) {
+	if entry.Refused != "" {
+		return false, entry.At, nil
+	}
+	if entry.Request == "" {
+		return now.Sub(entry.At) < claimTimeout, entry.At, nil
+	}
+	req, err := e.svc.Lookup(ctx, entry.Request)
+	var bad *ops.InputError
+	if errors.As(err, &bad) {
+		return false, time.Time{}, nil // gone from the store: long finished
+	}
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	if !req.State.Final() && now.Before(req.ExpiresAt) {
+		return true, time.Time{}, nil
+	}
+	ended := req.DecidedAt
+	if ended.IsZero() || req.State == ops.Expired {
+		ended = req.ExpiresAt
+	}
+	return false, ended, nil
+}
+
+// count notes one firing for a request another replica (or an earlier
+// moment of this one) made.
+func (e *Engine) count(key, id string, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.open[key]
+	if t == nil {
+		t = &tracked{id: id, since: now}
+		e.open[key] = t
+	}
+	t.unflushed++
+	t.last = now
+}
+
+// ask proposes the rule's command through ops, as a typed one would be.
+func (e *Engine) ask(ctx context.Context, r *Compiled, a Alert, key, cmd string, rev uint64) error {
+	now := e.now()
+	reply, err := e.svc.Handle(ctx, ops.Input{
+		Text: cmd, User: "alert",
+		Origin: ops.Origin{Frontend: "alert", Channel: r.channelID},
+		Alert: &ops.Alert{
+			Rule: r.Name, Name: a.Labels["alertname"], Severity: a.Labels["severity"],
+			Summary: a.Annotations["summary"], Matched: r.matched(a), Source: a.GeneratorURL,
+			Fingerprint: a.Fingerprint, StartsAt: a.StartsAt, Fired: 1, LastFired: now,
+		},
+	})
+	var why string
+	switch {
+	case err != nil:
+		var bad *ops.InputError
+		if !errors.As(err, &bad) {
+			// NATS trouble: let the message come again rather than say
+			// the rule is wrong; the entry reads as left half-made.
+			e.ledger.Put(ctx, key, Entry{At: now.Add(-claimTimeout)}, rev)
+			return err
+		}
+		why = fmt.Sprintf("`%s` was refused: %s", cmd, err)
+	case reply.Request == nil:
+		why = fmt.Sprintf("`%s` changes nothing, so there is nothing to confirm: %s", cmd, reply.Text)
+	}
+	if why != "" {
+		if _, err := e.ledger.Put(ctx, key, Entry{Refused: why, At: now}, rev); err != nil {
+			e.log.Warn("could not note a refused alert command; it may be reported again", "rule", r.Name, "err", err)
+		}
+		e.report(ctx, r, a, why)
+		return nil
+	}
+	req := *reply.Request
+	if _, err := e.ledger.Put(ctx, key, Entry{Request: req.ID, At: now}, rev); err != nil {
+		// The request stands; only another replica might make a second one.
+		e.log.Warn("could not note an alert's request in the ledger", "rule", r.Name, "request", req.ID, "err", err)
+	}
+	e.mu.Lock()
+	e.open[key] = &tracked{id: req.ID, since: now}
+	e.mu.Unlock()
+	e.log.Info("alert proposed a request", "rule", r.Name, "alert", a.Labels["alertname"], "fingerprint", a.Fingerprint, "request", req.ID)
+	e.board.ShowCard(ctx, req)
+	return nil
+}
+
+// refuse reports, once per quiet period, that an alert proposed nothing.
+func (e *Engine) refuse(ctx context.Context, r *Compiled, a Alert, key, why string) error {
+	now := e.now()
+	entry, rev, err := e.ledger.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	if rev != 0 && now.Sub(entry.At) < e.set.Quiet {
+		return nil
+	}
+	if _, err := e.ledger.Put(ctx, key, Entry{Refused: why, At: now}, rev); errors.Is(err, ErrChanged) {
+		return nil // another replica is reporting it
+	} else if err != nil {
+		return err
+	}
+	e.report(ctx, r, a, why)
+	return nil
+}
+
+func (e *Engine) report(ctx context.Context, r *Compiled, a Alert, why string) {
+	e.log.Warn("alert proposed nothing", "rule", r.Name, "alert", a.Labels["alertname"], "fingerprint", a.Fingerprint, "reason", why)
+	text := fmt.Sprintf("Alert %s (rule %s, labels %s) proposed nothing: %s", a.Labels["alertname"], r.Name, labelText(a.Labels), why)
+	if a.GeneratorURL != "" {
+		text += " Source: " + a.GeneratorURL
+	}
+	e.board.Say(ctx, r.channelID, text)
+}
+
+// resolve cancels the still-pending request of a resolved alert.
+func (e *Engine) resolve(ctx context.Context, key string) error {
+	e.mu.Lock()
+	t := e.open[key]
+	delete(e.open, key)
+	e.mu.Unlock()
+	id := ""
+	if t != nil {
+		id = t.id
+		if t.unflushed > 0 && id != "" {
+			e.addFirings(ctx, id, t.unflushed, t.last)
+		}
+	}
+	if id == "" {
+		entry, _, err := e.ledger.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		if entry.Request == "" && entry.Refused == "" && e.now().Sub(entry.At) < claimTimeout {
+			// Another replica is making the request: come back to it.
+			return errors.New("the alert resolved while its request was being made; trying again")
+		}
+		id = entry.Request
+	}
+	if id == "" {
+		return nil
+	}
+	r, err := e.svc.Resolve(ctx, id)
+	if errors.Is(err, ops.ErrNotPending) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	e.log.Info("alert resolved; its request is cancelled", "request", r.ID, "rule", r.Alert.Rule)
+	return nil
+}
+
+// Run adds the firings counted here to the stored requests and refreshes
+// their cards, at most once per UpdateEvery each, until ctx ends; then once
+// more.
+func (e *Engine) Run(ctx context.Context) error {
+	t := time.NewTicker(e.set.UpdateEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			e.Flush(final)
+			return nil
+		case <-t.C:
+			e.Flush(ctx)
+		}
+	}
+}
+
+// forgetAfter is how long a replica remembers a request whose alert has
+// stopped firing.
+const forgetAfter = time.Hour
+
+// Flush adds the firings counted since the last flush to their requests.
+func (e *Engine) Flush(ctx context.Context) {
+	type batch struct {
+		key, id string
+		n       int
+		last    time.Time
+	}
+	var todo []batch
+	now := e.now()
+	e.mu.Lock()
+	for key, t := range e.open {
+		if t.unflushed == 0 {
+			// Quiet for long: its request has expired by now; the ledger
+			// knows it if the alert fires again.
+			if now.Sub(t.since) > forgetAfter && now.Sub(t.last) > forgetAfter {
+				delete(e.open, key)
+			}
+			continue
+		}
+		todo = append(todo, batch{key, t.id, t.unflushed, t.last})
+		t.unflushed = 0
+	}
+	e.mu.Unlock()
+	for _, b := range todo {
+		id := b.id
+		if id == "" {
+			entry, _, err := e.ledger.Get(ctx, b.key)
+			if err == nil && entry.Request == "" && entry.Refused == "" && now.Sub(entry.At) < claimTimeout {
+				e.requeue(b.key, b.n, b.last) // still being made elsewhere
+				continue
+			}
+			id = entry.Request
+		}
+		if id == "" {
+			e.forget(b.key, "")
+			continue
+		}
+		e.mu.Lock()
+		if t := e.open[b.key]; t != nil && t.id == "" {
+			t.id = id
+		}
+		e.mu.Unlock()
+		if !e.addFirings(ctx, id, b.n, b.last) {
+			e.forget(b.key, id)
+		}
+	}
+}
+
+// addFirings stores n more firings and refreshes the card; false once the
+// request is no longer pending.
+func (e *Engine) addFirings(ctx context.Context, id string, n int, last time.Time) bool {
+	r, err := e.svc.AddFirings(ctx, id, n, last)
+	if errors.Is(err, ops.ErrNotPending) {
+		return false
+	}
+	if err != nil {
+		e.log.Warn("could not count firings of an alert on its request", "request", id, "firings", n, "err", err)
+		return true
+	}
+	e.board.RefreshCard(ctx, r)
+	return true
+}
+
+func (e *Engine) requeue(key string, n int, last time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if t := e.open[key]; t != nil {
+		t.unflushed += n
+		if last.After(t.last) {
+			t.last = last
+		}
+	}
+}
+
+// forget drops what this replica knows of key's request once it has ended;
+// the next firing asks the ledger.
+func (e *Engine) forget(key, id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if t := e.open[key]; t != nil && (t.id == id || t.id == "") {
+		delete(e.open, key)
+	}
+}
+
+func labelText(l map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		parts = append(parts, k+"="+l[k])
+	}
+	return strings.Join(parts, " ")
+}

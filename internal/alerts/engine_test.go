@@ -1,0 +1,203 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// memLedger is Ledger in memory.
+type memLedger struct {
+	mu sync.Mutex
+	m  map[string]ledgerRow
+}
+
+type ledgerRow struct {
+	e   Entry
+	rev uint64
+}
+
+func (l *memLedger) Get(_ context.Context, key string) (Entry, uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.m[key]
+	return r.e, r.rev, nil
+}
+
+func (l *memLedger) Put(_ context.Context, key string, e Entry, rev uint64) (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m[key].rev != rev {
+		return 0, ErrChanged
+	}
+	l.m[key] = ledgerRow{e, rev + 1}
+	return rev + 1, nil
+}
+
+// fakeOps keeps requests in memory with the states ops gives them.
+type fakeOps struct {
+	mu   sync.Mutex
+	now  func() time.Time
+	reqs map[string]ops.Request
+}
+
+func (f *fakeOps) Handle(_ context.Context, in ops.Input) (ops.Reply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := *in.Alert
+	r := ops.Request{ID: fmt.Sprintf("r-%06x", len(f.reqs)+1), Text: in.Text, State: ops.Pending, Origin: in.Origin, Alert: &a, ExpiresAt: f.now().Add(10 * time.Minute)}
+	f.reqs[r.ID] = r
+	return ops.Reply{Request: &r}, nil
+}
+
+func (f *fakeOps) Lookup(_ context.Context, id string) (ops.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reqs[id], nil
+}
+
+func (f *fakeOps) AddFirings(_ context.Context, id string, n int, at time.Time) (ops.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.reqs[id]
+	if r.State != ops.Pending || !f.now().Before(r.ExpiresAt) {
+		return r, ops.ErrNotPending
+	}
+	a := *r.Alert
+	a.Fired += n
+	r.Alert = &a
+	f.reqs[id] = r
+	return r, nil
+}
+
+func (f *fakeOps) Resolve(_ context.Context, id string) (ops.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.reqs[id]
+	if r.State != ops.Pending {
+		return r, ops.ErrNotPending
+	}
+	r.State, r.DecidedAt = ops.Cancelled, f.now()
+	f.reqs[id] = r
+	return r, nil
+}
+
+type recordBoard struct {
+	mu    sync.Mutex
+	shown []ops.Request
+	said  []string
+}
+
+func (b *recordBoard) ShowCard(_ context.Context, r ops.Request) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.shown = append(b.shown, r)
+}
+func (b *recordBoard) RefreshCard(context.Context, ops.Request) {}
+func (b *recordBoard) Say(_ context.Context, _, text string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.said = append(b.said, text)
+}
+
+type rig struct {
+	engine *Engine
+	ops    *fakeOps
+	board  *recordBoard
+	now    time.Time
+}
+
+func newRig(t *testing.T, rule Rule) *rig {
+	t.Helper()
+	rules, err := Compile([]Rule{rule}, channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &rig{board: &recordBoard{}, now: time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)}
+	clock := func() time.Time { return g.now }
+	g.ops = &fakeOps{now: clock, reqs: map[string]ops.Request{}}
+	g.engine = NewEngine(rules, g.ops, g.board, &memLedger{m: map[string]ledgerRow{}}, Settings{}, slog.New(slog.DiscardHandler), clock)
+	return g
+}
+
+func (g *rig) send(t *testing.T, status, job string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"status":%q,"labels":{"alertname":"KafkaLag","severity":"critical","job_id":%q,"dr_address":"10.0.2.9:9092"}}`, status, job)
+	if err := g.engine.Handle(context.Background(), []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStormCountsOnOneRequest(t *testing.T) {
+	g := newRig(t, dr())
+	for range 1000 {
+		g.send(t, "firing", "orders-dr")
+	}
+	g.send(t, "firing", "billing-dr")
+	g.engine.Flush(context.Background())
+	if len(g.board.shown) != 2 {
+		t.Fatalf("%d cards, want 2", len(g.board.shown))
+	}
+	if got := g.ops.reqs[g.board.shown[0].ID].Alert.Fired; got != 1000 {
+		t.Fatalf("fired %d, want 1000", got)
+	}
+	if g.board.shown[0].Origin != (ops.Origin{Frontend: "alert", Channel: "C0INCIDENT"}) {
+		t.Fatalf("origin %+v", g.board.shown[0].Origin)
+	}
+}
+
+func TestCooldownAfterTheRequestEnds(t *testing.T) {
+	rule := dr()
+	rule.Cooldown = 5 * time.Minute
+	g := newRig(t, rule)
+	g.send(t, "firing", "orders-dr")
+	g.send(t, "resolved", "orders-dr")
+	if r := g.ops.reqs[g.board.shown[0].ID]; r.State != ops.Cancelled {
+		t.Fatalf("resolved alert left its request %s", r.State)
+	}
+	g.now = g.now.Add(time.Minute)
+	g.send(t, "firing", "orders-dr")
+	if len(g.board.shown) != 1 {
+		t.Fatal("a firing within the cooldown proposed again")
+	}
+	g.now = g.now.Add(5 * time.Minute)
+	g.send(t, "firing", "orders-dr")
+	if len(g.board.shown) != 2 {
+		t.Fatal("a firing after the cooldown proposed nothing")
+	}
+}
+
+func TestExpiredRequestIsProposedAgain(t *testing.T) {
+	g := newRig(t, dr())
+	g.send(t, "firing", "orders-dr")
+	g.now = g.now.Add(11 * time.Minute) // past the expiry
+	g.send(t, "firing", "orders-dr")
+	g.engine.Flush(context.Background()) // finds it expired, forgets it
+	g.send(t, "firing", "orders-dr")
+	if len(g.board.shown) != 2 {
+		t.Fatalf("%d cards, want a new one after the expiry", len(g.board.shown))
+	}
+}
+
+func TestUnrenderableAlertIsReportedOncePerQuiet(t *testing.T) {
+	g := newRig(t, dr())
+	body := `{"labels":{"alertname":"KafkaLag","severity":"critical","job_id":"orders-dr"}}` // no dr_address
+	for range 50 {
+		if err := g.engine.Handle(context.Background(), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(g.board.said) != 1 || len(g.board.shown) != 0 {
+		t.Fatalf("said %q, %d cards", g.board.said, len(g.board.shown))
+	}
+	g.now = g.now.Add(11 * time.Minute)
+	g.engine.Handle(context.Background(), []byte(body))
+	if len(g.board.said) != 2 {
+		t.Fatal("after the quiet period the report comes again")
+	}
+}

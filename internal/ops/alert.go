@@ -1,0 +1,152 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Alert is the alert that caused a request, as its card shows it.
+type Alert struct {
+	Rule        string            `json:"rule"`
+	Name        string            `json:"name"` // the alertname label
+	Severity    string            `json:"severity,omitempty"`
+	Summary     string            `json:"summary,omitempty"`
+	Matched     map[string]string `json:"matched,omitempty"` // the labels the rule matched on
+	Source      string            `json:"source,omitempty"`  // generatorURL
+	Fingerprint string            `json:"fingerprint,omitempty"`
+	StartsAt    time.Time         `json:"starts_at,omitzero"`
+	// Fired counts the firings seen while the request was open, the first
+	// one included; LastFired is when the latest arrived.
+	Fired     int       `json:"fired"`
+	LastFired time.Time `json:"last_fired,omitzero"`
+	// Resolved is set when the alert resolved while the request was pending,
+	// which cancelled it.
+	Resolved bool `json:"resolved,omitempty"`
+}
+
+// alertResolver is what a request cancelled by its alert's resolution
+// names as who decided it.
+const alertResolver = "alert"
+
+// Lookup returns request id as stored now.
+func (s *Service) Lookup(ctx context.Context, id string) (Request, error) {
+	return s.get(ctx, id)
+}
+
+// ErrNotPending is returned for a change that only a pending request takes.
+var ErrNotPending = errors.New("the request is no longer pending")
+
+// AddFirings counts n more firings of a pending request's alert, the latest
+// at `at`. Replicas add their counts to the stored one, so the card shows
+// them all. It returns the request as stored, and ErrNotPending once it has
+// been decided or has expired.
+func (s *Service) AddFirings(ctx context.Context, id string, n int, at time.Time) (Request, error) {
+	return s.updateAlert(ctx, id, func(r *Request) {
+		r.Alert.Fired += n
+		if at.After(r.Alert.LastFired) {
+			r.Alert.LastFired = at
+		}
+	})
+}
+
+func (s *Service) updateAlert(ctx context.Context, id string, change func(*Request)) (Request, error) {
+	for {
+		r, err := s.get(ctx, id)
+		if err != nil {
+			return r, err
+		}
+		if r.State != Pending || !s.now().Before(r.ExpiresAt) {
+			return r, ErrNotPending
+		}
+		if r.Alert == nil {
+			return r, fmt.Errorf("request %s was not made by an alert", id)
+		}
+		change(&r)
+		rev, err := s.store.Update(ctx, r)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return r, fmt.Errorf("could not count a firing of the alert of %s in NATS: %w", id, err)
+		}
+		r.Revision = rev
+		return r, nil
+	}
+}
+
+// Resolve cancels a pending request because its alert resolved, and tells
+// its front end. A request already decided is returned as it is, with
+// ErrNotPending: a resolution never stops a call that was confirmed.
+func (s *Service) Resolve(ctx context.Context, id string) (Request, error) {
+	for {
+		r, err := s.get(ctx, id)
+		if err != nil {
+			return r, err
+		}
+		if r.State != Pending || !s.now().Before(r.ExpiresAt) {
+			return r, ErrNotPending
+		}
+		if r.Alert == nil {
+			return r, fmt.Errorf("request %s was not made by an alert", id)
+		}
+		r.Alert.Resolved = true
+		r.DecidedBy, r.DecidedAt = alertResolver, s.now()
+		r, err = s.transition(ctx, r, Cancelled, alertResolver, nil)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return r, fmt.Errorf("could not record in NATS that the alert of %s resolved; it stays pending: %w", id, err)
+		}
+		s.notify(ctx, Notice{Request: r, Text: "The alert resolved before anyone confirmed: the request is cancelled and nothing was done."})
+		return r, nil
+	}
+}
+
+// alertFields are the card's lines about the automation behind a request:
+// the alert that proposed it, or the reason a request message gave.
+func alertFields(r Request) []Field {
+	var f []Field
+	add := func(label, value string) {
+		if value != "" {
+			f = append(f, Field{Label: label, Value: value})
+		}
+	}
+	add("Reason", r.Reason)
+	a := r.Alert
+	if a == nil {
+		return f
+	}
+	add("Alert", strings.TrimSpace(a.Name+" (rule "+a.Rule+")"))
+	add("Severity", a.Severity)
+	add("Summary", a.Summary)
+	var matched []string
+	for _, k := range slices.Sorted(maps.Keys(a.Matched)) {
+		matched = append(matched, k+"="+a.Matched[k])
+	}
+	add("Matched", strings.Join(matched, " "))
+	add("Source", a.Source)
+	if !a.StartsAt.IsZero() {
+		add("Started", a.StartsAt.UTC().Format(time.DateTime+" MST"))
+	}
+	fired := "once"
+	if a.Fired > 1 {
+		fired = fmt.Sprintf("%d times, last at %s", a.Fired, a.LastFired.UTC().Format(time.TimeOnly+" MST"))
+	}
+	add("Fired", fired)
+	return f
+}
+
+// resolvedStatus is the card's status line for a request its alert's
+// resolution cancelled; empty for any other.
+func resolvedStatus(r Request) string {
+	if r.State == Cancelled && r.Alert != nil && r.Alert.Resolved {
+		return "The alert resolved before anyone confirmed: cancelled, nothing was done."
+	}
+	return ""
+}

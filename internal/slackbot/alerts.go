@@ -1,0 +1,80 @@
+package slackbot
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// shownHere reports whether this front end shows r: a slash command's, or
+// one that automation (an alert, a request message on NATS) made for a
+// channel.
+func shownHere(r ops.Request) bool {
+	switch r.Origin.Frontend {
+	case "slack", "alert", "nats":
+		return true
+	}
+	return false
+}
+
+// ShowCard posts the card of a request that automation made in its
+// channel (r.Origin.Channel). It returns at once: an alert storm must not
+// wait on Slack.
+func (b *Bot) ShowCard(ctx context.Context, r ops.Request) {
+	ctx = context.WithoutCancel(ctx)
+	b.background.Go(func() {
+		c := b.cards.get(r.ID)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		var ts string
+		err := b.call(ctx, r.ID, "chat.postMessage", func(ctx context.Context) (err error) {
+			_, ts, err = b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionBlocks(cardBlocks(r)...), slack.MsgOptionText(cardText(r), false))
+			return err
+		})
+		if err != nil {
+			if notInChannel(err) {
+				b.log.Error("cannot post an alert's card: the bot is not in the channel; invite it", "request", r.ID, "channel", r.Origin.Channel, "bot", b.botName())
+			}
+			return
+		}
+		if c.ts == "" { // a click may have placed it first
+			c.channel, c.ts = r.Origin.Channel, ts
+		}
+		if _, err := b.svc.AttachMessage(ctx, r.ID, r.Origin.Channel, ts); err != nil {
+			b.log.Warn("could not store where a card is; other replicas cannot update it", "request", r.ID, "err", err)
+		}
+	})
+}
+
+// RefreshCard shows a pending request's card again (its count of
+// firings); a card already showing a later state is left alone.
+func (b *Bot) RefreshCard(ctx context.Context, r ops.Request) {
+	ctx = context.WithoutCancel(ctx)
+	b.background.Go(func() {
+		c := b.cards.get(r.ID)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		channel, ts := c.where(r)
+		if ts == "" || rank(r.State) < c.shown {
+			return
+		}
+		b.call(ctx, r.ID, "chat.update", func(ctx context.Context) error {
+			_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionBlocks(cardBlocks(r)...), slack.MsgOptionText(cardText(r), false))
+			return err
+		})
+	})
+}
+
+// Say posts text in a channel, like a rule's report that an alert proposed
+// nothing.
+func (b *Bot) Say(ctx context.Context, channel, text string) {
+	ctx = context.WithoutCancel(ctx)
+	b.background.Go(func() {
+		b.call(ctx, "", "chat.postMessage", func(ctx context.Context) error {
+			_, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(textMessage(text), false))
+			return err
+		})
+	})
+}

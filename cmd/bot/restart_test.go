@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,7 +45,8 @@ func waitReady(t *testing.T, addr string, want int) {
 }
 
 // NATS restarted while the bot is busy: readiness goes false, people are
-// told NATS is away, and once it is back the bot recovers by itself.
+// told NATS is away, no alert is lost, and once NATS is back the bot
+// recovers by itself.
 func TestNATSRestartedUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	srv := startNATS(t, -1, dir)
@@ -53,6 +57,9 @@ http: {listen: "127.0.0.1:0"}
 nats: {url: "nats://127.0.0.1:%d"}
 console: {user: alice, enabled: true}
 requests: {check_interval: 100ms, check_timeout: 5s}
+alerts: {channels: {incidents: C0INCIDENTS}}
+rules:
+  - {name: backlog, match: {alertname: Backlog}, command: "pipeline pause {{ .Labels.pipeline }}", channel: incidents}
 targets:
   pipelines: {orders-etl: p-7d3f9a21, billing-agg: p-1c2b3a45}
 enos: {endpoint: sandbox, org_id: o-e2e, app_key: k, app_secret: s}
@@ -78,6 +85,22 @@ sandbox:
 	})
 	defer func() { stop.Store(true); wg.Wait() }()
 
+	// Alerts published just before NATS goes away, while the bot is still
+	// working on them, and after it is back: none is lost.
+	publishAlerts := func(from, to int) {
+		nc, err := nats.Connect(srv.ClientURL())
+		require.NoError(t, err)
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		require.NoError(t, err)
+		for i := from; i < to; i++ {
+			_, err := js.Publish(t.Context(), "alerts.restart", fmt.Appendf(nil,
+				`{"status":"firing","labels":{"alertname":"Backlog","pipeline":"p-%04d"},"fingerprint":"f%04d"}`, i, i))
+			require.NoError(t, err)
+		}
+	}
+	publishAlerts(0, 20)
+
 	srv.Shutdown()
 	srv.WaitForShutdown()
 	waitReady(t, addr, http.StatusServiceUnavailable)
@@ -86,8 +109,20 @@ sandbox:
 
 	srv = startNATS(t, natsPort, dir)
 	waitReady(t, addr, http.StatusOK)
+	publishAlerts(20, 30)
+	// An alert whose handling NATS cut short comes again once the consumer's
+	// ack wait (30 s) has passed on the restarted server: about a minute.
+	require.Eventually(t, func() bool {
+		for i := range 30 {
+			if !strings.Contains(p.stderr.String(), fmt.Sprintf(`"fingerprint":"f%04d","request"`, i)) {
+				return false
+			}
+		}
+		return true
+	}, 2*time.Minute, 50*time.Millisecond, "a request for each of the 30 alerts")
+	assert.Equal(t, 30, strings.Count(p.stdout.String(), "* alert Backlog proposes"), "one card per alert, none twice")
 	p.send("pipeline pause orders-etl")
-	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	id := p.waitFor(`\+-- pipeline pause orders-etl \(p-7d3f9a21\)\n\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.send("confirm " + id)
 	p.waitFor(`Confirmed by alice\. Paused pipeline orders-etl`)
 	assert.NotContains(t, p.stdout.String(), "panic")

@@ -45,6 +45,7 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	log = log.With("component", "bus")
 
 	b := &Bus{clientURL: cfg.URL, log: log}
+	resync := make(chan struct{}, 1)
 	opts := []nats.Option{
 		nats.Name("streamops"),
 		nats.MaxReconnects(-1),
@@ -58,6 +59,10 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("nats reconnected", "url", redactURLs(nc.ConnectedUrl()))
+			select {
+			case resync <- struct{}{}:
+			default: // one is already waiting
+			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
@@ -101,7 +106,7 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	var open *openIndex
 	if err == nil {
 		// The watch lives as long as the connection, not as Connect's ctx.
-		open, err = watchOpen(context.WithoutCancel(ctx), kv, log)
+		open, err = watchOpen(context.WithoutCancel(ctx), kv, resync, log)
 	}
 	if err != nil {
 		nc.Close()

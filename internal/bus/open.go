@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/streamops/streamops/internal/ops"
@@ -24,22 +26,62 @@ type openIndex struct {
 	err     error         // why the watch ended, once it has
 }
 
-// watchOpen starts the index; it runs until the watch ends (the connection
-// closed) or ctx ends.
-func watchOpen(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger) (*openIndex, error) {
+// watchOpen starts the index. It runs until the connection closes or ctx
+// ends; a signal on resync (NATS reconnected) makes it watch anew, since a
+// server that restarted has forgotten the watch.
+func watchOpen(ctx context.Context, kv jetstream.KeyValue, resync <-chan struct{}, log *slog.Logger) (*openIndex, error) {
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ix := &openIndex{byKey: map[string]ops.Request{}, changed: make(chan struct{})}
 	go func() {
-		defer w.Stop()
-		for e := range w.Updates() {
-			ix.apply(e, log)
+		for {
+			if !ix.follow(w, resync, log) {
+				ix.end(errors.New("the watch of the requests bucket ended (NATS connection closed)"))
+				return
+			}
+			for {
+				if w, err = kv.WatchAll(ctx); err == nil {
+					break
+				}
+				if errors.Is(err, nats.ErrConnectionClosed) {
+					ix.end(err)
+					return
+				}
+				log.Warn("could not watch the requests bucket again; will retry", "err", err)
+				select {
+				case <-resync:
+				case <-time.After(time.Second):
+				case <-ctx.Done():
+					ix.end(context.Cause(ctx))
+					return
+				}
+			}
 		}
-		ix.end(errors.New("the watch of the requests bucket ended (NATS connection closed)"))
 	}()
 	return ix, nil
+}
+
+// follow applies what w delivers, from a clean slate, until w ends (false)
+// or a resync is asked for (true).
+func (ix *openIndex) follow(w jetstream.KeyWatcher, resync <-chan struct{}, log *slog.Logger) bool {
+	defer w.Stop()
+	ix.mu.Lock()
+	ix.byKey, ix.synced = map[string]ops.Request{}, false
+	ix.mu.Unlock()
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return false
+			}
+			ix.apply(e, log)
+		case <-resync:
+			log.Info("watching the requests bucket anew after a reconnect")
+			return true
+		}
+	}
 }
 
 func (ix *openIndex) apply(e jetstream.KeyValueEntry, log *slog.Logger) {

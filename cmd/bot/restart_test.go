@@ -119,7 +119,7 @@ sandbox:
 			}
 		}
 		return true
-	}, 2*time.Minute, 50*time.Millisecond, "a request for each of the 30 alerts")
+	}, 2*time.Minute, 50*time.Millisecond, "a request for each of the 30 alerts\nstderr:\n%s", p.stderr)
 	assert.Equal(t, 30, strings.Count(p.stdout.String(), "* alert Backlog proposes"), "one card per alert, none twice")
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\+-- pipeline pause orders-etl \(p-7d3f9a21\)\n\| Request\s+(r-[0-9a-f]{6})`)[1]

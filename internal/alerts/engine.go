@@ -78,6 +78,10 @@ type Engine struct {
 	mu     sync.Mutex
 	open   map[string]*tracked // ledger key -> this replica's view of it
 	recent map[[sha256.Size]byte]message
+	// unmade are the ledger keys this replica claimed but could not make a
+	// request for (NATS went away): the claim may still stand, and only
+	// this replica knows nobody is making it.
+	unmade map[string]bool
 }
 
 // tracked is one open request and the firings this replica has seen for it
@@ -102,7 +106,7 @@ func NewEngine(rules []*Compiled, svc Service, board Board, ledger Ledger, set S
 	}
 	return &Engine{
 		rules: rules, svc: svc, board: board, ledger: ledger, set: set, now: now,
-		log: log.With("component", "alerts"), open: map[string]*tracked{},
+		log: log.With("component", "alerts"), open: map[string]*tracked{}, unmade: map[string]bool{},
 		recent: map[[sha256.Size]byte]message{},
 	}
 }
@@ -211,7 +215,10 @@ func (e *Engine) propose(ctx context.Context, r *Compiled, a Alert, key, cmd str
 		if err != nil {
 			return err
 		}
-		if rev != 0 {
+		e.mu.Lock()
+		mine := e.unmade[key] && entry.Request == "" && entry.Refused == ""
+		e.mu.Unlock()
+		if rev != 0 && !mine { // this replica's own unmade claim is made here now
 			open, ended, err := e.stillOpen(ctx, entry, now)
 			switch {
 			case err != nil:
@@ -301,6 +308,9 @@ func (e *Engine) ask(ctx context.Context, r *Compiled, a Alert, key, cmd string,
 		if !errors.As(err, &bad) {
 			// NATS trouble: let the message come again rather than say
 			// the rule is wrong; the entry reads as left half-made.
+			e.mu.Lock()
+			e.unmade[key] = true
+			e.mu.Unlock()
 			e.ledger.Put(ctx, key, Entry{At: now.Add(-claimTimeout)}, rev)
 			return err
 		}
@@ -308,6 +318,9 @@ func (e *Engine) ask(ctx context.Context, r *Compiled, a Alert, key, cmd string,
 	case reply.Request == nil:
 		why = fmt.Sprintf("`%s` changes nothing, so there is nothing to confirm: %s", cmd, reply.Text)
 	}
+	e.mu.Lock()
+	delete(e.unmade, key) // decided here, one way or the other
+	e.mu.Unlock()
 	if why != "" {
 		if _, err := e.ledger.Put(ctx, key, Entry{Refused: why, At: now}, rev); err != nil {
 			e.log.Warn("could not note a refused alert command; it may be reported again", "rule", r.Name, "err", err)

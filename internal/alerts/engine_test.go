@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -199,5 +200,62 @@ func TestUnrenderableAlertIsReportedOncePerQuiet(t *testing.T) {
 	g.engine.Handle(context.Background(), []byte(body))
 	if len(g.board.said) != 2 {
 		t.Fatal("after the quiet period the report comes again")
+	}
+}
+
+// downLedger fails every write while down, as NATS gone away would.
+type downLedger struct {
+	memLedger
+	down bool
+}
+
+func (l *downLedger) Put(ctx context.Context, key string, e Entry, rev uint64) (uint64, error) {
+	if l.down {
+		return 0, errors.New("nats: outbound buffer limit exceeded")
+	}
+	return l.memLedger.Put(ctx, key, e, rev)
+}
+
+// failingOps fails Handle once, taking the ledger down with it: NATS went
+// away between the ledger's claim and the request.
+type failingOps struct {
+	*fakeOps
+	ledger *downLedger
+	fail   bool
+}
+
+func (f *failingOps) Handle(ctx context.Context, in ops.Input) (ops.Reply, error) {
+	if f.fail {
+		f.ledger.down = true
+		return ops.Reply{}, errors.New("could not store the request in NATS")
+	}
+	return f.fakeOps.Handle(ctx, in)
+}
+
+// An alert whose request could not be made while NATS was away is made when
+// it comes again, not counted on a request nobody made.
+func TestAlertWhoseRequestWasNotMadeIsProposedWhenItComesAgain(t *testing.T) {
+	rules, err := Compile([]Rule{dr()}, channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	ledger := &downLedger{memLedger: memLedger{m: map[string]ledgerRow{}}}
+	svc := &failingOps{fakeOps: &fakeOps{now: clock, reqs: map[string]ops.Request{}}, ledger: ledger, fail: true}
+	board := &recordBoard{}
+	engine := NewEngine(rules, svc, board, ledger, Settings{}, slog.New(slog.DiscardHandler), clock)
+	body := []byte(`{"status":"firing","labels":{"alertname":"KafkaLag","severity":"critical","job_id":"orders-dr","dr_address":"10.0.2.9:9092"}}`)
+
+	if err := engine.Handle(context.Background(), body); err == nil {
+		t.Fatal("the failed proposal must be handled again")
+	}
+	svc.fail, ledger.down = false, false // NATS is back
+	now = now.Add(30 * time.Second)      // redelivered within the claim's minute
+	if err := engine.Handle(context.Background(), body); err != nil {
+		t.Fatal(err)
+	}
+	if len(board.shown) != 1 {
+		t.Fatalf("%d cards, want the one the first delivery could not make", len(board.shown))
 	}
 }

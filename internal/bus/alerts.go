@@ -125,11 +125,15 @@ func (b *Bus) ConsumeAlerts(ctx context.Context, in Ingest, handle func(ctx cont
 			return
 		}
 		b.settle(ctx, log, in, msg, handle(ctx, msg.Subject(), msg.Data()))
-	}, jetstream.PullMaxMessages(512), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoHeartbeat) {
-			log.Warn("alerts consumer", "err", err)
-		}
-	}))
+	}, jetstream.PullMaxMessages(512),
+		// Short pulls, so that a server that restarted (and forgot the
+		// pull) is noticed within seconds by its missing heartbeats.
+		jetstream.PullExpiry(5*time.Second),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoHeartbeat) {
+				log.Warn("alerts consumer", "err", err)
+			}
+		}))
 	if err != nil {
 		return fmt.Errorf("nats: consuming alerts: %w", err)
 	}

@@ -148,15 +148,7 @@ func TestServeHeadlessWithSlackOverHTTP(t *testing.T) {
 
 	form := url.Values{"team_id": {"T0"}, "channel_id": {"C0"}, "user_id": {"U0ALICE"}, "command": {"/streamops"},
 		"text": {"pipeline pause orders-etl"}, "trigger_id": {"1.2.3"}}.Encode()
-	req, err := http.NewRequest(http.MethodPost, "http://"+h.addr+"/slack/commands", strings.NewReader(form))
-	require.NoError(t, err)
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(signingSecret))
-	fmt.Fprintf(mac, "v0:%s:%s", ts, form)
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(signedSlack(t, "http://"+h.addr+"/slack/commands", signingSecret, form))
 	require.NoError(t, err)
 	ack, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -260,4 +252,18 @@ func TestServeOverSocketMode(t *testing.T) {
 	code, _ := h.get("/slack/commands")
 	assert.Equal(t, http.StatusNotFound, code, "no HTTP endpoint without a signing secret")
 	require.NoError(t, h.stop())
+}
+
+// signedSlack is a POST of form as Slack signs it with secret.
+func signedSlack(t *testing.T, url, secret, form string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(form))
+	require.NoError(t, err)
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%s:%s", ts, form)
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
 }

@@ -54,17 +54,27 @@ func (s *Service) AddFirings(ctx context.Context, id string, n int, at time.Time
 	})
 }
 
+// pendingAlert reads request id for a change that only a pending request an
+// alert made takes.
+func (s *Service) pendingAlert(ctx context.Context, id string) (Request, error) {
+	r, err := s.get(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	if r.State != Pending || !s.now().Before(r.ExpiresAt) {
+		return r, ErrNotPending
+	}
+	if r.Alert == nil {
+		return r, fmt.Errorf("request %s was not made by an alert", id)
+	}
+	return r, nil
+}
+
 func (s *Service) updateAlert(ctx context.Context, id string, change func(*Request)) (Request, error) {
 	for {
-		r, err := s.get(ctx, id)
+		r, err := s.pendingAlert(ctx, id)
 		if err != nil {
 			return r, err
-		}
-		if r.State != Pending || !s.now().Before(r.ExpiresAt) {
-			return r, ErrNotPending
-		}
-		if r.Alert == nil {
-			return r, fmt.Errorf("request %s was not made by an alert", id)
 		}
 		change(&r)
 		rev, err := s.store.Update(ctx, r)
@@ -84,15 +94,9 @@ func (s *Service) updateAlert(ctx context.Context, id string, change func(*Reque
 // ErrNotPending: a resolution never stops a call that was confirmed.
 func (s *Service) Resolve(ctx context.Context, id string) (Request, error) {
 	for {
-		r, err := s.get(ctx, id)
+		r, err := s.pendingAlert(ctx, id)
 		if err != nil {
 			return r, err
-		}
-		if r.State != Pending || !s.now().Before(r.ExpiresAt) {
-			return r, ErrNotPending
-		}
-		if r.Alert == nil {
-			return r, fmt.Errorf("request %s was not made by an alert", id)
 		}
 		r.Alert.Resolved = true
 		r.DecidedBy, r.DecidedAt = alertResolver, s.now()

@@ -1,7 +1,8 @@
 // Package slackbot is the Slack front end: slash commands and button clicks
-// arrive over HTTP or Socket Mode, are acknowledged at once, and are handed
-// to the product's rules (ops) on a bounded pool of workers; cards, outcomes
-// and notices go back as Block Kit messages through Slack's Web API.
+// arrive over HTTP or Socket Mode, are acknowledged at once, and wait in a
+// bounded queue for a bounded number of workers that hand them to the
+// product's rules (ops); cards, outcomes and notices go back as Block Kit
+// messages through Slack's Web API.
 package slackbot
 
 import (
@@ -46,6 +47,12 @@ type Config struct {
 	SigningSecret string
 	// Workers bounds the commands and clicks being worked on at once.
 	Workers int
+	// QueueLimit bounds the commands and clicks waiting for a worker;
+	// beyond it they are refused.
+	QueueLimit int
+	// QueueWait is how long one may wait for a worker; one that waited
+	// longer is not carried out, and its sender is told so.
+	QueueWait time.Duration
 	// CallTimeout bounds each call to Slack's Web API or a response_url.
 	CallTimeout time.Duration
 	// MaxAttempts bounds how often a rate-limited call is tried.
@@ -65,7 +72,7 @@ type Bot struct {
 	svc   Service
 	api   WebAPI
 	log   *slog.Logger
-	pool  pool
+	queue *queue
 	seen  *deliveries
 	cards *cards
 	// background counts card updates and notices still being delivered.
@@ -80,6 +87,12 @@ type Bot struct {
 func New(svc Service, api WebAPI, cfg Config) *Bot {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 64
+	}
+	if cfg.QueueLimit <= 0 {
+		cfg.QueueLimit = 10_000
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = time.Minute
 	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 10 * time.Second
@@ -101,7 +114,7 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	}
 	return &Bot{
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,
-		pool:     pool{slots: make(chan struct{}, cfg.Workers), running: &tasks.Group{}},
+		queue:    &queue{workers: cfg.Workers, limit: cfg.QueueLimit, wait: cfg.QueueWait, now: cfg.Now},
 		seen:     newDeliveries(cfg.Now),
 		cards:    newCards(cfg.Now),
 		authErr:  errors.New("Slack's auth.test has not run yet"),
@@ -146,30 +159,80 @@ func (b *Bot) botName() string {
 
 // Wait blocks until the work already acknowledged has been done, or ctx ends.
 func (b *Bot) Wait(ctx context.Context) error {
-	if err := b.pool.running.Wait(ctx); err != nil {
+	if err := b.queue.pending.Wait(ctx); err != nil {
 		return err
 	}
 	return b.background.Wait(ctx)
 }
 
-// pool runs at most cap(slots) tasks at once and refuses more, so a burst
-// gets "busy" answers instead of a queue that grows without bound.
-type pool struct {
-	slots   chan struct{}
-	running *tasks.Group
+// queue holds commands and clicks until a worker is free, so that a burst
+// waits rather than being refused. At most workers run at once, at most
+// limit wait, and one that waited longer than wait is not carried out:
+// whoever sent it has likely moved on, and is told.
+type queue struct {
+	workers, limit int
+	wait           time.Duration
+	now            func() time.Time
+
+	mu      sync.Mutex
+	items   []queued
+	running int // workers started and not yet ended
+	// pending counts the items queued or being worked on, for shutdown.
+	pending tasks.Group
 }
 
-func (p *pool) try(task func()) bool {
-	select {
-	case p.slots <- struct{}{}:
-	default:
+type queued struct {
+	at time.Time
+	do func()
+	// late tells the sender that the item waited too long and was not done.
+	late func(waited time.Duration)
+}
+
+// add queues an item, or reports false when the queue is full.
+func (q *queue) add(do func(), late func(waited time.Duration)) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) >= q.limit {
 		return false
 	}
-	p.running.Go(func() {
-		defer func() { <-p.slots }()
-		task()
-	})
+	q.items = append(q.items, queued{at: q.now(), do: do, late: late})
+	q.pending.Add()
+	if q.running < q.workers {
+		q.running++
+		go q.work()
+	}
 	return true
+}
+
+// work serves the queue until it is empty.
+func (q *queue) work() {
+	for {
+		item, ok := q.next()
+		if !ok {
+			return
+		}
+		if waited := q.now().Sub(item.at); waited > q.wait {
+			item.late(waited)
+		} else {
+			item.do()
+		}
+		q.pending.Done()
+	}
+}
+
+// next takes the oldest item; when there is none the worker ends.
+func (q *queue) next() (queued, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		q.running--
+		q.items = nil // let a burst's backing array go
+		return queued{}, false
+	}
+	item := q.items[0]
+	q.items[0] = queued{}
+	q.items = q.items[1:]
+	return item, true
 }
 
 // deliveries remembers what Slack delivered lately, so that a retried
@@ -209,13 +272,6 @@ func (d *deliveries) first(key string) bool {
 	}
 	d.seen[key] = now
 	return true
-}
-
-// forget lets a delivery that was refused as busy be tried again.
-func (d *deliveries) forget(key string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.seen, key)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

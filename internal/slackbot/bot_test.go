@@ -9,8 +9,7 @@ import (
 	"github.com/streamops/streamops/internal/fakeclock"
 )
 
-// A delivery is remembered long enough to outlast Slack's retries, and
-// forgotten when it was refused as busy.
+// A delivery is remembered long enough to outlast Slack's retries.
 func TestDeliveriesAreRememberedForAWhile(t *testing.T) {
 	clock := fakeclock.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	d := newDeliveries(clock.Now)
@@ -20,6 +19,4 @@ func TestDeliveriesAreRememberedForAWhile(t *testing.T) {
 	assert.False(t, d.first("command 1.2"), "a late retry")
 	clock.Advance(time.Second)
 	assert.True(t, d.first("command 1.2"), "long forgotten")
-	d.forget("command 1.2")
-	assert.True(t, d.first("command 1.2"), "refused as busy, so taken when sent again")
 }

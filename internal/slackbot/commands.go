@@ -35,6 +35,7 @@ func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) string {
 	}
 	ctx = context.WithoutCancel(ctx)
 	if !b.queue.add(func() { b.runCommand(ctx, cmd, text) }, func(waited time.Duration) {
+		b.log.Warn("a slash command waited too long for a worker and was dropped; its sender was told", "user", cmd.UserID, "channel", cmd.ChannelID, "waited", waited)
 		b.ephemeral(ctx, "", cmd.ResponseURL, tooLate("`"+escape(truncate(text, 200))+"`", waited, "nothing was done"))
 	}) {
 		return full
@@ -142,6 +143,7 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
 	}
 	ctx = context.WithoutCancel(ctx)
 	if !b.queue.add(func() { b.runClick(ctx, cb, act.ActionID, act.Value) }, func(waited time.Duration) {
+		b.log.Warn("a click waited too long for a worker and was dropped; its sender was told", "user", cb.User.ID, "request", act.Value, "waited", waited)
 		b.ephemeral(ctx, act.Value, cb.ResponseURL, tooLate("Your "+act.ActionID+" of "+escape(truncate(act.Value, 64)), waited, escape(truncate(act.Value, 64))+" is unchanged"))
 	}) {
 		b.background.Go(func() {

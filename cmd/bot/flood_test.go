@@ -24,7 +24,7 @@ import (
 // needDescriptors raises the soft file limit to n for a test that holds
 // many connections (client and bot ends are in this one process), or skips
 // the test where the hard limit is lower.
-func needDescriptors(t *testing.T, n uint64) {
+func needDescriptors(t testing.TB, n uint64) {
 	t.Helper()
 	var lim syscall.Rlimit
 	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim))

@@ -101,7 +101,9 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 		cfg.MaxAttempts = 5
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.CallTimeout}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = cfg.Workers // each worker may be answering at once
+		cfg.HTTPClient = &http.Client{Timeout: cfg.CallTimeout, Transport: t}
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

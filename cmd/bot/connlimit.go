@@ -28,11 +28,12 @@ const bodyTimeout = 10 * time.Second
 // connLimit is a listener that keeps at most max connections open. When it
 // is full, it makes room by closing the connection that has been stalled
 // (waiting on its client) the longest, if that is grace or more; otherwise
-// the next connection waits in the listen queue until one ends or has
-// stalled long enough. A connection serving a request, and one that has
-// just opened, are never closed for room: a burst of fresh connections is
-// served in turn, not cut, while idle connections or bodies trickled a
-// byte at a time give way to requests that arrive whole.
+// the new connection waits, with those behind it in the listen queue,
+// until one ends or has stalled long enough. A connection serving a
+// request, and one that has just opened, are never closed for room: a
+// burst of fresh connections is served in turn, not cut, while idle
+// connections or bodies trickled a byte at a time give way to requests
+// that arrive whole.
 type connLimit struct {
 	net.Listener
 	max   int
@@ -70,12 +71,15 @@ func (l *connLimit) serve(srv *http.Server, bodyTimeout time.Duration) {
 // connKey is where a request's context holds its connection.
 type connKey struct{}
 
+// Accept takes the next connection and, when the limit is reached, holds it
+// back until there is room: room is made only for a connection that came.
 func (l *connLimit) Accept() (net.Conn, error) {
-	if err := l.makeRoom(); err != nil {
-		return nil, err
-	}
 	c, err := l.Listener.Accept()
 	if err != nil {
+		return nil, err
+	}
+	if err := l.makeRoom(); err != nil {
+		c.Close()
 		return nil, err
 	}
 	l.mu.Lock()

@@ -136,7 +136,7 @@ func TestTrickledBodiesGiveWay(t *testing.T) {
 // A body has a deadline to arrive in full.
 func TestBodyDeadline(t *testing.T) {
 	readErr := make(chan error, 1)
-	addr, _ := limitedServer(t, 4, time.Hour, 100*time.Millisecond, func(w http.ResponseWriter, r *http.Request) {
+	addr, _ := limitedServer(t, 4, time.Hour, time.Second, func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {
 			readErr <- err
 			http.Error(w, "could not read the request", http.StatusBadRequest)

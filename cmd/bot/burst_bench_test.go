@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -70,31 +69,18 @@ func sendBurst(b *testing.B, addr, responseURL string, n int, counted *answers) 
 	}
 	client := predialed(b, addr, n)
 	all := counted.await(n)
-	r := burst{acks: make([]time.Duration, n)}
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i, req := range reqs {
-		wg.Go(func() {
-			<-start
-			t0 := time.Now()
-			code, body, err := send(client, req)
-			r.acks[i] = time.Since(t0)
-			if err != nil || code != http.StatusOK {
-				b.Errorf("command %d: %d %s %v", i, code, body, err)
-			}
-		})
-	}
 	t0 := time.Now()
-	close(start)
-	wg.Wait()
+	acks := atOnce(client, reqs, func(i, code int, body string, err error) {
+		if err != nil || code != http.StatusOK {
+			b.Errorf("command %d: %d %s %v", i, code, body, err)
+		}
+	})
 	select {
 	case <-all:
 	case <-time.After(time.Minute):
 		b.Fatalf("not all %d commands were answered within a minute", n)
 	}
-	r.last = time.Since(t0)
-	slices.Sort(r.acks)
-	return r
+	return burst{acks: acks, last: time.Since(t0)}
 }
 
 // BenchmarkCommandBurst sends 1,000 and 5,000 slash commands at once, each

@@ -56,6 +56,16 @@ func trickle(t *testing.T, addr string) net.Conn {
 	return c
 }
 
+// servedWhole posts a small body, all at once, on a connection of its own
+// and wants it answered 200.
+func servedWhole(t *testing.T, addr string) {
+	t.Helper()
+	resp, err := freshClient().Post(addr, "application/json", strings.NewReader(`{"ok":true}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
 func (l *connLimit) open() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -98,10 +108,7 @@ func TestIdleConnectionsGiveWay(t *testing.T) {
 		w.Write([]byte("ok"))
 	})
 	holdOpen(t, addr, 50)
-	resp, err := freshClient().Get(addr)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	servedWhole(t, addr)
 }
 
 // Bodies trickled a byte at a time give way, once stalled for the grace,
@@ -127,10 +134,7 @@ func TestTrickledBodiesGiveWay(t *testing.T) {
 			t.Fatal("the trickled requests did not all reach the handler")
 		}
 	}
-	resp, err := freshClient().Post(addr, "application/json", strings.NewReader(`{"ok":true}`))
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	servedWhole(t, addr)
 }
 
 // A body has a deadline to arrive in full.
@@ -152,8 +156,5 @@ func TestBodyDeadline(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a trickled body was read for more than 10s")
 	}
-	resp, err := freshClient().Post(addr, "application/json", strings.NewReader(`{"ok":true}`))
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	servedWhole(t, addr)
 }

@@ -197,6 +197,27 @@ func predialed(t testing.TB, addr string, n int) *http.Client {
 	}}
 }
 
+// atOnce sends reqs all at the same moment and hands each answer to check;
+// it returns how long each took, sorted.
+func atOnce(client *http.Client, reqs []*http.Request, check func(i, code int, body string, err error)) []time.Duration {
+	took := make([]time.Duration, len(reqs))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, req := range reqs {
+		wg.Go(func() {
+			<-start
+			t0 := time.Now()
+			code, body, err := send(client, req)
+			took[i] = time.Since(t0)
+			check(i, code, body, err)
+		})
+	}
+	close(start)
+	wg.Wait()
+	slices.Sort(took)
+	return took
+}
+
 // 1,000 slash commands at once, each on a connection of its own: every one
 // is acknowledged with 200, none is refused, and each gets its card.
 func TestCommandBurstIsAnsweredAndCarriedOut(t *testing.T) {
@@ -207,25 +228,12 @@ func TestCommandBurstIsAnsweredAndCarriedOut(t *testing.T) {
 	for i := range reqs {
 		reqs[i] = slashCommand(t, h, "pipeline pause orders-etl", fmt.Sprintf("%d.burst", i))
 	}
-	client := predialed(t, h.addr, n)
-	took := make([]time.Duration, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i, req := range reqs {
-		wg.Go(func() {
-			<-start
-			t0 := time.Now()
-			code, body, err := send(client, req)
-			took[i] = time.Since(t0)
-			if assert.NoError(t, err, "command %d", i) {
-				assert.Equal(t, http.StatusOK, code)
-				assert.Contains(t, body, "Working on", "taken, not refused")
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	slices.Sort(took)
+	took := atOnce(predialed(t, h.addr, n), reqs, func(i, code int, body string, err error) {
+		if assert.NoError(t, err, "command %d", i) {
+			assert.Equal(t, http.StatusOK, code)
+			assert.Contains(t, body, "Working on", "taken, not refused")
+		}
+	})
 	t.Logf("%d slash commands at once: ack p50 %s, p99 %s, max %s", n, took[n/2], took[n*99/100-1], took[n-1])
 	cards := func() int {
 		api.mu.Lock()

@@ -220,23 +220,29 @@ func TestTwoSwitchesOfOneJobOnTwoReplicasSendOne(t *testing.T) {
 	assert.Equal(t, "10.0.1.7:9092", j.SourceAddress, "switched once")
 }
 
-// While one request acts on a target, another confirmed for it waits; if
-// the first takes longer than target_wait, the second is refused with the
-// reason and stays pending.
-func TestBusyTargetRefusesWithTheReason(t *testing.T) {
-	w := newWorld(t)
+// heldPauses is an EnOS, the world's simulator behind it, whose pause calls
+// wait until release is called; tests defer release.
+func (w *world) heldPauses(t *testing.T) (api *enos.Client, release func()) {
 	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	hang := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("action") == "pause" {
 			<-hold
 		}
 		w.sim.ServeHTTP(rw, r)
 	}))
-	defer hang.Close()
+	t.Cleanup(srv.Close)
+	return enos.New(srv.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}), sync.OnceFunc(func() { close(hold) })
+}
+
+// While one request acts on a target, another confirmed for it waits; if
+// the first takes longer than target_wait, the second is refused with the
+// reason and stays pending.
+func TestBusyTargetRefusesWithTheReason(t *testing.T) {
+	w := newWorld(t)
+	api, release := w.heldPauses(t)
 	defer release()
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: 200 * time.Millisecond, CheckInterval: 10 * time.Millisecond},
-		ops.Deps{Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+		ops.Deps{Pipelines: api})
 	first := propose(t, b, "pipeline pause orders-etl")
 	second := propose(t, b, "pipeline stop orders-etl")
 	firstDone := make(chan struct{})
@@ -294,20 +300,12 @@ func (c *countedClaims) WatchClaim(ctx context.Context, key string) (<-chan stru
 // reading it over and over, and goes ahead as soon as the claim is released.
 func TestWaitingConfirmationWakesWhenTheTargetIsReleased(t *testing.T) {
 	w := newWorld(t)
-	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	hang := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("action") == "pause" {
-			<-hold
-		}
-		w.sim.ServeHTTP(rw, r)
-	}))
-	defer hang.Close()
+	api, release := w.heldPauses(t)
 	defer release()
 	claims := &countedClaims{Claims: w.bus.Claims(), watched: make(chan struct{})}
 	// A minute's wait: a waiter that missed the release would fail the test.
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: time.Minute, CheckInterval: 10 * time.Millisecond},
-		ops.Deps{Claims: claims, Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+		ops.Deps{Claims: claims, Pipelines: api})
 	first := propose(t, b, "pipeline pause orders-etl")
 	second := propose(t, b, "pipeline stop orders-etl")
 	events := subscribe(t, w.bus)
@@ -372,18 +370,10 @@ func TestReplicaWithoutTheProviderLeavesTheRequestPending(t *testing.T) {
 // outcome is stored and reported all the same.
 func TestCallLongerThanTheAbandonLimitKeepsItsOutcome(t *testing.T) {
 	w := newWorld(t)
-	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("action") == "pause" {
-			<-hold
-		}
-		w.sim.ServeHTTP(rw, r)
-	}))
-	defer slow.Close()
+	api, release := w.heldPauses(t)
 	defer release()
 	set := ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, AbandonAfter: time.Minute, SweepInterval: 5 * time.Millisecond, CheckInterval: 10 * time.Millisecond}
-	deps := ops.Deps{Pipelines: enos.New(slow.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})}
+	deps := ops.Deps{Pipelines: api}
 	caller := w.startBot(t, w.bus, set, deps)
 	other := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
 	ctx, cancel := context.WithCancel(context.Background())

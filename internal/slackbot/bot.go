@@ -48,7 +48,7 @@ type Config struct {
 	Workers int
 	// CallTimeout bounds each call to Slack's Web API or a response_url.
 	CallTimeout time.Duration
-	// MaxAttempts bounds how often a rate-limited call is tried.
+	// MaxAttempts bounds how often a call Slack could not take (429, 5xx) is tried.
 	MaxAttempts int
 	// HTTPClient posts to response_url addresses.
 	HTTPClient *http.Client

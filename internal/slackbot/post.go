@@ -148,7 +148,10 @@ func (b *Bot) updateCard(ctx context.Context, r ops.Request) {
 			_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false))
 			return err
 		})
-		if err != nil && c.responseURL != "" && (notInChannel(err) || slackError(err, "cant_update_message")) {
+		// Whatever kept the Web API from it (not in the channel, an
+		// ephemeral card, Slack failing), the click's response_url may still
+		// replace the card, so that the person who clicked sees the outcome.
+		if err != nil && c.responseURL != "" {
 			err = b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ReplaceOriginal: true, Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
 		}
 	case c.responseURL != "":
@@ -186,11 +189,11 @@ func (b *Bot) threadReply(ctx context.Context, c *card, r ops.Request, text stri
 			_, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
 			return err
 		})
-		if err == nil || !notInChannel(err) || c.responseURL == "" {
+		if err == nil {
 			return
 		}
 	}
-	if c.responseURL != "" {
+	if c.responseURL != "" { // the click's, as Slack failed or the bot may not post
 		b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel, Text: text})
 		return
 	}
@@ -211,18 +214,19 @@ func (b *Bot) webhook(ctx context.Context, requestID, url string, msg *slack.Web
 	})
 }
 
-// call makes one Web API call with its own timeout, waiting out rate
-// limits as Slack asks. A failure is logged with the request ID: what the
-// provider did is kept by ops whatever Slack does.
+// call makes one Web API call (or a post to a response_url) with its own
+// timeout, at most MaxAttempts times: it waits out rate limits as Slack
+// asks, and Slack's own failures (5xx) with a doubling wait. A 5xx may
+// come after Slack acted, so a retried post may show twice; that is better
+// than an outcome nobody hears. A failure is logged with the request ID:
+// what the provider did is kept by ops whatever Slack does.
 func (b *Bot) call(ctx context.Context, requestID, method string, f func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		callCtx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
 		err := f(callCtx)
 		cancel()
-		var limited *slack.RateLimitedError
-		if errors.As(err, &limited) && attempt < b.cfg.MaxAttempts {
-			wait := max(limited.RetryAfter, time.Second)
-			b.log.Info("Slack asked the bot to slow down; waiting", "method", method, "request", requestID, "retry_after", wait)
+		if wait, ok := retryAfter(err, attempt); ok && attempt < b.cfg.MaxAttempts {
+			b.log.Info("Slack could not take a call now; trying again", "method", method, "request", requestID, "attempt", attempt, "wait", wait, "err", err)
 			if b.cfg.Wait(ctx, wait) == nil {
 				continue
 			}
@@ -232,6 +236,23 @@ func (b *Bot) call(ctx context.Context, requestID, method string, f func(context
 		}
 		return err
 	}
+}
+
+// maxBackoff bounds the wait between tries after Slack's 5xx.
+const maxBackoff = 8 * time.Second
+
+// retryAfter says whether err is worth another try, and after how long:
+// a rate limit as Slack asks, a 5xx after 1 s, 2 s, 4 s… (at most maxBackoff).
+func retryAfter(err error, attempt int) (time.Duration, bool) {
+	var limited *slack.RateLimitedError
+	if errors.As(err, &limited) {
+		return max(limited.RetryAfter, time.Second), true
+	}
+	var status slack.StatusCodeError
+	if errors.As(err, &status) && status.Code >= 500 {
+		return min(time.Second<<(attempt-1), maxBackoff), true
+	}
+	return 0, false
 }
 
 // notInChannel reports whether Slack refused because the bot cannot post

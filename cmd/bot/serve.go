@@ -108,7 +108,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 		front.list = append(front.list, con)
 	}
 	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, log)
-	withGroups(deps.Policy, slackAPI, log)
+	withGroups(ctx, deps.Policy, slackAPI, log)
 	if sb != nil {
 		front.list = append(front.list, sb)
 	}

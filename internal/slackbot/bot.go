@@ -48,6 +48,9 @@ type Config struct {
 	Workers int
 	// CallTimeout bounds each call to Slack's Web API or a response_url.
 	CallTimeout time.Duration
+	// Cards bounds how many cards this replica keeps in memory (DefaultCards);
+	// older ones are found through the store.
+	Cards int
 	// MaxAttempts bounds how often a call Slack could not take (429, 5xx) is tried.
 	MaxAttempts int
 	// HTTPClient posts to response_url addresses.
@@ -84,6 +87,9 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 10 * time.Second
 	}
+	if cfg.Cards <= 0 {
+		cfg.Cards = DefaultCards
+	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
 	}
@@ -103,7 +109,7 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,
 		pool:     pool{slots: make(chan struct{}, cfg.Workers), running: &tasks.Group{}},
 		seen:     newDeliveries(cfg.Now),
-		cards:    newCards(cfg.Now),
+		cards:    newCards(cfg.Cards),
 		authErr:  errors.New("Slack's auth.test has not run yet"),
 		userName: "streamops",
 	}

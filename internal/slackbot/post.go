@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/slack-go/slack"
 
 	"github.com/streamops/streamops/internal/ops"
@@ -20,40 +21,38 @@ type card struct {
 	responseURL string // the card went out through a response_url (or was clicked there)
 	shown       int    // rank of the state the card shows
 	outcomeSaid bool
-	touched     time.Time
 }
 
+// cards keeps the cards this replica used last, a bounded number: the
+// store keeps where each card is (the request's Origin), so one forgotten
+// here is still updated in place. What it forgets, the order of updates and
+// the outcome said once, matters in the minutes around a confirmation,
+// long before thousands of newer cards push it out.
 type cards struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	m      map[string]*card
-	pruned time.Time
+	mu  sync.Mutex
+	lru *simplelru.LRU[string, *card]
 }
 
-// cardMemory is how long this replica remembers a card it has not touched;
-// the store keeps its location longer.
-const cardMemory = 24 * time.Hour
+// DefaultCards is how many cards a replica keeps by default: about an
+// hour of cards at 10,000 an hour, a few MB.
+const DefaultCards = 10000
 
-func newCards(now func() time.Time) *cards { return &cards{now: now, m: map[string]*card{}} }
+func newCards(size int) *cards {
+	lru, err := simplelru.NewLRU[string, *card](size, nil)
+	if err != nil {
+		panic(err) // size > 0 is New's to ensure
+	}
+	return &cards{lru: lru}
+}
 
 func (cs *cards) get(id string) *card {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	now := cs.now()
-	c, ok := cs.m[id]
+	c, ok := cs.lru.Get(id)
 	if !ok {
-		if len(cs.m) >= 1024 && now.Sub(cs.pruned) >= pruneEvery {
-			cs.pruned = now
-			for k, old := range cs.m {
-				if now.Sub(old.touched) >= cardMemory {
-					delete(cs.m, k)
-				}
-			}
-		}
 		c = &card{}
-		cs.m[id] = c
+		cs.lru.Add(id, c)
 	}
-	c.touched = now
 	return c
 }
 

@@ -107,7 +107,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	if withConsole {
 		front.list = append(front.list, con)
 	}
-	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, log)
+	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, b.Deliveries(), log)
 	withGroups(ctx, deps.Policy, slackAPI, log)
 	if sb != nil {
 		front.list = append(front.list, sb)

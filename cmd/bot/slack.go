@@ -19,12 +19,12 @@ import (
 
 // newSlack makes the Slack front end and checks its token (auth.test, for
 // /readyz); nil when the config has no Slack.
-func newSlack(ctx context.Context, cfg config.Slack, svc *ops.Service, log *slog.Logger) (*slackbot.Bot, *slack.Client) {
+func newSlack(ctx context.Context, cfg config.Slack, svc *ops.Service, deliveries slackbot.Deliveries, log *slog.Logger) (*slackbot.Bot, *slack.Client) {
 	if !cfg.Configured() {
 		return nil, nil
 	}
 	api := slackClient(cfg)
-	bot := slackbot.New(svc, api, slackbot.Config{SigningSecret: cfg.SigningSecret, CallTimeout: slackCallTimeout, Log: log})
+	bot := slackbot.New(svc, api, slackbot.Config{SigningSecret: cfg.SigningSecret, Deliveries: deliveries, CallTimeout: slackCallTimeout, Log: log})
 	if err := bot.Start(ctx); err != nil {
 		log.Error("Slack did not accept the bot token; /readyz says so until a restart", "err", err)
 	}

@@ -40,8 +40,20 @@ type WebAPI interface {
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 }
 
+// Deliveries remembers what Slack delivered, for every replica (a
+// *bus.Deliveries), so that a delivery Slack resends to another connection,
+// or a proxy retries, is worked on once.
+type Deliveries interface {
+	// First reports whether the delivery with key is new, and takes it.
+	First(ctx context.Context, key string) (bool, error)
+	// Forget lets the delivery with key be taken again.
+	Forget(ctx context.Context, key string) error
+}
+
 // Config tunes the bot; zero values take the defaults.
 type Config struct {
+	// Deliveries is required: what Slack delivered, across replicas.
+	Deliveries Deliveries
 	// SigningSecret verifies what Slack sends over HTTP; empty: no HTTP routes.
 	SigningSecret string
 	// Workers bounds the commands and clicks being worked on at once.
@@ -69,7 +81,6 @@ type Bot struct {
 	api   WebAPI
 	log   *slog.Logger
 	pool  pool
-	seen  *deliveries
 	cards *cards
 	// background counts card updates and notices still being delivered.
 	background tasks.Group
@@ -108,7 +119,6 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	return &Bot{
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,
 		pool:     pool{slots: make(chan struct{}, cfg.Workers), running: &tasks.Group{}},
-		seen:     newDeliveries(cfg.Now),
 		cards:    newCards(cfg.Cards),
 		authErr:  errors.New("Slack's auth.test has not run yet"),
 		userName: "streamops",
@@ -178,50 +188,40 @@ func (p *pool) try(task func()) bool {
 	return true
 }
 
-// deliveries remembers what Slack delivered lately, so that a retried
-// delivery (X-Slack-Retry-Num, a Socket Mode retry) is not worked on twice.
-type deliveries struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	seen   map[string]time.Time
-	pruned time.Time
-}
+// deliveryTimeout bounds remembering a delivery, which comes before the
+// ack that Slack wants within 3 s.
+const deliveryTimeout = time.Second
 
-// deliveryMemory is longer than Slack retries a delivery (about a minute).
-const deliveryMemory = 10 * time.Minute
-
-// pruneEvery keeps the scans for forgotten entries rare under a burst.
-const pruneEvery = 10 * time.Second
-
-func newDeliveries(now func() time.Time) *deliveries {
-	return &deliveries{now: now, seen: map[string]time.Time{}}
-}
-
-// first reports whether key is new, and remembers it.
-func (d *deliveries) first(key string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	if t, ok := d.seen[key]; ok && now.Sub(t) < deliveryMemory {
-		return false
+// firstDelivery reports whether no replica took the delivery with key yet.
+// An empty key is taken as new. So is a delivery when NATS does not answer
+// (failing open): the command then meets the same NATS and is told what
+// failed, rather than nothing at all; a second card is the worst a
+// duplicate can make, since a confirmation is decided once by the claim in
+// the store.
+func (b *Bot) firstDelivery(ctx context.Context, key string) bool {
+	if key == "" {
+		return true
 	}
-	if len(d.seen) >= 4096 && now.Sub(d.pruned) >= pruneEvery {
-		d.pruned = now
-		for k, t := range d.seen {
-			if now.Sub(t) >= deliveryMemory {
-				delete(d.seen, k)
-			}
-		}
+	ctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
+	defer cancel()
+	first, err := b.cfg.Deliveries.First(ctx, key)
+	if err != nil {
+		b.log.Warn("could not check whether Slack delivered this before (NATS); working on it", "err", err)
+		return true
 	}
-	d.seen[key] = now
-	return true
+	return first
 }
 
-// forget lets a delivery that was refused as busy be tried again.
-func (d *deliveries) forget(key string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.seen, key)
+// forgetDelivery lets a delivery that was refused as busy be tried again.
+func (b *Bot) forgetDelivery(ctx context.Context, key string) {
+	if key == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
+	defer cancel()
+	if err := b.cfg.Deliveries.Forget(ctx, key); err != nil {
+		b.log.Warn("could not forget a Slack delivery refused as busy; Slack's retry of it will be ignored", "err", err)
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

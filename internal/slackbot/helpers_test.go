@@ -239,6 +239,7 @@ type world struct {
 	t         *testing.T
 	slack     *fakeSlack
 	svc       *ops.Service
+	bus       *bus.Bus
 	bot       *Bot
 	srv       *httptest.Server
 	logs      *syncbuf.Buffer
@@ -304,6 +305,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	b, err := bus.Connect(context.Background(), bus.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close(context.Background()) })
+	w.bus = b
 
 	o := setup{
 		rules: ops.Settings{
@@ -320,6 +322,9 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		opt(&o)
 	}
 	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.apiURL()))
+	if o.bot.Deliveries == nil {
+		o.bot.Deliveries = b.Deliveries()
+	}
 	w.bot = New(nil, api, o.bot)
 	var policy *ops.Policy
 	if o.policy != nil {

@@ -68,9 +68,8 @@ type Config struct {
 	// HTTPClient posts to response_url addresses.
 	HTTPClient *http.Client
 	Log        *slog.Logger
-	// Wait waits out a rate limit; tests make it instant.
+	// Wait waits between tries of a call Slack could not take; tests make it instant.
 	Wait func(ctx context.Context, d time.Duration) error
-	Now  func() time.Time
 }
 
 // Bot is the Slack front end. It is an ops.Notifier (and ops.Starter), so
@@ -112,9 +111,6 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	}
 	if cfg.Wait == nil {
 		cfg.Wait = sleep
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	return &Bot{
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,

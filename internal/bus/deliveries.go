@@ -43,14 +43,6 @@ func (d *Deliveries) First(ctx context.Context, key string) (bool, error) {
 	return true, nil
 }
 
-// Forget lets the delivery with this key be taken again.
-func (d *Deliveries) Forget(ctx context.Context, key string) error {
-	if err := d.kv.Delete(ctx, deliveryKey(key)); err != nil {
-		return fmt.Errorf("forget a Slack delivery: %w", err)
-	}
-	return nil
-}
-
 // deliveryKey is a KV key for any string Slack gives: its SHA-256, in hex.
 func deliveryKey(key string) string {
 	sum := sha256.Sum256([]byte(key))

@@ -46,8 +46,6 @@ type WebAPI interface {
 type Deliveries interface {
 	// First reports whether the delivery with key is new, and takes it.
 	First(ctx context.Context, key string) (bool, error)
-	// Forget lets the delivery with key be taken again.
-	Forget(ctx context.Context, key string) error
 }
 
 // Config tunes the bot; zero values take the defaults.
@@ -184,9 +182,9 @@ func (p *pool) try(task func()) bool {
 	return true
 }
 
-// deliveryTimeout bounds remembering a delivery, which comes before the
-// ack that Slack wants within 3 s.
-const deliveryTimeout = time.Second
+// deliveryTimeout bounds remembering a delivery, so that a worker does
+// not wait long on NATS.
+const deliveryTimeout = 2 * time.Second
 
 // firstDelivery reports whether no replica took the delivery with key yet.
 // An empty key is taken as new. So is a delivery when NATS does not answer
@@ -206,18 +204,6 @@ func (b *Bot) firstDelivery(ctx context.Context, key string) bool {
 		return true
 	}
 	return first
-}
-
-// forgetDelivery lets a delivery that was refused as busy be tried again.
-func (b *Bot) forgetDelivery(ctx context.Context, key string) {
-	if key == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
-	defer cancel()
-	if err := b.cfg.Deliveries.Forget(ctx, key); err != nil {
-		b.log.Warn("could not forget a Slack delivery refused as busy; Slack's retry of it will be ignored", "err", err)
-	}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -16,21 +16,23 @@ const busy = "The bot is busy with other requests: nothing was done. Try again i
 
 // command acknowledges a slash command and starts the work on it; what it
 // returns is the ephemeral ack text. delivery names what Slack delivered,
-// the same for a delivery sent again. It waits on nothing but NATS: Slack
-// wants the ack within 3 s whatever the providers and the Web API are doing.
+// the same for a delivery sent again. It waits on nothing: Slack wants the
+// ack within 3 s whatever the providers, the Web API and NATS are doing.
 func (b *Bot) command(ctx context.Context, delivery string, cmd slack.SlashCommand) string {
-	if !b.firstDelivery(ctx, delivery) {
-		return "" // a delivery sent again: the first one is being worked on
-	}
 	text := strings.TrimSpace(cmd.Text)
 	if text == "" {
 		text = "help"
 	}
 	ctx = context.WithoutCancel(ctx)
-	if !b.pool.try(func() { b.runCommand(ctx, cmd, text) }) {
-		b.forgetDelivery(ctx, delivery)
+	if !b.pool.try(func() {
+		if b.firstDelivery(ctx, delivery) {
+			b.runCommand(ctx, cmd, text)
+		}
+	}) {
 		return busy
 	}
+	// Acked alike when sent again: Slack (or the proxy) shows this ack, as
+	// the first one did not reach it.
 	return ackText(text)
 }
 
@@ -128,12 +130,12 @@ func (b *Bot) interaction(ctx context.Context, delivery string, cb slack.Interac
 	if act == nil {
 		return
 	}
-	if !b.firstDelivery(ctx, delivery) {
-		return // a delivery sent again of a click being worked on
-	}
 	ctx = context.WithoutCancel(ctx)
-	if !b.pool.try(func() { b.runClick(ctx, cb, act.ActionID, act.Value) }) {
-		b.forgetDelivery(ctx, delivery)
+	if !b.pool.try(func() {
+		if b.firstDelivery(ctx, delivery) {
+			b.runClick(ctx, cb, act.ActionID, act.Value)
+		}
+	}) {
 		b.background.Go(func() {
 			ctx, cancel := context.WithTimeout(ctx, clickTimeout)
 			defer cancel()

@@ -126,12 +126,7 @@ func (g *Groups) sayMissing(handles []string) {
 // read returns every group's members, asking Slack only when the last
 // answer is old and the last failure is not too recent.
 func (g *Groups) read(ctx context.Context) (map[string][]string, error) {
-	g.mu.Lock()
-	now := g.now()
-	fresh := g.err == nil && !g.readAt.IsZero() && now.Sub(g.readAt) < g.ttl
-	waiting := g.err != nil && now.Before(g.retryAt)
-	g.mu.Unlock()
-	if !fresh && !waiting {
+	if g.due() {
 		// Not the caller's cancellation: others wait on this read too.
 		shared := context.WithoutCancel(ctx)
 		done := g.flight.DoChan("usergroups.list", func() (any, error) {
@@ -152,7 +147,21 @@ func (g *Groups) read(ctx context.Context) (map[string][]string, error) {
 	return nil, g.err
 }
 
+// due reports whether Slack should be asked: the last answer is old, and
+// no failure asks to wait.
+func (g *Groups) due() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	fresh := g.err == nil && !g.readAt.IsZero() && now.Sub(g.readAt) < g.ttl
+	waiting := g.err != nil && now.Before(g.retryAt)
+	return !fresh && !waiting
+}
+
 func (g *Groups) refresh(ctx context.Context) {
+	if !g.due() {
+		return // a read that ended just before this one began answers
+	}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
 	list, err := g.api.GetUserGroupsContext(ctx, slack.GetUserGroupsOptionIncludeUsers(true))

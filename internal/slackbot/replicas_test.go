@@ -132,8 +132,6 @@ func (lostDeliveries) First(context.Context, string) (bool, error) {
 	return false, errors.New("nats: timeout")
 }
 
-func (lostDeliveries) Forget(context.Context, string) error { return errors.New("nats: timeout") }
-
 // Whether Slack delivered a command before cannot be told: the command is
 // worked on all the same (failing open), and the log says why.
 func TestDeliveriesUnknownFailOpen(t *testing.T) {

@@ -39,8 +39,8 @@ func (answering) AttachMessage(context.Context, string, string, string) (ops.Req
 
 // BenchmarkSlashCommandAck compares, in one run, the whole ack of a slash
 // command (verify, decode, hand to the pool, answer; the worker asks NATS
-// whether the delivery is new) with a handler
-// that only verifies the signature. The goal is a ratio of at most 2.
+// whether the delivery is new) with a handler that only verifies the
+// signature. The goal is a ratio of at most 2.
 func BenchmarkSlashCommandAck(b *testing.B) {
 	nats, err := bus.Connect(context.Background(), bus.Config{Listen: "127.0.0.1:-1", StoreDir: b.TempDir()}, slog.New(slog.DiscardHandler))
 	require.NoError(b, err)

@@ -15,21 +15,24 @@ import (
 const busy = "The bot is busy with other requests: nothing was done. Try again in a moment."
 
 // command acknowledges a slash command and starts the work on it; what it
-// returns is the ephemeral ack text. It waits on nothing: Slack wants the
-// ack within 3 s whatever the providers and the Web API are doing.
-func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) string {
-	if cmd.TriggerID != "" && !b.seen.first("command "+cmd.TriggerID) {
-		return "" // a retried delivery: the first one is being worked on
-	}
+// returns is the ephemeral ack text. delivery names what Slack delivered,
+// the same for a delivery sent again. It waits on nothing: Slack wants the
+// ack within 3 s whatever the providers, the Web API and NATS are doing.
+func (b *Bot) command(ctx context.Context, delivery string, cmd slack.SlashCommand) string {
 	text := strings.TrimSpace(cmd.Text)
 	if text == "" {
 		text = "help"
 	}
 	ctx = context.WithoutCancel(ctx)
-	if !b.pool.try(func() { b.runCommand(ctx, cmd, text) }) {
-		b.seen.forget("command " + cmd.TriggerID)
+	if !b.pool.try(func() {
+		if b.firstDelivery(ctx, delivery) {
+			b.runCommand(ctx, cmd, text)
+		}
+	}) {
 		return busy
 	}
+	// Acked alike when sent again: Slack (or the proxy) shows this ack, as
+	// the first one did not reach it.
 	return ackText(text)
 }
 
@@ -111,8 +114,9 @@ func (b *Bot) postCard(ctx context.Context, cmd slack.SlashCommand, r ops.Reques
 // clickTimeout bounds the "busy" answer to a click, which runs outside the pool.
 const clickTimeout = 5 * time.Second
 
-// interaction acknowledges a click on a card and starts the work on it.
-func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
+// interaction acknowledges a click on a card and starts the work on it;
+// delivery is as for command.
+func (b *Bot) interaction(ctx context.Context, delivery string, cb slack.InteractionCallback) {
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return
 	}
@@ -126,13 +130,12 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
 	if act == nil {
 		return
 	}
-	key := strings.Join([]string{"click", cb.TriggerID, cb.User.ID, act.ActionTs, act.Value}, " ")
-	if !b.seen.first(key) {
-		return // a retried delivery of a click being worked on
-	}
 	ctx = context.WithoutCancel(ctx)
-	if !b.pool.try(func() { b.runClick(ctx, cb, act.ActionID, act.Value) }) {
-		b.seen.forget(key)
+	if !b.pool.try(func() {
+		if b.firstDelivery(ctx, delivery) {
+			b.runClick(ctx, cb, act.ActionID, act.Value)
+		}
+	}) {
 		b.background.Go(func() {
 			ctx, cancel := context.WithTimeout(ctx, clickTimeout)
 			defer cancel()

@@ -134,7 +134,8 @@ func TestSlackFailuresDoNotLoseTheOutcome(t *testing.T) {
 }
 
 // The ack does not wait for a provider or for Slack's Web API, even when
-// each takes 10 s to answer.
+// each takes 10 s to answer. The bound is Slack's 3 s, not what an idle
+// machine does: a loaded CI runner under -race must not fail it.
 func TestAckIsImmediateWhateverProvidersAndSlackDo(t *testing.T) {
 	w := newWorld(t)
 	w.command(alice, "pipeline pause orders-etl")
@@ -159,12 +160,12 @@ func TestAckIsImmediateWhateverProvidersAndSlackDo(t *testing.T) {
 		took := time.Since(start)
 		assert.Equal(t, http.StatusOK, code)
 		assert.NotEmpty(t, ackText)
-		assert.Less(t, took, time.Second, "ack of %q took %s", text, took)
+		assert.Less(t, took, 3*time.Second, "ack of %q took %s", text, took)
 	}
 	start := time.Now()
 	code, _ := w.click(bob, "confirm", id, ts)
 	assert.Equal(t, http.StatusOK, code)
-	assert.Less(t, time.Since(start), time.Second, "ack of a click")
+	assert.Less(t, time.Since(start), 3*time.Second, "ack of a click")
 }
 
 // Slack failing (5xx) a few times while a confirmation is carried out: the

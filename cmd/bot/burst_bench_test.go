@@ -110,7 +110,7 @@ func BenchmarkCommandBurst(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			bot := slackbot.New(svc, nil, slackbot.Config{SigningSecret: floodSecret, Log: log})
+			bot := slackbot.New(svc, nil, slackbot.Config{SigningSecret: floodSecret, Deliveries: nats.Deliveries(), Log: log})
 			mux := http.NewServeMux()
 			bot.Routes(mux)
 			full, err := startHTTP("127.0.0.1:0", mux, log)

@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	switch cmd {
 	case "check-config":
-		return checkConfig(configPath, getenv, stdout)
+		return checkConfig(ctx, configPath, getenv, stdout)
 	case "simulate":
 		return simulate(ctx, configPath, getenv, stderr)
 	}

@@ -107,8 +107,8 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	if withConsole {
 		front.list = append(front.list, con)
 	}
-	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, log)
-	withGroups(deps.Policy, slackAPI, log)
+	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, b.Deliveries(), log)
+	withGroups(ctx, deps.Policy, slackAPI, log)
 	if sb != nil {
 		front.list = append(front.list, sb)
 	}

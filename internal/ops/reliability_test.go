@@ -253,7 +253,7 @@ func TestBusyTargetRefusesWithTheReason(t *testing.T) {
 	require.Eventually(t, func() bool {
 		r, err := w.bus.Requests().Get(context.Background(), first.ID)
 		return err == nil && r.State == ops.Executing
-	}, 5*time.Second, 5*time.Millisecond)
+	}, 15*time.Second, 5*time.Millisecond)
 
 	held, _, err := w.bus.Claims().GetClaim(context.Background(), "pipeline.p-100")
 	require.NoError(t, err)
@@ -390,7 +390,7 @@ func TestCallLongerThanTheAbandonLimitKeepsItsOutcome(t *testing.T) {
 	require.Eventually(t, func() bool {
 		open, err := caller.svc.Pending(context.Background())
 		return err == nil && len(open) == 1 && open[0].State == ops.Executing
-	}, 5*time.Second, 5*time.Millisecond)
+	}, 15*time.Second, 5*time.Millisecond)
 	w.clock.Advance(2 * time.Minute)
 	caller.svc.Sweep(context.Background())
 	select {

@@ -41,8 +41,18 @@ type WebAPI interface {
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 }
 
+// Deliveries remembers what Slack delivered, for every replica (a
+// *bus.Deliveries), so that a delivery Slack resends to another connection,
+// or a proxy retries, is worked on once.
+type Deliveries interface {
+	// First reports whether the delivery with key is new, and takes it.
+	First(ctx context.Context, key string) (bool, error)
+}
+
 // Config tunes the bot; zero values take the defaults.
 type Config struct {
+	// Deliveries is required: what Slack delivered, across replicas.
+	Deliveries Deliveries
 	// SigningSecret verifies what Slack sends over HTTP; empty: no HTTP routes.
 	SigningSecret string
 	// Workers bounds the commands and clicks being worked on at once.
@@ -55,14 +65,18 @@ type Config struct {
 	QueueWait time.Duration
 	// CallTimeout bounds each call to Slack's Web API or a response_url.
 	CallTimeout time.Duration
-	// MaxAttempts bounds how often a rate-limited call is tried.
+	// Cards bounds how many cards this replica keeps in memory (DefaultCards);
+	// older ones are found through the store.
+	Cards int
+	// MaxAttempts bounds how often a call Slack could not take (429, 5xx) is tried.
 	MaxAttempts int
 	// HTTPClient posts to response_url addresses.
 	HTTPClient *http.Client
 	Log        *slog.Logger
-	// Wait waits out a rate limit; tests make it instant.
+	// Wait waits between tries of a call Slack could not take; tests make it instant.
 	Wait func(ctx context.Context, d time.Duration) error
-	Now  func() time.Time
+	// Now is the queue's clock; tests move it.
+	Now func() time.Time
 }
 
 // Bot is the Slack front end. It is an ops.Notifier (and ops.Starter), so
@@ -73,7 +87,6 @@ type Bot struct {
 	api   WebAPI
 	log   *slog.Logger
 	queue *queue
-	seen  *deliveries
 	cards *cards
 	// background counts card updates and notices still being delivered.
 	background tasks.Group
@@ -97,6 +110,9 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 10 * time.Second
 	}
+	if cfg.Cards <= 0 {
+		cfg.Cards = DefaultCards
+	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
 	}
@@ -117,8 +133,7 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	return &Bot{
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,
 		queue:    &queue{workers: cfg.Workers, limit: cfg.QueueLimit, wait: cfg.QueueWait, now: cfg.Now},
-		seen:     newDeliveries(cfg.Now),
-		cards:    newCards(cfg.Now),
+		cards:    newCards(cfg.Cards),
 		authErr:  errors.New("Slack's auth.test has not run yet"),
 		userName: "streamops",
 	}
@@ -237,43 +252,28 @@ func (q *queue) next() (queued, bool) {
 	return item, true
 }
 
-// deliveries remembers what Slack delivered lately, so that a retried
-// delivery (X-Slack-Retry-Num, a Socket Mode retry) is not worked on twice.
-type deliveries struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	seen   map[string]time.Time
-	pruned time.Time
-}
+// deliveryTimeout bounds remembering a delivery, so that a worker does
+// not wait long on NATS.
+const deliveryTimeout = 2 * time.Second
 
-// deliveryMemory is longer than Slack retries a delivery (about a minute).
-const deliveryMemory = 10 * time.Minute
-
-// pruneEvery keeps the scans for forgotten entries rare under a burst.
-const pruneEvery = 10 * time.Second
-
-func newDeliveries(now func() time.Time) *deliveries {
-	return &deliveries{now: now, seen: map[string]time.Time{}}
-}
-
-// first reports whether key is new, and remembers it.
-func (d *deliveries) first(key string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	if t, ok := d.seen[key]; ok && now.Sub(t) < deliveryMemory {
-		return false
+// firstDelivery reports whether no replica took the delivery with key yet.
+// An empty key is taken as new. So is a delivery when NATS does not answer
+// (failing open): the command then meets the same NATS and is told what
+// failed, rather than nothing at all; a second card is the worst a
+// duplicate can make, since a confirmation is decided once by the claim in
+// the store.
+func (b *Bot) firstDelivery(ctx context.Context, key string) bool {
+	if key == "" {
+		return true
 	}
-	if len(d.seen) >= 4096 && now.Sub(d.pruned) >= pruneEvery {
-		d.pruned = now
-		for k, t := range d.seen {
-			if now.Sub(t) >= deliveryMemory {
-				delete(d.seen, k)
-			}
-		}
+	ctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
+	defer cancel()
+	first, err := b.cfg.Deliveries.First(ctx, key)
+	if err != nil {
+		b.log.Warn("could not check whether Slack delivered this before (NATS); working on it", "err", err)
+		return true
 	}
-	d.seen[key] = now
-	return true
+	return first
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

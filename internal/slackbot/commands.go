@@ -23,23 +23,30 @@ func tooLate(what string, waited time.Duration, unchanged string) string {
 }
 
 // command acknowledges a slash command and starts the work on it; what it
-// returns is the ephemeral ack text. It waits on nothing: Slack wants the
-// ack within 3 s whatever the providers and the Web API are doing.
-func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) string {
-	if cmd.TriggerID != "" && !b.seen.first("command "+cmd.TriggerID) {
-		return "" // a retried delivery: the first one is being worked on
-	}
+// returns is the ephemeral ack text. delivery names what Slack delivered,
+// the same for a delivery sent again. It waits on nothing: Slack wants the
+// ack within 3 s whatever the providers, the Web API and NATS are doing.
+func (b *Bot) command(ctx context.Context, delivery string, cmd slack.SlashCommand) string {
 	text := strings.TrimSpace(cmd.Text)
 	if text == "" {
 		text = "help"
 	}
 	ctx = context.WithoutCancel(ctx)
-	if !b.queue.add(func() { b.runCommand(ctx, cmd, text) }, func(waited time.Duration) {
+	if !b.queue.add(func() {
+		if b.firstDelivery(ctx, delivery) {
+			b.runCommand(ctx, cmd, text)
+		}
+	}, func(waited time.Duration) {
+		if !b.firstDelivery(ctx, delivery) {
+			return // another replica has it
+		}
 		b.log.Warn("a slash command waited too long for a worker and was dropped; its sender was told", "user", cmd.UserID, "channel", cmd.ChannelID, "waited", waited)
 		b.ephemeral(ctx, "", cmd.ResponseURL, tooLate("`"+escape(truncate(text, 200))+"`", waited, "nothing was done"))
 	}) {
 		return full
 	}
+	// Acked alike when sent again: Slack (or the proxy) shows this ack, as
+	// the first one did not reach it.
 	return ackText(text)
 }
 
@@ -122,8 +129,9 @@ func (b *Bot) postCard(ctx context.Context, cmd slack.SlashCommand, r ops.Reques
 // is sent outside the queue.
 const clickTimeout = 5 * time.Second
 
-// interaction acknowledges a click on a card and starts the work on it.
-func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
+// interaction acknowledges a click on a card and starts the work on it;
+// delivery is as for command.
+func (b *Bot) interaction(ctx context.Context, delivery string, cb slack.InteractionCallback) {
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return
 	}
@@ -137,12 +145,15 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
 	if act == nil {
 		return
 	}
-	key := strings.Join([]string{"click", cb.TriggerID, cb.User.ID, act.ActionTs, act.Value}, " ")
-	if !b.seen.first(key) {
-		return // a retried delivery of a click being worked on
-	}
 	ctx = context.WithoutCancel(ctx)
-	if !b.queue.add(func() { b.runClick(ctx, cb, act.ActionID, act.Value) }, func(waited time.Duration) {
+	if !b.queue.add(func() {
+		if b.firstDelivery(ctx, delivery) {
+			b.runClick(ctx, cb, act.ActionID, act.Value)
+		}
+	}, func(waited time.Duration) {
+		if !b.firstDelivery(ctx, delivery) {
+			return // another replica has it
+		}
 		b.log.Warn("a click waited too long for a worker and was dropped; its sender was told", "user", cb.User.ID, "request", act.Value, "waited", waited)
 		b.ephemeral(ctx, act.Value, cb.ResponseURL, tooLate("Your "+act.ActionID+" of "+escape(truncate(act.Value, 64)), waited, escape(truncate(act.Value, 64))+" is unchanged"))
 	}) {

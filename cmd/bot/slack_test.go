@@ -263,7 +263,7 @@ func TestServeOverSocketMode(t *testing.T) {
 }
 
 // signedSlack is a POST of form as Slack signs it with secret.
-func signedSlack(t *testing.T, url, secret, form string) *http.Request {
+func signedSlack(t testing.TB, url, secret, form string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(form))
 	require.NoError(t, err)

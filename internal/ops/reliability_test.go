@@ -220,23 +220,29 @@ func TestTwoSwitchesOfOneJobOnTwoReplicasSendOne(t *testing.T) {
 	assert.Equal(t, "10.0.1.7:9092", j.SourceAddress, "switched once")
 }
 
-// While one request acts on a target, another confirmed for it waits; if
-// the first takes longer than target_wait, the second is refused with the
-// reason and stays pending.
-func TestBusyTargetRefusesWithTheReason(t *testing.T) {
-	w := newWorld(t)
+// heldPauses is an EnOS, the world's simulator behind it, whose pause calls
+// wait until release is called; tests defer release.
+func (w *world) heldPauses(t *testing.T) (api *enos.Client, release func()) {
 	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	hang := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("action") == "pause" {
 			<-hold
 		}
 		w.sim.ServeHTTP(rw, r)
 	}))
-	defer hang.Close()
+	t.Cleanup(srv.Close)
+	return enos.New(srv.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}), sync.OnceFunc(func() { close(hold) })
+}
+
+// While one request acts on a target, another confirmed for it waits; if
+// the first takes longer than target_wait, the second is refused with the
+// reason and stays pending.
+func TestBusyTargetRefusesWithTheReason(t *testing.T) {
+	w := newWorld(t)
+	api, release := w.heldPauses(t)
 	defer release()
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: 200 * time.Millisecond, CheckInterval: 10 * time.Millisecond},
-		ops.Deps{Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+		ops.Deps{Pipelines: api})
 	first := propose(t, b, "pipeline pause orders-etl")
 	second := propose(t, b, "pipeline stop orders-etl")
 	firstDone := make(chan struct{})
@@ -271,6 +277,76 @@ func TestBusyTargetRefusesWithTheReason(t *testing.T) {
 	assert.Contains(t, nextNotice(t, b).Text, "is STOPPED")
 }
 
+// countedClaims counts the reads of a claim and tells when one is watched.
+type countedClaims struct {
+	ops.Claims
+	gets     atomic.Int64
+	watched  chan struct{}
+	watchOne sync.Once
+}
+
+func (c *countedClaims) GetClaim(ctx context.Context, key string) (ops.Claim, uint64, error) {
+	c.gets.Add(1)
+	return c.Claims.GetClaim(ctx, key)
+}
+
+func (c *countedClaims) WatchClaim(ctx context.Context, key string) (<-chan struct{}, error) {
+	changed, err := c.Claims.WatchClaim(ctx, key)
+	c.watchOne.Do(func() { close(c.watched) })
+	return changed, err
+}
+
+// A confirmation waiting for a busy target watches its claim instead of
+// reading it over and over, and goes ahead as soon as the claim is released.
+func TestWaitingConfirmationWakesWhenTheTargetIsReleased(t *testing.T) {
+	w := newWorld(t)
+	api, release := w.heldPauses(t)
+	defer release()
+	claims := &countedClaims{Claims: w.bus.Claims(), watched: make(chan struct{})}
+	// A minute's wait: a waiter that missed the release would fail the test.
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: time.Minute, CheckInterval: 10 * time.Millisecond},
+		ops.Deps{Claims: claims, Pipelines: api})
+	first := propose(t, b, "pipeline pause orders-etl")
+	second := propose(t, b, "pipeline stop orders-etl")
+	events := subscribe(t, w.bus)
+	go b.svc.Confirm(context.Background(), first.ID, "U-bob")
+	e := nextEvent(t, events)
+	require.Equal(t, first.ID, e.RequestID)
+	require.Equal(t, ops.Executing, e.State)
+
+	secondDone := make(chan error, 1)
+	go func() {
+		_, err := b.svc.Confirm(context.Background(), second.ID, "U-carol")
+		secondDone <- err
+	}()
+	select {
+	case <-claims.watched:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting confirmation never watched the claim")
+	}
+	require.Eventually(t, func() bool { return claims.gets.Load() >= 1 }, 10*time.Second, time.Millisecond, "it reads who holds the target once")
+	// Polling would read the claim again and again while the first runs;
+	// a watch reads it only when it changes, which it does not here.
+	select {
+	case err := <-secondDone:
+		t.Fatalf("the second confirmation ended while the target was held: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	assert.EqualValues(t, 1, claims.gets.Load(), "reads of the claim while nothing changed")
+
+	release()
+	var states []string
+	for range 4 {
+		e := nextEvent(t, events)
+		states = append(states, e.RequestID+" "+string(e.State))
+	}
+	assert.Equal(t, []string{first.ID + " " + string(ops.Succeeded), first.ID + " " + string(ops.Checked), second.ID + " " + string(ops.Executing), second.ID + " " + string(ops.Succeeded)}, states,
+		"the second goes ahead once the first's check has ended and released the target")
+	require.NoError(t, <-secondDone)
+	assert.Contains(t, nextNotice(t, b).Text, "is PAUSED")
+	assert.Contains(t, nextNotice(t, b).Text, "is STOPPED")
+}
+
 // A request for a provider this replica lacks is left for one that has it.
 func TestReplicaWithoutTheProviderLeavesTheRequestPending(t *testing.T) {
 	w := newWorld(t)
@@ -294,18 +370,10 @@ func TestReplicaWithoutTheProviderLeavesTheRequestPending(t *testing.T) {
 // outcome is stored and reported all the same.
 func TestCallLongerThanTheAbandonLimitKeepsItsOutcome(t *testing.T) {
 	w := newWorld(t)
-	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("action") == "pause" {
-			<-hold
-		}
-		w.sim.ServeHTTP(rw, r)
-	}))
-	defer slow.Close()
+	api, release := w.heldPauses(t)
 	defer release()
 	set := ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, AbandonAfter: time.Minute, SweepInterval: 5 * time.Millisecond, CheckInterval: 10 * time.Millisecond}
-	deps := ops.Deps{Pipelines: enos.New(slow.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})}
+	deps := ops.Deps{Pipelines: api}
 	caller := w.startBot(t, w.bus, set, deps)
 	other := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
 	ctx, cancel := context.WithCancel(context.Background())

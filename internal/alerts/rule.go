@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
+
+	"github.com/streamops/streamops/internal/ops"
 )
 
 // Rule says which alerts propose which command, and where.
@@ -258,9 +260,12 @@ func (c *Compiled) render(a Alert) (string, error) {
 		}
 		return "", fmt.Errorf("rule %s could not make its command from the alert: %s", c.Name, msg)
 	}
-	cmd := strings.Join(strings.Fields(w.b.String()), " ")
-	if cmd == "" {
+	if strings.TrimSpace(w.b.String()) == "" {
 		return "", fmt.Errorf("rule %s made an empty command from the alert", c.Name)
+	}
+	cmd, err := ops.NormalCommand(w.b.String())
+	if err != nil {
+		return "", fmt.Errorf("rule %s made a command from the alert that cannot be read: %w", c.Name, err)
 	}
 	return cmd, nil
 }
@@ -277,26 +282,12 @@ type Data struct {
 	Fingerprint  string
 }
 
-// Word is a value from an alert. Put in a command it stays one word: a value
-// with a space, a quote or '=' in it is quoted, so an alert cannot add
-// arguments or flags of its own to the command it proposes.
+// Word is a value from an alert. Put in a command it stays one word and
+// the same word (ops.QuoteWord quotes it where it must), so an alert cannot
+// add arguments or flags of its own to the command it proposes.
 type Word string
 
-func (w Word) String() string {
-	s := string(w)
-	if s != "" && !strings.ContainsAny(s, " \t\r\n\"'=") {
-		return s
-	}
-	if !strings.Contains(s, `"`) {
-		return `"` + s + `"`
-	}
-	if !strings.Contains(s, "'") {
-		return "'" + s + "'"
-	}
-	// Both quotes: left unbalanced on purpose, so that the command is
-	// refused (and reported) rather than split somewhere unexpected.
-	return `"` + s
-}
+func (w Word) String() string { return ops.QuoteWord(string(w)) }
 
 func dataOf(a Alert) Data {
 	words := func(m map[string]string) map[string]Word {

@@ -366,7 +366,7 @@ func (e *Engine) report(ctx context.Context, r *Compiled, a Alert, why string) {
 	if a.GeneratorURL != "" {
 		text += " Source: " + a.GeneratorURL
 	}
-	e.board.Say(ctx, r.channelID, text)
+	e.board.Say(ctx, r.channelID, ops.PlainText(text))
 }
 
 // resolve cancels the still-pending request of a resolved alert.

@@ -29,6 +29,24 @@ type Alert struct {
 	Resolved bool `json:"resolved,omitempty"`
 }
 
+// plain is the alert with its text from outside (labels, annotations, a
+// URL) made plain text, once, before any front end shows it.
+func (a *Alert) plain() *Alert {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Rule, c.Name, c.Severity = PlainText(a.Rule), PlainText(a.Name), PlainText(a.Severity)
+	c.Summary, c.Source, c.Fingerprint = PlainText(a.Summary), PlainText(a.Source), PlainText(a.Fingerprint)
+	if a.Matched != nil {
+		c.Matched = make(map[string]string, len(a.Matched))
+		for k, v := range a.Matched {
+			c.Matched[PlainText(k)] = PlainText(v)
+		}
+	}
+	return &c
+}
+
 // alertResolver is what a request cancelled by its alert's resolution
 // names as who decided it.
 const alertResolver = "alert"

@@ -310,6 +310,10 @@ rules:
     match: {alertname: A}
     command: "pipeline pause {{ .Labels.pipeline }}"
     channel: war-room
+  - name: misspelt
+    match: {alertname: A}
+    command: "pipline pause {{ .Labels.pipeline }}"
+    channel: incidents
 `
 	path := filepath.Join(dir, "c.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(testConfig(dir, bad)), 0o600))
@@ -319,6 +323,8 @@ rules:
 		`rules[0] (bad-matcher).matchers[0]: "severity=~\"(critical\"" is not an Alertmanager matcher`,
 		`rules[1] (bad-template).command: not a valid template`,
 		`rules[2] (bad-channel).channel: "war-room" is not a key of alerts.channels (it has incidents)`,
+		"rules[3] (misspelt).command: not a command this bot has: unknown command \"pipline\"",
+		"did you mean `pipeline pause`?",
 	} {
 		assert.Contains(t, err.Error(), want)
 	}

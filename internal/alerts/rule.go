@@ -127,7 +127,8 @@ func keyList(m map[string]string) string {
 }
 
 // parseCommand parses a rule's command template and tries it on an alert
-// with no labels, which finds misspelt fields (.Lables) before any alert does.
+// with no labels, which finds misspelt fields (.Lables) and commands
+// (pipline pause) before any alert does.
 func parseCommand(name, text string) (*template.Template, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("required: the command to propose, like `job switch {{ .Labels.job_id }} now`")
@@ -142,12 +143,17 @@ func parseCommand(name, text string) (*template.Template, error) {
 	if err := checkLoops(t.Root, 0); err != nil {
 		return nil, fmt.Errorf("the template could run for too long: %w", err)
 	}
+	var out limited
 	trial, err := template.New(name).Option("missingkey=zero").Funcs(funcs).Parse(text)
 	if err == nil {
-		err = trial.Execute(&limited{}, dataOf(Alert{}))
+		err = trial.Execute(&out, dataOf(Alert{}))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("the template cannot work on an alert: %s", strings.TrimPrefix(err.Error(), "template: "))
+	}
+	// Every label is "" in the trial: the command's own words are judged.
+	if err := ops.KnownCommand(out.b.String()); err != nil {
+		return nil, fmt.Errorf("not a command this bot has: %w", err)
 	}
 	return t, nil
 }

@@ -527,3 +527,16 @@ func TestOutsideTextReachesSlackPlain(t *testing.T) {
 		}
 	}
 }
+
+// An alert naming the pipeline by its alias and another by its ID count on
+// one card: the ledger keys the target, not the command's text.
+func TestAliasAndIDOfOnePipelineShareACard(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, testConfig(dir, alertRules), nil)
+	nc := natsClient(t, p, dir)
+	require.NoError(t, nc.Publish("alerts.x", []byte(amBody("firing", "orders-etl"))))
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	require.NoError(t, nc.Publish("alerts.x", []byte(amBody("firing", "p-7d3f9a21"))))
+	waitForFired(t, nc, id, 2)
+	assert.Equal(t, 1, strings.Count(p.stdout.String(), "| Request "), "one card")
+}

@@ -172,3 +172,18 @@ func resolvedStatus(r Request) string {
 	}
 	return ""
 }
+
+// TargetOf is the target text's command acts on, resolved as Handle
+// resolves it (an alias or an ID alike), without asking a provider; an
+// empty Target for a command that takes none.
+func (s *Service) TargetOf(text string) (Target, error) {
+	cmd, err := ParseCommand(text)
+	if err != nil {
+		return Target{}, err
+	}
+	op, rest, err := s.catalogue.lookup(cmd.Words)
+	if err != nil || op.kind == "" || len(rest) == 0 {
+		return Target{}, err
+	}
+	return s.set.Targets.resolve(op.kind, rest[0])
+}

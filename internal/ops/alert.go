@@ -59,17 +59,33 @@ func (s *Service) Lookup(ctx context.Context, id string) (Request, error) {
 // ErrNotPending is returned for a change that only a pending request takes.
 var ErrNotPending = errors.New("the request is no longer pending")
 
-// AddFirings counts n more firings of a pending request's alert, the latest
-// at `at`. Replicas add their counts to the stored one, so the card shows
-// them all. It returns the request as stored, and ErrNotPending once it has
-// been decided or has expired.
+// AddFirings counts n more firings of the alert of a request that is
+// pending or executing, the latest at `at`. Replicas add their counts to
+// the stored one, so the card shows them all. It returns the request as
+// stored, and ErrNotPending once it has ended or expired.
 func (s *Service) AddFirings(ctx context.Context, id string, n int, at time.Time) (Request, error) {
-	return s.updateAlert(ctx, id, func(r *Request) {
+	for {
+		r, err := s.pendingAlert(ctx, id)
+		if errors.Is(err, ErrNotPending) && r.State == Executing && r.Alert != nil {
+			err = nil // the call is under way: its alert still fires
+		}
+		if err != nil {
+			return r, err
+		}
 		r.Alert.Fired += n
 		if at.After(r.Alert.LastFired) {
 			r.Alert.LastFired = at
 		}
-	})
+		rev, err := s.store.Update(ctx, r)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return r, fmt.Errorf("could not count a firing of the alert of %s in NATS: %w", id, err)
+		}
+		r.Revision = rev
+		return r, nil
+	}
 }
 
 // pendingAlert reads request id for a change that only a pending request an
@@ -86,25 +102,6 @@ func (s *Service) pendingAlert(ctx context.Context, id string) (Request, error) 
 		return r, fmt.Errorf("request %s was not made by an alert", id)
 	}
 	return r, nil
-}
-
-func (s *Service) updateAlert(ctx context.Context, id string, change func(*Request)) (Request, error) {
-	for {
-		r, err := s.pendingAlert(ctx, id)
-		if err != nil {
-			return r, err
-		}
-		change(&r)
-		rev, err := s.store.Update(ctx, r)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return r, fmt.Errorf("could not count a firing of the alert of %s in NATS: %w", id, err)
-		}
-		r.Revision = rev
-		return r, nil
-	}
 }
 
 // Resolve cancels a pending request because its alert resolved, and tells

@@ -68,3 +68,31 @@ func TestAlertCardSlackMissedIsPostedOnTheNextFiring(t *testing.T) {
 	w.slack.waitFor("the card", containing("chat.postMessage", `orders-etl`))
 	require.Equal(t, 1, w.slack.count(method("chat.postMessage")))
 }
+
+// Firings while the request's call is under way are counted, and kept when
+// the outcome is stored.
+func TestFiringsWhileExecutingAreCounted(t *testing.T) {
+	w := newWorld(t)
+	r := alertRequest(t, w)
+	w.hold()
+	done := make(chan ops.Request, 1)
+	go func() {
+		r, _ := w.svc.Confirm(context.Background(), r.ID, alice)
+		done <- r
+	}()
+	require.Eventually(t, func() bool {
+		cur, err := w.svc.Lookup(context.Background(), r.ID)
+		return err == nil && cur.State == ops.Executing
+	}, 15*time.Second, 5*time.Millisecond)
+	got, err := w.svc.AddFirings(context.Background(), r.ID, 3, w.clock.Now())
+	require.NoError(t, err, "a firing while the call is under way is counted")
+	require.Equal(t, 4, got.Alert.Fired)
+	w.open()
+	final := <-done
+	require.Equal(t, ops.Succeeded, final.State)
+	stored, err := w.svc.Lookup(context.Background(), r.ID)
+	require.NoError(t, err)
+	require.Equal(t, 4, stored.Alert.Fired, "the outcome keeps the firings counted during the call")
+	_, err = w.svc.AddFirings(context.Background(), r.ID, 1, w.clock.Now())
+	require.ErrorIs(t, err, ops.ErrNotPending, "an ended request counts no more")
+}

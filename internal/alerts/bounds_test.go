@@ -435,3 +435,62 @@ func TestDecodeNamesTheBadAlertOfMany(t *testing.T) {
 		t.Fatalf("%d alerts: %v", maxAlerts, err)
 	}
 }
+
+// refusingOps refuses the job "nowhere" and finds nothing to do for "calm".
+type refusingOps struct{ *fakeOps }
+
+func (f *refusingOps) Handle(ctx context.Context, in ops.Input) (ops.Reply, error) {
+	switch {
+	case strings.Contains(in.Text, "nowhere"):
+		return ops.Reply{}, &ops.InputError{Msg: "no job nowhere"}
+	case strings.Contains(in.Text, "calm"):
+		return ops.Reply{Text: "it is already on its sink"}, nil
+	}
+	return f.fakeOps.Handle(ctx, in)
+}
+
+func TestRefusedCommandIsReportedOncePerQuiet(t *testing.T) {
+	g := newRig(t, dr())
+	m := g.withMetrics()
+	g.engine.svc = &refusingOps{g.ops}
+	for range 3 {
+		g.send(t, "firing", "nowhere")
+		g.send(t, "firing", "calm")
+	}
+	if len(g.board.said) != 2 || len(g.board.shown) != 0 || m.get(Refused) != 2 {
+		t.Fatalf("said %q, metrics %v", g.board.said, m.n)
+	}
+	if !strings.Contains(g.board.said[0], "`job switch nowhere sink=10.0.2.9:9092 now` was refused: no job nowhere") ||
+		!strings.Contains(g.board.said[1], "changes nothing, so there is nothing to confirm: it is already on its sink") {
+		t.Fatalf("said %q", g.board.said)
+	}
+	g.now = g.now.Add(10 * time.Minute)
+	g.send(t, "firing", "nowhere")
+	if len(g.board.said) != 3 {
+		t.Fatal("not reported again after the quiet period")
+	}
+}
+
+func TestResolvedAlertWithoutACommandIsIgnored(t *testing.T) {
+	g := newRig(t, dr())
+	if err := g.engine.Handle(context.Background(), "", []byte(`{"status":"resolved","labels":{"alertname":"KafkaLag","severity":"critical"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.board.said) != 0 {
+		t.Fatalf("said %q", g.board.said)
+	}
+}
+
+func TestRunFlushesWhenItStops(t *testing.T) {
+	g := newRig(t, dr())
+	g.send(t, "firing", "orders-dr")
+	g.send(t, "firing", "orders-dr")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := g.engine.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.ops.reqs[g.board.shown[0].ID].Alert.Fired; got != 2 {
+		t.Fatalf("fired %d after Run stopped, want 2", got)
+	}
+}

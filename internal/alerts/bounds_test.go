@@ -88,24 +88,6 @@ func TestReportNamesTheSourceOnlyWhenThereIsOne(t *testing.T) {
 	}
 }
 
-func TestCooldownEndsExactly(t *testing.T) {
-	rule := dr()
-	rule.Cooldown = 5 * time.Minute
-	g := newRig(t, rule)
-	g.send(t, "firing", "orders-dr")
-	g.send(t, "resolved", "orders-dr")
-	g.now = g.now.Add(5*time.Minute - time.Nanosecond)
-	g.send(t, "firing", "orders-dr")
-	if len(g.board.shown) != 1 {
-		t.Fatal("proposed within the cooldown")
-	}
-	g.now = g.now.Add(time.Nanosecond)
-	g.send(t, "firing", "orders-dr")
-	if len(g.board.shown) != 2 {
-		t.Fatal("not proposed when the cooldown ended")
-	}
-}
-
 // The cooldown runs from when an expired request expired.
 func TestCooldownOfAnExpiredRequestRunsFromItsExpiry(t *testing.T) {
 	rule := dr()
@@ -117,16 +99,7 @@ func TestCooldownOfAnExpiredRequestRunsFromItsExpiry(t *testing.T) {
 	r.State, r.DecidedAt = ops.Expired, g.now.Add(time.Hour) // a decision time an expiry never has
 	g.ops.reqs[id] = r
 	g.engine.forget("kafka-dr job j-1", id)
-	g.now = r.ExpiresAt.Add(4 * time.Minute)
-	g.send(t, "firing", "orders-dr")
-	if len(g.board.shown) != 1 {
-		t.Fatal("proposed within the cooldown after the expiry")
-	}
-	g.now = r.ExpiresAt.Add(5 * time.Minute)
-	g.send(t, "firing", "orders-dr")
-	if len(g.board.shown) != 2 {
-		t.Fatal("not proposed after the cooldown from the expiry")
-	}
+	g.checkCooldown(t, r.ExpiresAt.Add(4*time.Minute), r.ExpiresAt.Add(5*time.Minute))
 }
 
 // A request gone from the store (long finished) is proposed again.
@@ -464,9 +437,7 @@ func TestRefusedCommandIsReportedOncePerQuiet(t *testing.T) {
 		!strings.Contains(g.board.said[1], "changes nothing, so there is nothing to confirm: it is already on its sink") {
 		t.Fatalf("said %q", g.board.said)
 	}
-	g.now = g.now.Add(10 * time.Minute)
-	g.send(t, "firing", "nowhere")
-	if len(g.board.said) != 3 {
+	if _, said := g.fireAt(t, g.now.Add(10*time.Minute), "nowhere"); said != 3 {
 		t.Fatal("not reported again after the quiet period")
 	}
 }
@@ -490,7 +461,7 @@ func TestRunFlushesWhenItStops(t *testing.T) {
 	if err := g.engine.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := g.ops.reqs[g.board.shown[0].ID].Alert.Fired; got != 2 {
+	if got := g.fired(0); got != 2 {
 		t.Fatalf("fired %d after Run stopped, want 2", got)
 	}
 }

@@ -148,6 +148,30 @@ func (g *rig) send(t *testing.T, status, job string) {
 	}
 }
 
+// fireAt sends a firing for job at `at`, and returns how many cards and
+// reports there are then.
+func (g *rig) fireAt(t *testing.T, at time.Time, job string) (cards, said int) {
+	t.Helper()
+	g.now = at
+	g.send(t, "firing", job)
+	return len(g.board.shown), len(g.board.said)
+}
+
+// checkCooldown checks that orders-dr firing at `within` proposes nothing
+// and firing at `after` proposes again.
+func (g *rig) checkCooldown(t *testing.T, within, after time.Time) {
+	t.Helper()
+	if cards, _ := g.fireAt(t, within, "orders-dr"); cards != 1 {
+		t.Fatalf("a firing within the cooldown proposed again (%d cards)", cards)
+	}
+	if cards, _ := g.fireAt(t, after, "orders-dr"); cards != 2 {
+		t.Fatal("a firing after the cooldown proposed nothing")
+	}
+}
+
+// fired is the count of firings on card i.
+func (g *rig) fired(i int) int { return g.ops.reqs[g.board.shown[i].ID].Alert.Fired }
+
 func TestStormCountsOnOneRequest(t *testing.T) {
 	g := newRig(t, dr())
 	for range 1000 {
@@ -158,7 +182,7 @@ func TestStormCountsOnOneRequest(t *testing.T) {
 	if len(g.board.shown) != 2 {
 		t.Fatalf("%d cards, want 2", len(g.board.shown))
 	}
-	if got := g.ops.reqs[g.board.shown[0].ID].Alert.Fired; got != 1000 {
+	if got := g.fired(0); got != 1000 {
 		t.Fatalf("fired %d, want 1000", got)
 	}
 	if g.board.shown[0].Origin != (ops.Origin{Frontend: "alert", Channel: "C0INCIDENT"}) {
@@ -175,16 +199,8 @@ func TestCooldownAfterTheRequestEnds(t *testing.T) {
 	if r := g.ops.reqs[g.board.shown[0].ID]; r.State != ops.Cancelled {
 		t.Fatalf("resolved alert left its request %s", r.State)
 	}
-	g.now = g.now.Add(time.Minute)
-	g.send(t, "firing", "orders-dr")
-	if len(g.board.shown) != 1 {
-		t.Fatal("a firing within the cooldown proposed again")
-	}
-	g.now = g.now.Add(5 * time.Minute)
-	g.send(t, "firing", "orders-dr")
-	if len(g.board.shown) != 2 {
-		t.Fatal("a firing after the cooldown proposed nothing")
-	}
+	ended := g.now.Add(5 * time.Minute) // the cooldown, exactly
+	g.checkCooldown(t, ended.Add(-time.Nanosecond), ended)
 }
 
 func TestExpiredRequestIsProposedAgain(t *testing.T) {
@@ -301,15 +317,12 @@ func (g *rig) withMetrics() *countMetrics {
 // An alert naming the job by its alias and another by its ID share a card.
 func TestAliasAndIDOfOneTargetShareACard(t *testing.T) {
 	g := newRig(t, dr())
-	g.send(t, "firing", "orders-dr")
-	g.send(t, "firing", "j-1")
-	g.send(t, "firing", "j-2")
-	g.engine.Flush(context.Background())
-	if len(g.board.shown) != 2 {
-		t.Fatalf("%d cards, want one for j-1 (by alias and by ID) and one for j-2", len(g.board.shown))
+	for _, job := range []string{"orders-dr", "j-1", "j-2"} {
+		g.send(t, "firing", job)
 	}
-	if got := g.ops.reqs[g.board.shown[0].ID].Alert.Fired; got != 2 {
-		t.Fatalf("fired %d, want 2", got)
+	g.engine.Flush(context.Background())
+	if cards, fired := len(g.board.shown), g.fired(0); cards != 2 || fired != 2 {
+		t.Fatalf("%d cards, fired %d: want one card for j-1 (by alias and by ID, fired twice) and one for j-2", cards, fired)
 	}
 }
 

@@ -140,10 +140,10 @@ func TestFlushKeepsARequestThatFiredLately(t *testing.T) {
 	g := newRig(t, dr())
 	g.send(t, "firing", "orders-dr")
 	g.now = g.now.Add(2 * forgetAfter)
-	g.engine.open["kafka-dr job j-1"].last = g.now
+	g.engine.open["kafka-dr job j-1"].last = g.now.Add(-forgetAfter)
 	g.engine.Flush(context.Background())
 	if len(g.engine.open) != 1 {
-		t.Fatal("a request that fired lately was forgotten")
+		t.Fatal("a request that fired an hour ago, not more, was forgotten")
 	}
 }
 
@@ -463,5 +463,123 @@ func TestRunFlushesWhenItStops(t *testing.T) {
 	}
 	if got := g.fired(0); got != 2 {
 		t.Fatalf("fired %d after Run stopped, want 2", got)
+	}
+}
+
+// countingLedger counts reads.
+type countingLedger struct {
+	memLedger
+	gets int
+}
+
+func (l *countingLedger) Get(ctx context.Context, key string) (Entry, uint64, error) {
+	l.gets++
+	return l.memLedger.Get(ctx, key)
+}
+
+// Once an alert is among those holding a request, its firings read no
+// ledger; a successful delivery is not remembered.
+func TestHeldAlertsFireWithoutReadingTheLedger(t *testing.T) {
+	g := newRig(t, dr())
+	ledger := &countingLedger{memLedger: memLedger{m: map[string]ledgerRow{}}}
+	g.engine.ledger = ledger
+	ctx := context.Background()
+	g.engine.Handle(ctx, "1", manyAlerts("firing", 0))
+	g.engine.Handle(ctx, "2", manyAlerts("firing", 1))
+	gets := ledger.gets
+	for range 10 {
+		g.engine.Handle(ctx, "3", manyAlerts("firing", 1))
+	}
+	if ledger.gets != gets || len(g.engine.partial) != 0 {
+		t.Fatalf("%d ledger reads for 10 firings of a held alert; %d deliveries remembered", ledger.gets-gets, len(g.engine.partial))
+	}
+	g.engine.Handle(ctx, "", manyAlerts("resolved", 1))
+	if g.engine.open["kafka-dr job j-1"].held[fingerprint(map[string]string{"alertname": "KafkaLag", "severity": "critical", "job_id": "orders-dr", "dr_address": "10.0.2.9:9092", "n": "1"})] {
+		t.Fatal("a resolved alert is still held here")
+	}
+	g.engine.Flush(ctx)
+	if g.board.refreshed != 1 {
+		t.Fatalf("%d card refreshes, want 1 for the firings", g.board.refreshed)
+	}
+	g.engine.Handle(ctx, "", manyAlerts("resolved", 0))
+	if g.board.refreshed != 1 {
+		t.Fatal("a resolution with no new firings refreshed the card")
+	}
+}
+
+func TestEngineLogsWhatItDid(t *testing.T) {
+	rule := dr()
+	rule.Cooldown = 5 * time.Minute
+	g := newRig(t, rule)
+	var log strings.Builder
+	g.engine.log = slog.New(slog.NewTextHandler(&log, nil))
+	g.engine.svc = &refusingOps{g.ops}
+	g.send(t, "firing", "nowhere")
+	g.send(t, "firing", "orders-dr")
+	g.send(t, "resolved", "orders-dr")
+	g.fireAt(t, g.now.Add(time.Minute), "orders-dr")
+	for _, want := range []string{"alert proposed nothing", "alert proposed a request", "alert resolved; its request is cancelled", "cooldown_left=4m0s"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("no %q in the log:\n%s", want, log.String())
+		}
+	}
+	if strings.Contains(log.String(), "level=WARN msg=\"could not note") {
+		t.Errorf("the ledger took every write, yet:\n%s", log.String())
+	}
+}
+
+// ctxOps refuses work on a context already done, as NATS calls do.
+type ctxOps struct{ *fakeOps }
+
+func (f *ctxOps) AddFirings(ctx context.Context, id string, n int, at time.Time) (ops.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return ops.Request{}, err
+	}
+	return f.fakeOps.AddFirings(ctx, id, n, at)
+}
+
+func TestRunsLastFlushHasTimeToWork(t *testing.T) {
+	g := newRig(t, dr())
+	g.engine.svc = &ctxOps{g.ops}
+	g.send(t, "firing", "orders-dr")
+	g.send(t, "firing", "orders-dr")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	g.engine.Run(ctx)
+	if got := g.fired(0); got != 2 {
+		t.Fatalf("fired %d, want 2", got)
+	}
+}
+
+func TestFlushWaitsForAClaimUntilItIsStale(t *testing.T) {
+	g := newRig(t, dr())
+	ctx := context.Background()
+	key := "kafka-dr job j-1"
+	g.engine.ledger.Put(ctx, key, Entry{At: g.now}, 0)
+	g.send(t, "firing", "orders-dr")
+	g.now = g.now.Add(claimTimeout - time.Nanosecond)
+	g.engine.Flush(ctx)
+	if g.engine.open[key] == nil {
+		t.Fatal("firings dropped while the claim is fresh")
+	}
+	g.now = g.now.Add(time.Nanosecond)
+	g.engine.Flush(ctx)
+	if g.engine.open[key] != nil {
+		t.Fatal("firings kept for a stale claim")
+	}
+}
+
+func TestForgetDropsOnlyThatRequest(t *testing.T) {
+	g := newRig(t, dr())
+	g.engine.open["a"] = &tracked{id: "r-1"}
+	g.engine.open["b"] = &tracked{}
+	g.engine.forget("a", "r-2")
+	g.engine.forget("b", "r-2")
+	if g.engine.open["a"] == nil || g.engine.open["b"] != nil {
+		t.Fatalf("open %v", g.engine.open)
+	}
+	g.engine.forget("a", "r-1")
+	if g.engine.open["a"] != nil {
+		t.Fatal("not forgotten")
 	}
 }

@@ -103,9 +103,10 @@ func (f *fakeOps) Resolve(_ context.Context, id string) (ops.Request, error) {
 }
 
 type recordBoard struct {
-	mu    sync.Mutex
-	shown []ops.Request
-	said  []string
+	mu        sync.Mutex
+	shown     []ops.Request
+	said      []string
+	refreshed int
 }
 
 func (b *recordBoard) ShowCard(_ context.Context, r ops.Request) {
@@ -113,7 +114,11 @@ func (b *recordBoard) ShowCard(_ context.Context, r ops.Request) {
 	defer b.mu.Unlock()
 	b.shown = append(b.shown, r)
 }
-func (b *recordBoard) RefreshCard(context.Context, ops.Request) {}
+func (b *recordBoard) RefreshCard(context.Context, ops.Request) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refreshed++
+}
 func (b *recordBoard) Say(_ context.Context, _, text string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

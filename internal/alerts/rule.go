@@ -68,12 +68,8 @@ func Compile(rules []Rule, channels map[string]string) ([]*Compiled, error) {
 				bad("match.%s: not a label name", k)
 				continue
 			}
-			m, err := labels.NewMatcher(labels.MatchEqual, k, r.Match[k])
-			if err != nil {
-				bad("match.%s: %v", k, err)
-				continue
-			}
-			c.matchers = append(c.matchers, m)
+			// An equality matcher has no regular expression that could fail.
+			c.matchers = append(c.matchers, &labels.Matcher{Type: labels.MatchEqual, Name: k, Value: r.Match[k]})
 		}
 		for j, s := range r.Matchers {
 			ms, err := labels.ParseMatchers(s)

@@ -59,9 +59,10 @@ func TestTemplatesThatCouldRunLongAreRefused(t *testing.T) {
 		`{{ printf "%099999999d" 1 }}`,
 		`{{ printf "%*d" 999999999 1 }}`,
 	} {
-		_, err := Compile([]Rule{{Name: "slow", Match: map[string]string{"a": "b"}, Command: text, Channel: "incidents"}}, channels)
-		if err == nil {
-			t.Errorf("%s: accepted", text)
+		// After a command's words, so that only the loop can be what is wrong.
+		_, err := Compile([]Rule{{Name: "slow", Match: map[string]string{"a": "b"}, Command: "pipeline pause x " + text, Channel: "incidents"}}, channels)
+		if err == nil || !strings.Contains(err.Error(), "template") && !strings.Contains(err.Error(), "{{ define }}") {
+			t.Errorf("%s: %v", text, err)
 		}
 	}
 	_, err := Compile([]Rule{{Name: "ok", Match: map[string]string{"a": "b"}, Channel: "incidents",

@@ -583,3 +583,10 @@ func TestForgetDropsOnlyThatRequest(t *testing.T) {
 		t.Fatal("not forgotten")
 	}
 }
+
+func TestMatcherThatMatchesNothingIsNamed(t *testing.T) {
+	_, err := Compile([]Rule{{Name: "r", Matchers: []string{"{}"}, Command: "pipeline pause x", Channel: "incidents"}}, channels)
+	if err == nil || !strings.Contains(err.Error(), `rules[0] (r).matchers[0]: "{}" is not an Alertmanager matcher (it matches nothing)`) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -25,17 +25,18 @@ import (
 // Alertmanager's webhook) become requests through the rules, and request
 // messages from other automation on streamops.requests become requests too.
 type alertFlow struct {
-	cfg    config.Alerts
-	bus    *bus.Bus
-	svc    *ops.Service
-	board  alerts.Board
-	engine *alerts.Engine
-	log    *slog.Logger
+	cfg     config.Alerts
+	bus     *bus.Bus
+	svc     *ops.Service
+	board   alerts.Board
+	engine  *alerts.Engine
+	metrics alerts.Metrics
+	log     *slog.Logger
 }
 
 // newAlertFlow checks the rules, makes sure the alerts stream and the
 // ledger exist, and builds the engine.
-func newAlertFlow(ctx context.Context, cfg *config.Config, b *bus.Bus, svc *ops.Service, board alerts.Board, log *slog.Logger) (*alertFlow, error) {
+func newAlertFlow(ctx context.Context, cfg *config.Config, b *bus.Bus, svc *ops.Service, board alerts.Board, m alerts.Metrics, log *slog.Logger) (*alertFlow, error) {
 	rules, err := alerts.Compile(cfg.Rules, cfg.Alerts.Channels)
 	if err != nil {
 		return nil, err
@@ -47,8 +48,8 @@ func newAlertFlow(ctx context.Context, cfg *config.Config, b *bus.Bus, svc *ops.
 	if err != nil {
 		return nil, err
 	}
-	engine := alerts.NewEngine(rules, svc, board, ledger, alerts.Settings{UpdateEvery: cfg.Alerts.UpdateEvery}, log, nil)
-	return &alertFlow{cfg: cfg.Alerts, bus: b, svc: svc, board: board, engine: engine, log: log}, nil
+	engine := alerts.NewEngine(rules, svc, board, ledger, alerts.Settings{UpdateEvery: cfg.Alerts.UpdateEvery, Metrics: m}, log, nil)
+	return &alertFlow{cfg: cfg.Alerts, bus: b, svc: svc, board: board, engine: engine, metrics: m, log: log}, nil
 }
 
 // run consumes alerts and request messages until ctx ends.
@@ -60,8 +61,10 @@ func (f *alertFlow) run(ctx context.Context) error {
 	defer sub.Drain()
 	done := make(chan error, 1)
 	go func() { done <- f.engine.Run(ctx) }()
-	err = f.bus.ConsumeAlerts(ctx, f.cfg.Ingest(), func(ctx context.Context, _ string, data []byte) error {
-		err := f.engine.Handle(ctx, data)
+	in := f.cfg.Ingest()
+	in.DeadLettered = func() { f.metrics.Alert(alerts.DeadLettered) }
+	err = f.bus.ConsumeAlerts(ctx, in, func(ctx context.Context, seq string, data []byte) error {
+		err := f.engine.Handle(ctx, seq, data)
 		if alerts.IsDecodeError(err) {
 			return fmt.Errorf("%w: %v", bus.ErrPoison, err)
 		}

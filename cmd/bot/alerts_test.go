@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -309,6 +310,10 @@ rules:
     match: {alertname: A}
     command: "pipeline pause {{ .Labels.pipeline }}"
     channel: war-room
+  - name: misspelt
+    match: {alertname: A}
+    command: "pipline pause {{ .Labels.pipeline }}"
+    channel: incidents
 `
 	path := filepath.Join(dir, "c.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(testConfig(dir, bad)), 0o600))
@@ -318,6 +323,8 @@ rules:
 		`rules[0] (bad-matcher).matchers[0]: "severity=~\"(critical\"" is not an Alertmanager matcher`,
 		`rules[1] (bad-template).command: not a valid template`,
 		`rules[2] (bad-channel).channel: "war-room" is not a key of alerts.channels (it has incidents)`,
+		"rules[3] (misspelt).command: not a command this bot has: unknown command \"pipline\"",
+		"did you mean `pipeline pause`?",
 	} {
 		assert.Contains(t, err.Error(), want)
 	}
@@ -419,4 +426,117 @@ func TestRequestMessageFromAutomation(t *testing.T) {
 	assert.Contains(t, ask(`{"command":"pipeline pause nowhere","requested_by":"runbook-bot","channel":"incidents"}`)["error"], "nowhere")
 	assert.Equal(t, "command, requested_by and channel are required", ask(`{"command":"pipeline pause orders-etl"}`)["error"])
 	assert.Contains(t, ask(`not json`)["error"], "not a request")
+}
+
+// hostile is text from outside that would clear a terminal, ring its bell
+// and reverse what follows, if it reached a front end raw.
+const hostile = "\x1b[2J\a\u202e"
+
+// sendHostileText sends it on every way outside text reaches a card or a
+// notice: an alert's summary and matched labels, a rule that
+// proposes nothing, and the reason of a request message.
+func sendHostileText(t *testing.T, nc *nats.Conn) {
+	t.Helper()
+	body := strings.NewReplacer(`"env":"prod"`, `"env":"prod`+hostile+`"`, "orders pile up", "orders pile up"+hostile).
+		Replace(amBody("firing", "orders-etl"))
+	body = strings.ReplaceAll(body, hostile, strings.NewReplacer("\x1b", `\u001b`, "\a", `\u0007`).Replace(hostile))
+	require.NoError(t, nc.Publish("alerts.x", []byte(body)))
+	msg, err := json.Marshal(map[string]string{"command": "pipeline pause billing-agg", "requested_by": "runbook", "channel": "incidents", "reason": "step 3" + hostile})
+	require.NoError(t, err)
+	var answer *nats.Msg
+	require.Eventually(t, func() bool { // the bot may still be subscribing
+		answer, err = nc.Request("streamops.requests", msg, 10*time.Second)
+		return err == nil
+	}, 15*time.Second, 10*time.Millisecond)
+	require.Contains(t, string(answer.Data), `"request"`)
+}
+
+// hostileRules adds a rule that proposes nothing for the same alert, so its
+// notice quotes the labels.
+const hostileRules = alertRules + `
+  - name: refused
+    match: {alertname: OrdersBacklog}
+    command: "pipeline pause {{ .Labels.pipeline }} {{ .Labels.alertname }}"
+    channel: incidents
+`
+
+func assertPlain(t *testing.T, what, s string) {
+	t.Helper()
+	for _, r := range s {
+		if r == '\n' || r == '\t' {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			t.Fatalf("%s holds %U: %q", what, r, s)
+		}
+	}
+}
+
+func TestOutsideTextReachesTheConsolePlain(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, testConfig(dir, hostileRules), nil)
+	nc := natsClient(t, p, dir)
+	sendHostileText(t, nc)
+	p.waitForAll(`\| Summary\s+orders pile up `, `\| Matched\s+alertname=OrdersBacklog env=prod `,
+		`\| Reason\s+step 3 `, `Alert OrdersBacklog \(rule refused, labels .*env=prod .*\) proposed nothing`)
+	assertPlain(t, "the console", p.stdout.String())
+}
+
+func TestOutsideTextReachesSlackPlain(t *testing.T) {
+	api := newSlackAPI(t, authOK)
+	dir := t.TempDir()
+	h := startHeadless(t, slackConfig(dir, api.URL+"/api/")+hostileRules,
+		map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s"}, strings.NewReader(""))
+	p := &program{t: t, stderr: h.stderr, done: h.done}
+	sendHostileText(t, natsClient(t, p, dir))
+	api.waitForPost(t, "orders pile up")
+	api.waitForPost(t, "step 3")
+	require.Eventually(t, func() bool {
+		api.mu.Lock()
+		defer api.mu.Unlock()
+		for _, post := range api.posts {
+			if strings.Contains(post.Get("text"), "proposed nothing") {
+				return true
+			}
+		}
+		return false
+	}, 15*time.Second, 10*time.Millisecond, "the notice of the rule that proposed nothing")
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	for _, post := range api.posts {
+		assertPlain(t, "a message's text", post.Get("text"))
+		if b := post.Get("blocks"); b != "" {
+			var blocks any
+			require.NoError(t, json.Unmarshal([]byte(b), &blocks))
+			var walk func(v any)
+			walk = func(v any) {
+				switch v := v.(type) {
+				case string:
+					assertPlain(t, "a card's Block Kit JSON", v)
+				case []any:
+					for _, e := range v {
+						walk(e)
+					}
+				case map[string]any:
+					for _, e := range v {
+						walk(e)
+					}
+				}
+			}
+			walk(blocks)
+		}
+	}
+}
+
+// An alert naming the pipeline by its alias and another by its ID count on
+// one card: the ledger keys the target, not the command's text.
+func TestAliasAndIDOfOnePipelineShareACard(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, testConfig(dir, alertRules), nil)
+	nc := natsClient(t, p, dir)
+	require.NoError(t, nc.Publish("alerts.x", []byte(amBody("firing", "orders-etl"))))
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	require.NoError(t, nc.Publish("alerts.x", []byte(amBody("firing", "p-7d3f9a21"))))
+	waitForFired(t, nc, id, 2)
+	assert.Equal(t, 1, strings.Count(p.stdout.String(), "| Request "), "one card")
 }

@@ -113,7 +113,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 		front.list = append(front.list, sb)
 	}
 
-	flow, err := newAlertFlow(ctx, cfg, b, svc, alertBoard(sb, con, withConsole, log), log)
+	flow, err := newAlertFlow(ctx, cfg, b, svc, alertBoard(sb, con, withConsole, log), m, log)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,9 @@ type Service interface {
 	Lookup(ctx context.Context, id string) (ops.Request, error)
 	AddFirings(ctx context.Context, id string, n int, at time.Time) (ops.Request, error)
 	Resolve(ctx context.Context, id string) (ops.Request, error)
+	// TargetOf is what a command would act on, resolved from an alias or
+	// an ID alike, without asking anything of a provider.
+	TargetOf(text string) (ops.Target, error)
 }
 
 // Board shows what alerts propose, in the rule's channel.
@@ -52,6 +55,30 @@ type Entry struct {
 	Request string    `json:"request,omitempty"` // the request made; empty while it is being made
 	Refused string    `json:"refused,omitempty"` // why nothing could be proposed
 	At      time.Time `json:"at"`
+	// Firing are the fingerprints of the alerts that count toward the
+	// request; it is cancelled when the last of them resolves, as
+	// Alertmanager resolves a group. Many: more than maxFiring did, so
+	// only a person or the expiry ends it.
+	Firing []string `json:"firing,omitempty"`
+	Many   bool     `json:"many,omitempty"`
+}
+
+// maxFiring bounds the alerts an entry keeps (a fingerprint is 16
+// characters: 1,000 make a ledger value of about 20 kB).
+const maxFiring = 1000
+
+// hold adds fingerprint fp to the alerts holding the request; false if it
+// was there already (or there are too many to keep).
+func (e *Entry) hold(fp string) bool {
+	switch {
+	case e.Many || slices.Contains(e.Firing, fp):
+		return false
+	case len(e.Firing) >= maxFiring:
+		e.Many = true
+	default:
+		e.Firing = append(e.Firing, fp)
+	}
+	return true
 }
 
 // Settings tune the engine.
@@ -62,7 +89,29 @@ type Settings struct {
 	// Quiet is how long a rule that could not propose stays quiet about
 	// the same alert, so a storm makes one report, not thousands.
 	Quiet time.Duration
+	// Metrics counts what becomes of alerts; nil counts nothing.
+	Metrics Metrics
 }
+
+// Metrics counts what becomes of alerts, by one of the outcomes below.
+type Metrics interface {
+	Alert(outcome string)
+}
+
+// What becomes of an alert, as Metrics counts it.
+const (
+	Received     = "received"     // an alert a rule matched, firing or resolved
+	Proposed     = "proposed"     // it made a request
+	Deduplicated = "deduplicated" // it counted on a request already open
+	Suppressed   = "suppressed"   // it came within its rule's cooldown for the target
+	Refused      = "refused"      // its command was refused: reported in the channel
+	Cancelled    = "cancelled"    // its resolution cancelled a pending request
+	DeadLettered = "dead_lettered"
+)
+
+type noMetrics struct{}
+
+func (noMetrics) Alert(string) {}
 
 // Engine matches alerts against the rules and keeps each rule and target
 // on one open request.
@@ -82,6 +131,9 @@ type Engine struct {
 	// request for (NATS went away): the claim may still stand, and only
 	// this replica knows nobody is making it.
 	unmade map[string]bool
+	// partial are the deliveries that failed part-way, with the alerts of
+	// each already taken, so that a redelivery takes only the rest.
+	partial map[string]map[int]bool
 }
 
 // tracked is one open request and the firings this replica has seen for it
@@ -90,7 +142,8 @@ type tracked struct {
 	id        string // empty while another replica makes the request
 	unflushed int
 	last      time.Time
-	since     time.Time // when this replica started counting for an unknown id
+	since     time.Time       // when this replica started counting for an unknown id
+	held      map[string]bool // fingerprints known to be in the entry's Firing
 }
 
 // NewEngine builds an engine over compiled rules (from Compile).
@@ -104,16 +157,22 @@ func NewEngine(rules []*Compiled, svc Service, board Board, ledger Ledger, set S
 	if now == nil {
 		now = time.Now
 	}
+	if set.Metrics == nil {
+		set.Metrics = noMetrics{}
+	}
 	return &Engine{
 		rules: rules, svc: svc, board: board, ledger: ledger, set: set, now: now,
 		log: log.With("component", "alerts"), open: map[string]*tracked{}, unmade: map[string]bool{},
-		recent: map[[sha256.Size]byte]message{},
+		recent: map[[sha256.Size]byte]message{}, partial: map[string]map[int]bool{},
 	}
 }
 
-// Handle takes one message. A *DecodeError means it is not an alert and
-// never will be; another error means trying it again later may work.
-func (e *Engine) Handle(ctx context.Context, data []byte) error {
+// Handle takes one message; delivery names it in the stream (its sequence),
+// so that a redelivery after a partial failure takes only the alerts the
+// first one did not ("" for a message that is never delivered again). A
+// *DecodeError means it is not an alert and never will be; another error
+// means trying it again later may work.
+func (e *Engine) Handle(ctx context.Context, delivery string, data []byte) error {
 	sum := sha256.Sum256(data)
 	e.mu.Lock()
 	m, ok := e.recent[sum]
@@ -131,11 +190,31 @@ func (e *Engine) Handle(ctx context.Context, data []byte) error {
 		e.recent[sum] = m
 		e.mu.Unlock()
 	}
+	e.mu.Lock()
+	done := e.partial[delivery]
+	delete(e.partial, delivery)
+	e.mu.Unlock()
 	var errs []error
-	for _, v := range m.verdicts {
+	for i, v := range m.verdicts {
+		if done[i] {
+			continue
+		}
 		if err := e.take(ctx, v); err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		if done == nil {
+			done = map[int]bool{}
+		}
+		done[i] = true
+	}
+	if len(errs) > 0 && delivery != "" {
+		e.mu.Lock()
+		if len(e.partial) >= maxRecent {
+			clear(e.partial)
+		}
+		e.partial[delivery] = done
+		e.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -154,7 +233,8 @@ type verdict struct {
 	rule  *Compiled
 	alert Alert
 	cmd   string
-	err   error // the command could not be rendered
+	key   string // the ledger's: the rule and the target
+	err   error  // the command could not be rendered
 }
 
 func (e *Engine) judge(list []Alert) message {
@@ -163,15 +243,26 @@ func (e *Engine) judge(list []Alert) message {
 		for _, r := range e.rules {
 			if r.matches(a) {
 				cmd, err := r.render(a)
-				m.verdicts = append(m.verdicts, verdict{rule: r, alert: a, cmd: cmd, err: err})
+				m.verdicts = append(m.verdicts, verdict{rule: r, alert: a, cmd: cmd, key: e.keyOf(r, cmd), err: err})
 			}
 		}
 	}
 	return m
 }
 
+// keyOf is the ledger key of rule r's command: the rule and the target it
+// acts on, by kind and ID, however the alert named it; the command itself
+// for one without a target (or one ops refuses: it is reported, once).
+func (e *Engine) keyOf(r *Compiled, cmd string) string {
+	if t, err := e.svc.TargetOf(cmd); err == nil && t.ID != "" {
+		return r.Name + " " + t.Kind + " " + t.ID
+	}
+	return r.Name + " " + cmd
+}
+
 func (e *Engine) take(ctx context.Context, v verdict) error {
-	r, a := v.rule, v.alert
+	r, a, key := v.rule, v.alert, v.key
+	e.set.Metrics.Alert(Received)
 	if v.err != nil {
 		if !a.Firing() {
 			return nil
@@ -179,19 +270,49 @@ func (e *Engine) take(ctx context.Context, v verdict) error {
 		// Keyed by the alert, since without a command there is no target.
 		return e.refuse(ctx, r, a, r.Name+" alert "+a.Fingerprint, v.err.Error())
 	}
-	key := r.Name + " " + v.cmd
 	if !a.Firing() {
-		return e.resolve(ctx, key)
+		return e.resolve(ctx, key, a.Fingerprint)
 	}
 	e.mu.Lock()
-	if t := e.open[key]; t != nil {
-		t.unflushed++
-		t.last = e.now()
+	t := e.open[key]
+	held := t != nil && t.held[a.Fingerprint]
+	e.mu.Unlock()
+	if t == nil {
+		return e.propose(ctx, r, a, key, v.cmd)
+	}
+	if !held {
+		if err := e.hold(ctx, key, a.Fingerprint); err != nil {
+			return err
+		}
+	}
+	e.count(key, "", e.now())
+	return nil
+}
+
+// hold adds alert fp to those holding key's request in the ledger.
+func (e *Engine) hold(ctx context.Context, key, fp string) error {
+	for range 5 {
+		entry, rev, err := e.ledger.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		if rev != 0 && entry.hold(fp) {
+			_, err = e.ledger.Put(ctx, key, entry, rev)
+		}
+		if errors.Is(err, ErrChanged) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		e.mu.Lock()
+		if t := e.open[key]; t != nil {
+			t.held[fp] = true
+		}
 		e.mu.Unlock()
 		return nil
 	}
-	e.mu.Unlock()
-	return e.propose(ctx, r, a, key, v.cmd)
+	return fmt.Errorf("the ledger of open alert requests kept changing; will try again")
 }
 
 // claimTimeout is how long a replica may take to make a request before the
@@ -202,7 +323,7 @@ const claimTimeout = time.Minute
 // open request for, unless the ledger says another replica has one.
 func (e *Engine) propose(ctx context.Context, r *Compiled, a Alert, key, cmd string) error {
 	// Most keys are new: claim first, and read only if that fails.
-	rev, err := e.ledger.Put(ctx, key, Entry{At: e.now()}, 0)
+	rev, err := e.ledger.Put(ctx, key, Entry{At: e.now(), Firing: []string{a.Fingerprint}}, 0)
 	if err == nil {
 		return e.ask(ctx, r, a, key, cmd, rev)
 	}
@@ -225,7 +346,7 @@ func (e *Engine) propose(ctx context.Context, r *Compiled, a Alert, key, cmd str
 				return err
 			case open:
 				e.count(key, entry.Request, now)
-				return nil
+				return e.hold(ctx, key, a.Fingerprint)
 			case entry.Refused != "":
 				if now.Sub(entry.At) < e.set.Quiet {
 					return nil // reported lately: a storm makes one report
@@ -233,10 +354,13 @@ func (e *Engine) propose(ctx context.Context, r *Compiled, a Alert, key, cmd str
 			case entry.Request == "":
 				// Left half-made by a replica that stopped: make it here.
 			case now.Sub(ended) < r.Cooldown:
+				e.set.Metrics.Alert(Suppressed)
+				e.log.Info("alert within its rule's cooldown for the target: nothing proposed", "rule", r.Name, "alert", a.Labels["alertname"],
+					"fingerprint", a.Fingerprint, "request", entry.Request, "cooldown_left", r.Cooldown-now.Sub(ended))
 				return nil
 			}
 		}
-		rev, err = e.ledger.Put(ctx, key, Entry{At: now}, rev)
+		rev, err = e.ledger.Put(ctx, key, Entry{At: now, Firing: []string{a.Fingerprint}}, rev)
 		if errors.Is(err, ErrChanged) {
 			continue // another replica got there first: look again
 		}
@@ -282,11 +406,12 @@ func (e *Engine) count(key, id string, now time.Time) {
 	defer e.mu.Unlock()
 	t := e.open[key]
 	if t == nil {
-		t = &tracked{id: id, since: now}
+		t = &tracked{id: id, since: now, held: map[string]bool{}}
 		e.open[key] = t
 	}
 	t.unflushed++
 	t.last = now
+	e.set.Metrics.Alert(Deduplicated)
 }
 
 // ask proposes the rule's command through ops, as a typed one would be.
@@ -329,16 +454,36 @@ func (e *Engine) ask(ctx context.Context, r *Compiled, a Alert, key, cmd string,
 		return nil
 	}
 	req := *reply.Request
-	if _, err := e.ledger.Put(ctx, key, Entry{Request: req.ID, At: now}, rev); err != nil {
+	if err := e.made(ctx, key, req.ID, a.Fingerprint, now, rev); err != nil {
 		// The request stands; only another replica might make a second one.
 		e.log.Warn("could not note an alert's request in the ledger", "rule", r.Name, "request", req.ID, "err", err)
 	}
 	e.mu.Lock()
-	e.open[key] = &tracked{id: req.ID, since: now}
+	e.open[key] = &tracked{id: req.ID, since: now, held: map[string]bool{a.Fingerprint: true}}
 	e.mu.Unlock()
+	e.set.Metrics.Alert(Proposed)
 	e.log.Info("alert proposed a request", "rule", r.Name, "alert", a.Labels["alertname"], "fingerprint", a.Fingerprint, "request", req.ID)
 	e.board.ShowCard(ctx, req)
 	return nil
+}
+
+// made notes request id in key's entry, keeping the alerts other replicas
+// added to it while it was being made.
+func (e *Engine) made(ctx context.Context, key, id, fp string, now time.Time, rev uint64) error {
+	entry := Entry{Request: id, At: now, Firing: []string{fp}}
+	for range 5 {
+		_, err := e.ledger.Put(ctx, key, entry, rev)
+		if !errors.Is(err, ErrChanged) {
+			return err
+		}
+		cur, curRev, err := e.ledger.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		cur.hold(fp)
+		entry, rev = Entry{Request: id, At: now, Firing: cur.Firing, Many: cur.Many}, curRev
+	}
+	return ErrChanged
 }
 
 // refuse reports, once per quiet period, that an alert proposed nothing.
@@ -361,50 +506,74 @@ func (e *Engine) refuse(ctx context.Context, r *Compiled, a Alert, key, why stri
 }
 
 func (e *Engine) report(ctx context.Context, r *Compiled, a Alert, why string) {
+	e.set.Metrics.Alert(Refused)
 	e.log.Warn("alert proposed nothing", "rule", r.Name, "alert", a.Labels["alertname"], "fingerprint", a.Fingerprint, "reason", why)
 	text := fmt.Sprintf("Alert %s (rule %s, labels %s) proposed nothing: %s", a.Labels["alertname"], r.Name, labelText(a.Labels), why)
 	if a.GeneratorURL != "" {
 		text += " Source: " + a.GeneratorURL
 	}
-	e.board.Say(ctx, r.channelID, text)
+	e.board.Say(ctx, r.channelID, ops.PlainText(text))
 }
 
-// resolve cancels the still-pending request of a resolved alert.
-func (e *Engine) resolve(ctx context.Context, key string) error {
+// resolve takes alert fp off those holding key's request, and cancels the
+// request if it was the last and the request is still pending.
+func (e *Engine) resolve(ctx context.Context, key, fp string) error {
 	e.mu.Lock()
-	t := e.open[key]
-	delete(e.open, key)
-	e.mu.Unlock()
-	id := ""
-	if t != nil {
-		id = t.id
-		if t.unflushed > 0 && id != "" {
-			e.addFirings(ctx, id, t.unflushed, t.last)
-		}
+	var flush tracked
+	if t := e.open[key]; t != nil && t.id != "" {
+		flush = *t
+		t.unflushed = 0
 	}
-	if id == "" {
-		entry, _, err := e.ledger.Get(ctx, key)
+	e.mu.Unlock()
+	if flush.unflushed > 0 {
+		e.addFirings(ctx, flush.id, flush.unflushed, flush.last)
+	}
+	for range 5 {
+		entry, rev, err := e.ledger.Get(ctx, key)
 		if err != nil {
 			return err
 		}
-		if entry.Request == "" && entry.Refused == "" && e.now().Sub(entry.At) < claimTimeout {
-			// Another replica is making the request: come back to it.
-			return errors.New("the alert resolved while its request was being made; trying again")
+		if entry.Request == "" {
+			if entry.Refused == "" && rev != 0 && e.now().Sub(entry.At) < claimTimeout {
+				// Another replica is making the request: come back to it.
+				return errors.New("the alert resolved while its request was being made; trying again")
+			}
+			return nil
 		}
-		id = entry.Request
-	}
-	if id == "" {
+		rest := slices.DeleteFunc(slices.Clone(entry.Firing), func(f string) bool { return f == fp })
+		if entry.Many || len(rest) > 0 {
+			if len(rest) == len(entry.Firing) {
+				return nil // not one of those holding it
+			}
+			entry.Firing = rest
+			if _, err := e.ledger.Put(ctx, key, entry, rev); errors.Is(err, ErrChanged) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			e.mu.Lock()
+			if t := e.open[key]; t != nil {
+				delete(t.held, fp)
+			}
+			e.mu.Unlock()
+			e.log.Info("alert resolved; other alerts still hold its request", "request", entry.Request, "fingerprint", fp, "still_firing", len(rest), "many", entry.Many)
+			return nil
+		}
+		e.mu.Lock()
+		delete(e.open, key)
+		e.mu.Unlock()
+		r, err := e.svc.Resolve(ctx, entry.Request)
+		if errors.Is(err, ops.ErrNotPending) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		e.set.Metrics.Alert(Cancelled)
+		e.log.Info("alert resolved; its request is cancelled", "request", r.ID, "rule", r.Alert.Rule)
 		return nil
 	}
-	r, err := e.svc.Resolve(ctx, id)
-	if errors.Is(err, ops.ErrNotPending) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	e.log.Info("alert resolved; its request is cancelled", "request", r.ID, "rule", r.Alert.Rule)
-	return nil
+	return fmt.Errorf("the ledger of open alert requests kept changing; will try again")
 }
 
 // Run adds the firings counted here to the stored requests and refreshes

@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
+
+	"github.com/streamops/streamops/internal/ops"
 )
 
 // Rule says which alerts propose which command, and where.
@@ -66,12 +68,8 @@ func Compile(rules []Rule, channels map[string]string) ([]*Compiled, error) {
 				bad("match.%s: not a label name", k)
 				continue
 			}
-			m, err := labels.NewMatcher(labels.MatchEqual, k, r.Match[k])
-			if err != nil {
-				bad("match.%s: %v", k, err)
-				continue
-			}
-			c.matchers = append(c.matchers, m)
+			// An equality matcher has no regular expression that could fail.
+			c.matchers = append(c.matchers, &labels.Matcher{Type: labels.MatchEqual, Name: k, Value: r.Match[k]})
 		}
 		for j, s := range r.Matchers {
 			ms, err := labels.ParseMatchers(s)
@@ -125,7 +123,8 @@ func keyList(m map[string]string) string {
 }
 
 // parseCommand parses a rule's command template and tries it on an alert
-// with no labels, which finds misspelt fields (.Lables) before any alert does.
+// with no labels, which finds misspelt fields (.Lables) and commands
+// (pipline pause) before any alert does.
 func parseCommand(name, text string) (*template.Template, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("required: the command to propose, like `job switch {{ .Labels.job_id }} now`")
@@ -140,12 +139,17 @@ func parseCommand(name, text string) (*template.Template, error) {
 	if err := checkLoops(t.Root, 0); err != nil {
 		return nil, fmt.Errorf("the template could run for too long: %w", err)
 	}
+	var out limited
 	trial, err := template.New(name).Option("missingkey=zero").Funcs(funcs).Parse(text)
 	if err == nil {
-		err = trial.Execute(&limited{}, dataOf(Alert{}))
+		err = trial.Execute(&out, dataOf(Alert{}))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("the template cannot work on an alert: %s", strings.TrimPrefix(err.Error(), "template: "))
+	}
+	// Every label is "" in the trial: the command's own words are judged.
+	if err := ops.KnownCommand(out.b.String()); err != nil {
+		return nil, fmt.Errorf("not a command this bot has: %w", err)
 	}
 	return t, nil
 }
@@ -258,9 +262,12 @@ func (c *Compiled) render(a Alert) (string, error) {
 		}
 		return "", fmt.Errorf("rule %s could not make its command from the alert: %s", c.Name, msg)
 	}
-	cmd := strings.Join(strings.Fields(w.b.String()), " ")
-	if cmd == "" {
+	if strings.TrimSpace(w.b.String()) == "" {
 		return "", fmt.Errorf("rule %s made an empty command from the alert", c.Name)
+	}
+	cmd, err := ops.NormalCommand(w.b.String())
+	if err != nil {
+		return "", fmt.Errorf("rule %s made a command from the alert that cannot be read: %w", c.Name, err)
 	}
 	return cmd, nil
 }
@@ -277,26 +284,12 @@ type Data struct {
 	Fingerprint  string
 }
 
-// Word is a value from an alert. Put in a command it stays one word: a value
-// with a space, a quote or '=' in it is quoted, so an alert cannot add
-// arguments or flags of its own to the command it proposes.
+// Word is a value from an alert. Put in a command it stays one word and
+// the same word (ops.QuoteWord quotes it where it must), so an alert cannot
+// add arguments or flags of its own to the command it proposes.
 type Word string
 
-func (w Word) String() string {
-	s := string(w)
-	if s != "" && !strings.ContainsAny(s, " \t\r\n\"'=") {
-		return s
-	}
-	if !strings.Contains(s, `"`) {
-		return `"` + s + `"`
-	}
-	if !strings.Contains(s, "'") {
-		return "'" + s + "'"
-	}
-	// Both quotes: left unbalanced on purpose, so that the command is
-	// refused (and reported) rather than split somewhere unexpected.
-	return `"` + s
-}
+func (w Word) String() string { return ops.QuoteWord(string(w)) }
 
 func dataOf(a Alert) Data {
 	words := func(m map[string]string) map[string]Word {

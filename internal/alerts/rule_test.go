@@ -1,8 +1,12 @@
 package alerts
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/streamops/streamops/internal/ops"
 )
@@ -55,9 +59,10 @@ func TestTemplatesThatCouldRunLongAreRefused(t *testing.T) {
 		`{{ printf "%099999999d" 1 }}`,
 		`{{ printf "%*d" 999999999 1 }}`,
 	} {
-		_, err := Compile([]Rule{{Name: "slow", Match: map[string]string{"a": "b"}, Command: text, Channel: "incidents"}}, channels)
-		if err == nil {
-			t.Errorf("%s: accepted", text)
+		// After a command's words, so that only the loop can be what is wrong.
+		_, err := Compile([]Rule{{Name: "slow", Match: map[string]string{"a": "b"}, Command: "pipeline pause x " + text, Channel: "incidents"}}, channels)
+		if err == nil || !strings.Contains(err.Error(), "template") && !strings.Contains(err.Error(), "{{ define }}") {
+			t.Errorf("%s: %v", text, err)
 		}
 	}
 	_, err := Compile([]Rule{{Name: "ok", Match: map[string]string{"a": "b"}, Channel: "incidents",
@@ -116,11 +121,95 @@ func TestValuesStayOneWord(t *testing.T) {
 	if len(c.Words) != 4 || c.Words[2] != "orders-dr now" || c.Args["sink"] != "x=1" || len(c.Args) != 1 {
 		t.Fatalf("an alert's values changed the command's shape: %q -> %+v", cmd, c)
 	}
-	a.Labels["job_id"] = `a"b'c`
-	cmd, _ = rules[0].render(a)
-	if _, err := ops.ParseCommand(cmd); err == nil {
-		t.Fatalf("a value with both quotes must make the command refused, got %q", cmd)
+	a.Labels["job_id"] = `a"b'c”’`
+	if cmd, err := rules[0].render(a); err == nil {
+		t.Fatalf("a value with every kind of quote must make the command refused, got %q", cmd)
 	}
+}
+
+// wordsOf checks that the dr() rule, given job_id and dr_address, made a
+// command whose words are the template's with each value one whole word, or
+// was refused with a reason.
+func wordsOf(t *testing.T, r *Compiled, jobID, sink string) (refused error) {
+	t.Helper()
+	cmd, err := r.render(Alert{Labels: map[string]string{"job_id": jobID, "dr_address": sink}})
+	if err == nil {
+		var c ops.Command
+		c, err = ops.ParseCommand(cmd)
+		if err == nil {
+			want := []string{"job", "switch", jobID, "now"}
+			if !slices.Equal(c.Words, want) || len(c.Args) != 1 || c.Args["sink"] != sink {
+				t.Fatalf("job_id %q, dr_address %q made %q: words %q, args %q; want %q and sink=%q", jobID, sink, cmd, c.Words, c.Args, want, sink)
+			}
+			return nil
+		}
+	}
+	if err.Error() == "" {
+		t.Fatalf("refused without a reason: job_id %q, dr_address %q", jobID, sink)
+	}
+	return err
+}
+
+func TestUnicodeSpacesInValuesStayInsideTheWord(t *testing.T) {
+	rules, err := Compile([]Rule{dr()}, channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range []rune{'\u00a0', '\u2028', '\u2029', '\u0085', '\u000b', '\u3000', '\u1680', '\u2007', '\u202f', '\u205f', '\t', '\n', '\r', '\f', ' '} {
+		t.Run(fmt.Sprintf("U+%04X", sp), func(t *testing.T) {
+			sink := "10.0.0.5:9092" + string(sp) + "now"
+			jobID := "orders-dr" + string(sp) + "now"
+			for _, vals := range [][2]string{{"orders-dr", sink}, {jobID, "10.0.0.5:9092"}} {
+				err := wordsOf(t, rules[0], vals[0], vals[1])
+				// A space that is also a control character is refused;
+				// any other stays in the word, quoted.
+				if unicode.IsControl(sp) != (err != nil) {
+					t.Errorf("%q, %q: refused = %v", vals[0], vals[1], err)
+				}
+			}
+		})
+	}
+}
+
+func TestValuesThatLookLikeSyntaxStayOneWord(t *testing.T) {
+	rules, err := Compile([]Rule{dr()}, channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"x=1", "", `"`, "'", "“now”", "‘a", "a”", "sink=now", `a"b`, "\x1b[2J", "a\u202eb", "/streamops"} {
+		if err := wordsOf(t, rules[0], "orders-dr", v); err != nil && !strings.ContainsAny(v, "\x1b") {
+			t.Errorf("%q refused: %v", v, err)
+		}
+	}
+	if err := wordsOf(t, rules[0], "orders-dr", "\x1b[2J"); err == nil || !strings.Contains(err.Error(), "control characters") {
+		t.Errorf("an escape sequence was not refused: %v", err)
+	}
+	if err := wordsOf(t, rules[0], `a"b'c now`, `0'"`); err != nil {
+		t.Errorf("both straight quotes: %v", err)
+	}
+	if err := wordsOf(t, rules[0], `a"b'c”’ now`, "x"); err == nil {
+		t.Errorf("every kind of quote: accepted")
+	}
+}
+
+// FuzzLabelValuesNeverChangeTheCommand: whatever two label values hold,
+// the command has the template's words with each value as one whole word,
+// or it is refused with a reason.
+func FuzzLabelValuesNeverChangeTheCommand(f *testing.F) {
+	for _, v := range []string{"10.0.0.5:9092\u00a0now", "a\u2028b", "a\u0085b", "a\vb", "a\u3000b", `a"b`, "x=y", "“q”", ""} {
+		f.Add("orders-dr", v)
+		f.Add(v, "10.0.0.5:9092")
+	}
+	rules, err := Compile([]Rule{dr()}, channels)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, jobID, sink string) {
+		if !utf8.ValidString(jobID) || !utf8.ValidString(sink) {
+			return // Decode gives valid strings only: JSON replaces bad bytes
+		}
+		wordsOf(t, rules[0], jobID, sink)
+	})
 }
 
 func FuzzRuleTemplate(f *testing.F) {

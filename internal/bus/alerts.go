@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,8 @@ type Ingest struct {
 	DeadLetter string
 	Retention  time.Duration // how long the stream keeps an alert
 	MaxDeliver int           // deliveries of one alert before it goes to DeadLetter
+	// DeadLettered, if set, is called for each message moved to DeadLetter.
+	DeadLettered func()
 }
 
 // ErrPoison marks a message that no retry will help: it goes to the dead
@@ -92,12 +95,13 @@ func (b *Bus) PublishAlert(ctx context.Context, subject string, data []byte) err
 	return nil
 }
 
-// ConsumeAlerts hands each alert message to handle until ctx ends. nil
+// ConsumeAlerts hands each alert message to handle, with its sequence in
+// the stream (the same on every delivery of it), until ctx ends. nil
 // acknowledges it; an error wrapping ErrPoison sends it to the dead letter
 // subject at once; another error has it delivered again later, up to
 // MaxDeliver times, then dead-lettered. Every replica may run it: the
 // durable consumer gives each message to one of them.
-func (b *Bus) ConsumeAlerts(ctx context.Context, in Ingest, handle func(ctx context.Context, subject string, data []byte) error) error {
+func (b *Bus) ConsumeAlerts(ctx context.Context, in Ingest, handle func(ctx context.Context, seq string, data []byte) error) error {
 	js, err := jetstream.New(b.nc)
 	if err != nil {
 		return fmt.Errorf("nats: jetstream: %w", err)
@@ -124,7 +128,11 @@ func (b *Bus) ConsumeAlerts(ctx context.Context, in Ingest, handle func(ctx cont
 			msg.Ack()
 			return
 		}
-		b.settle(ctx, log, in, msg, handle(ctx, msg.Subject(), msg.Data()))
+		seq := ""
+		if md, err := msg.Metadata(); err == nil {
+			seq = strconv.FormatUint(md.Sequence.Stream, 10)
+		}
+		b.settle(ctx, log, in, msg, handle(ctx, seq, msg.Data()))
 	}, jetstream.PullMaxMessages(512),
 		// Short pulls, so that a server that restarted (and forgot the
 		// pull) is noticed within seconds by its missing heartbeats.
@@ -180,6 +188,9 @@ func (b *Bus) settle(ctx context.Context, log *slog.Logger, in Ingest, msg jetst
 		return
 	}
 	msg.Term()
+	if in.DeadLettered != nil {
+		in.DeadLettered()
+	}
 }
 
 func oneLine(s string) string {

@@ -118,6 +118,8 @@ func (f *fakeService) AddFirings(_ context.Context, id string, _ int, _ time.Tim
 	return ops.Request{ID: id, State: ops.Pending}, nil
 }
 
+func (f *fakeService) TargetOf(string) (ops.Target, error) { return ops.Target{}, nil }
+
 func (f *fakeService) Resolve(_ context.Context, id string) (ops.Request, error) {
 	return ops.Request{ID: id, State: ops.Cancelled}, nil
 }
@@ -232,8 +234,8 @@ func ingestRound(ctx context.Context, b *testing.B, bus *Bus, js jetstream.JetSt
 	var handled atomic.Int64
 	start := time.Now()
 	go func() {
-		done <- bus.ConsumeAlerts(ingestCtx, testIngest, func(ctx context.Context, _ string, data []byte) error {
-			err := engine.Handle(ctx, data)
+		done <- bus.ConsumeAlerts(ingestCtx, testIngest, func(ctx context.Context, seq string, data []byte) error {
+			err := engine.Handle(ctx, seq, data)
 			if handled.Add(1) == int64(b.N) {
 				stop()
 			}
@@ -246,4 +248,54 @@ func ingestRound(ctx context.Context, b *testing.B, bus *Bus, js jetstream.JetSt
 		b.Fatal(err)
 	}
 	return took
+}
+
+// oneRequestService makes requests and records which were resolved.
+type oneRequestService struct {
+	fakeService
+	resolved []string
+}
+
+func (f *oneRequestService) Resolve(_ context.Context, id string) (ops.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resolved = append(f.resolved, id)
+	return ops.Request{ID: id, State: ops.Cancelled, Alert: &ops.Alert{}}, nil
+}
+
+func (f *oneRequestService) resolvedIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.resolved...)
+}
+
+// Two replicas sharing the ledger in NATS see 200 distinct alerts on one
+// rule and target: the request stands until the last of them resolves,
+// whichever replica saw each.
+func TestLedgerKeepsTheRequestUntilItsLastAlertResolves(t *testing.T) {
+	b, err := Connect(t.Context(), Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close(context.Background()) })
+	ledger, err := b.AlertLedger(t.Context())
+	require.NoError(t, err)
+	rules, err := alerts.Compile([]alerts.Rule{{Name: "pause", Match: map[string]string{"alertname": "OrdersBacklog"},
+		Command: "pipeline pause {{ .Labels.pipeline }}", Channel: "incidents"}}, map[string]string{"incidents": "C0INCIDENT"})
+	require.NoError(t, err)
+	svc := &oneRequestService{}
+	replicas := []*alerts.Engine{
+		alerts.NewEngine(rules, svc, quietBoard{}, ledger, alerts.Settings{}, slog.New(slog.DiscardHandler), nil),
+		alerts.NewEngine(rules, svc, quietBoard{}, ledger, alerts.Settings{}, slog.New(slog.DiscardHandler), nil),
+	}
+	alert := func(status string, n int) []byte {
+		return fmt.Appendf(nil, `{"status":%q,"labels":{"alertname":"OrdersBacklog","pipeline":"orders-etl","n":"%d"}}`, status, n)
+	}
+	for n := range 200 {
+		require.NoError(t, replicas[n%2].Handle(t.Context(), "", alert("firing", n)))
+	}
+	for n := range 199 {
+		require.NoError(t, replicas[(n/3)%2].Handle(t.Context(), "", alert("resolved", n)))
+	}
+	assert.Empty(t, svc.resolvedIDs(), "199 of 200 alerts resolved: the request still stands")
+	require.NoError(t, replicas[1].Handle(t.Context(), "", alert("resolved", 199)))
+	assert.Equal(t, []string{"r-000001"}, svc.resolvedIDs(), "the last alert resolved: the request is cancelled")
 }

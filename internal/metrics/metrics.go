@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/streamops/streamops/internal/alerts"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -20,6 +21,7 @@ type Metrics struct {
 	transitions  *prometheus.CounterVec
 	calls        *prometheus.HistogramVec
 	statusChecks *prometheus.CounterVec
+	alerts       *prometheus.CounterVec
 }
 
 // New registers the collectors.
@@ -39,8 +41,15 @@ func New() *Metrics {
 			Name: "streamops_status_checks_total",
 			Help: "Status checks after successful calls, by operation and how they ended: reached, timed_out or stopped (by a shutdown).",
 		}, []string{"op", "result"}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamops_alerts_total",
+			Help: "Alerts a rule matched, by what became of them: received, proposed, deduplicated (counted on an open request), suppressed (within the rule's cooldown), refused, cancelled (a resolution cancelled the request) or dead_lettered (a message).",
+		}, []string{"outcome"}),
 	}
-	m.registry.MustRegister(m.transitions, m.calls, m.statusChecks,
+	for _, o := range []string{alerts.Received, alerts.Proposed, alerts.Deduplicated, alerts.Suppressed, alerts.Refused, alerts.Cancelled, alerts.DeadLettered} {
+		m.alerts.WithLabelValues(o)
+	}
+	m.registry.MustRegister(m.transitions, m.calls, m.statusChecks, m.alerts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -140,6 +149,11 @@ func (m *Metrics) ProviderCall(provider, op string, took time.Duration, err erro
 // StatusCheck counts how a status check ended.
 func (m *Metrics) StatusCheck(op, result string) {
 	m.statusChecks.WithLabelValues(op, result).Inc()
+}
+
+// Alert counts what became of an alert (alerts.Metrics).
+func (m *Metrics) Alert(outcome string) {
+	m.alerts.WithLabelValues(outcome).Inc()
 }
 
 // Handler serves the metrics for /metrics.

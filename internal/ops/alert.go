@@ -29,6 +29,24 @@ type Alert struct {
 	Resolved bool `json:"resolved,omitempty"`
 }
 
+// plain is the alert with its text from outside (labels, annotations, a
+// URL) made plain text, once, before any front end shows it.
+func (a *Alert) plain() *Alert {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Rule, c.Name, c.Severity = PlainText(a.Rule), PlainText(a.Name), PlainText(a.Severity)
+	c.Summary, c.Source, c.Fingerprint = PlainText(a.Summary), PlainText(a.Source), PlainText(a.Fingerprint)
+	if a.Matched != nil {
+		c.Matched = make(map[string]string, len(a.Matched))
+		for k, v := range a.Matched {
+			c.Matched[PlainText(k)] = PlainText(v)
+		}
+	}
+	return &c
+}
+
 // alertResolver is what a request cancelled by its alert's resolution
 // names as who decided it.
 const alertResolver = "alert"
@@ -41,17 +59,33 @@ func (s *Service) Lookup(ctx context.Context, id string) (Request, error) {
 // ErrNotPending is returned for a change that only a pending request takes.
 var ErrNotPending = errors.New("the request is no longer pending")
 
-// AddFirings counts n more firings of a pending request's alert, the latest
-// at `at`. Replicas add their counts to the stored one, so the card shows
-// them all. It returns the request as stored, and ErrNotPending once it has
-// been decided or has expired.
+// AddFirings counts n more firings of the alert of a request that is
+// pending or executing, the latest at `at`. Replicas add their counts to
+// the stored one, so the card shows them all. It returns the request as
+// stored, and ErrNotPending once it has ended or expired.
 func (s *Service) AddFirings(ctx context.Context, id string, n int, at time.Time) (Request, error) {
-	return s.updateAlert(ctx, id, func(r *Request) {
+	for {
+		r, err := s.pendingAlert(ctx, id)
+		if errors.Is(err, ErrNotPending) && r.State == Executing && r.Alert != nil {
+			err = nil // the call is under way: its alert still fires
+		}
+		if err != nil {
+			return r, err
+		}
 		r.Alert.Fired += n
 		if at.After(r.Alert.LastFired) {
 			r.Alert.LastFired = at
 		}
-	})
+		rev, err := s.store.Update(ctx, r)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return r, fmt.Errorf("could not count a firing of the alert of %s in NATS: %w", id, err)
+		}
+		r.Revision = rev
+		return r, nil
+	}
 }
 
 // pendingAlert reads request id for a change that only a pending request an
@@ -68,25 +102,6 @@ func (s *Service) pendingAlert(ctx context.Context, id string) (Request, error) 
 		return r, fmt.Errorf("request %s was not made by an alert", id)
 	}
 	return r, nil
-}
-
-func (s *Service) updateAlert(ctx context.Context, id string, change func(*Request)) (Request, error) {
-	for {
-		r, err := s.pendingAlert(ctx, id)
-		if err != nil {
-			return r, err
-		}
-		change(&r)
-		rev, err := s.store.Update(ctx, r)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return r, fmt.Errorf("could not count a firing of the alert of %s in NATS: %w", id, err)
-		}
-		r.Revision = rev
-		return r, nil
-	}
 }
 
 // Resolve cancels a pending request because its alert resolved, and tells
@@ -153,4 +168,19 @@ func resolvedStatus(r Request) string {
 		return "The alert resolved before anyone confirmed: cancelled, nothing was done."
 	}
 	return ""
+}
+
+// TargetOf is the target text's command acts on, resolved as Handle
+// resolves it (an alias or an ID alike), without asking a provider; an
+// empty Target for a command that takes none.
+func (s *Service) TargetOf(text string) (Target, error) {
+	cmd, err := ParseCommand(text)
+	if err != nil {
+		return Target{}, err
+	}
+	op, rest, err := s.catalogue.lookup(cmd.Words)
+	if err != nil || op.kind == "" || len(rest) == 0 {
+		return Target{}, err
+	}
+	return s.set.Targets.resolve(op.kind, rest[0])
 }

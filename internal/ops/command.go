@@ -116,7 +116,7 @@ func splitWords(text string) ([]word, error) {
 		case closingQuote[r] != 0:
 			quote = closingQuote[r]
 			inWord, started = true, true
-		case unicode.IsSpace(r):
+		case breaksWord(r):
 			flush()
 		case unicode.IsControl(r):
 			return nil, inputErrorf("control characters are not allowed in a command")
@@ -138,9 +138,70 @@ func splitWords(text string) ([]word, error) {
 	return words, nil
 }
 
+// breaksWord reports whether r, outside quotes, ends a word: every Unicode
+// space (U+00A0, U+2028, U+3000... as well as ASCII ones), as people paste
+// them from anywhere.
+func breaksWord(r rune) bool { return unicode.IsSpace(r) }
+
+// standsBare reports whether r may be part of a word without quotes and
+// stay what it is: not a space, a control character, a quote or '='.
+// QuoteWord and the parser share this, so that a quoted value cannot
+// become two words or change on the way.
+func standsBare(r rune) bool {
+	return !breaksWord(r) && !unicode.IsControl(r) && r != '=' && closingQuote[r] == 0 && !closesQuote[r]
+}
+
+// QuoteWord writes s so that ParseCommand reads it back as one word equal
+// to s: bare when it can be, else in quotes. A value the parser would
+// refuse anyway (a control character, or both kinds of straight quote)
+// comes out so that the command is refused, never split.
+func QuoteWord(s string) string {
+	bare := s != ""
+	for _, r := range s {
+		bare = bare && standsBare(r)
+	}
+	if bare {
+		return s
+	}
+	for _, open := range []rune{'"', '\'', '“', '‘'} {
+		if !strings.ContainsRune(s, closingQuote[open]) {
+			return string(open) + s + string(closingQuote[open])
+		}
+	}
+	// Every kind of quote is in it: a NUL in front has it refused, as a
+	// value with a control character is.
+	return "\x00" + s
+}
+
+// NormalCommand is text as ParseCommand reads it, written out again with
+// one space between words and quotes only where a word needs them; an
+// error says why the parser would refuse it.
+func NormalCommand(text string) (string, error) {
+	if _, err := ParseCommand(text); err != nil {
+		return "", err
+	}
+	words, err := splitWords(text)
+	if err != nil {
+		return "", err
+	}
+	out := make([]string, len(words))
+	for i, w := range words {
+		if key, value, ok := strings.Cut(w.text, "="); ok && w.hasEquals {
+			out[i] = key + "=" + QuoteWord(value)
+			continue
+		}
+		out[i] = QuoteWord(w.text)
+	}
+	return strings.Join(out, " "), nil
+}
+
 // closingQuote maps each opening quote to the one that closes it; Slack and
 // phones turn straight quotes into curly ones.
 var closingQuote = map[rune]rune{'"': '"', '\'': '\'', '“': '”', '‘': '’'}
+
+// closesQuote holds every closing quote, which a bare word must not hold
+// either: a value's own quote could otherwise end one the rule opened.
+var closesQuote = map[rune]bool{'"': true, '\'': true, '”': true, '’': true}
 
 func validKey(k string) bool {
 	if k == "" {

@@ -113,3 +113,25 @@ func FuzzParseCommand(f *testing.F) {
 		}
 	})
 }
+
+func TestQuoteWordReadsBackAsOneWord(t *testing.T) {
+	for _, v := range []string{"plain", "", "a b", "a\u00a0b", "a\u2028b", "a\u3000b", "x=y", `a"b`, `a'b`, `a"b'c`, `a"b'c”`, "“q”", "‘q’", "q”"} {
+		c, err := ParseCommand("show " + QuoteWord(v))
+		require.NoError(t, err, v)
+		assert.Equal(t, []string{"show", v}, c.Words, v)
+		assert.Empty(t, c.Args, v)
+	}
+	for _, v := range []string{"a\u0085b", "a\vb", "a\x1b[2Jb", `a"b'c”’`} {
+		_, err := ParseCommand("show " + QuoteWord(v))
+		assert.Error(t, err, "%q must make the command refused", v)
+	}
+	assert.Equal(t, "plain", QuoteWord("plain"), "a plain word needs no quotes")
+}
+
+func TestNormalCommandKeepsWordsAndSpacing(t *testing.T) {
+	got, err := NormalCommand("  job\n switch \"a\u00a0b\"   sink='1 2'  now ")
+	require.NoError(t, err)
+	assert.Equal(t, "job switch \"a\u00a0b\" sink=\"1 2\" now", got)
+	_, err = NormalCommand(`job "x`)
+	assert.ErrorContains(t, err, "quote is not closed")
+}

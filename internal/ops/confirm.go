@@ -191,8 +191,11 @@ func (s *Service) finish(ctx context.Context, r Request, out Outcome) Request {
 		if errors.Is(err, ErrConflict) && attempt < 3 {
 			cur, gerr := s.store.Get(ctx, r.ID)
 			if gerr == nil {
-				s.log.Warn("the call returned after its request was reported abandoned; storing its real outcome", "request", r.ID, "was", string(cur.State))
-				r.Revision = cur.Revision
+				if cur.State != Executing {
+					s.log.Warn("the call returned after its request was reported abandoned; storing its real outcome", "request", r.ID, "was", string(cur.State))
+				}
+				// Firings of its alert counted meanwhile are kept.
+				r.Revision, r.Alert = cur.Revision, cur.Alert
 				continue
 			}
 			err = gerr

@@ -195,8 +195,8 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 // takes, and resolves the target.
 func (s *Service) parseRequest(op *operation, rest []string, args map[string]string, in Input) (Request, error) {
 	r := Request{
-		Op: op.name, Text: strings.TrimSpace(in.Text), Requester: in.User, Origin: in.Origin, Args: args,
-		Alert: in.Alert, Reason: in.Reason,
+		Op: op.name, Text: PlainText(strings.TrimSpace(in.Text)), Requester: in.User, Origin: in.Origin, Args: args,
+		Alert: in.Alert.plain(), Reason: PlainText(in.Reason),
 	}
 	if op.named {
 		if len(rest) == 0 {

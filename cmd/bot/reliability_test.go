@@ -111,4 +111,24 @@ enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
 	}
 	assert.Less(t, time.Since(stopped), 10*time.Second)
 	assert.Contains(t, p.stderr.String(), "bot: stopped while "+id+" (pipeline pause orders-etl (p-7d3f9a21)) was being carried out: its outcome is uncertain")
+	// The person at the console heard it too, and the store and the trail
+	// keep it: nobody waits abandon_after to learn it.
+	const why = "Outcome uncertain: the bot was stopped before it heard back from EnOS, so it may or may not have acted. Check the target's status before asking again."
+	assert.Contains(t, p.stdout.String(), "* "+id+": "+why)
+	var out, errs syncbuf.Buffer
+	require.NoError(t, run(context.Background(), []string{"audit", "--config", p.config}, func(string) string { return "" }, nil, &out, &errs), errs.String())
+	assert.Contains(t, out.String(), id+"  uncertain  pipeline pause orders-etl (p-7d3f9a21): "+why)
+
+	again := start(t, readFile(t, p.config), nil)
+	again.send("pending")
+	again.waitFor(`No requests are waiting for confirmation\.`)
+	again.send("history " + id)
+	again.waitFor(id + `  uncertain  pipeline pause orders-etl \(p-7d3f9a21\): Outcome uncertain: the bot was stopped`)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
 }

@@ -102,6 +102,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	m.Declare(svc.Operations())
 	m.WatchRequests(svc)
 	m.WatchNATS(b.Conn().IsConnected)
+	m.WatchStreams(b.StreamFill, bus.AuditStream, bus.AlertsStream)
 
 	withConsole := consoleWanted(cfg, stdin)
 	if withConsole {

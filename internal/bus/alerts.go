@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,7 +40,12 @@ type Ingest struct {
 	DeadLetter string
 	Retention  time.Duration // how long the stream keeps an alert
 	MaxDeliver int           // deliveries of one alert before it goes to DeadLetter
+	MaxBytes   int64         // the stream's disk; 0: DefaultAlertsMaxBytes
 }
+
+// DefaultAlertsMaxBytes bounds the alerts stream when nothing is set: a
+// day (its retention) of about 90 Alertmanager bodies of 2 KiB a minute.
+const DefaultAlertsMaxBytes = 256 << 20
 
 // ErrPoison marks a message that no retry will help: it goes to the dead
 // letter subject at once.
@@ -67,6 +73,7 @@ func (b *Bus) EnsureAlertsStream(ctx context.Context, in Ingest) error {
 		Subjects:    in.Subjects,
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      in.Retention,
+		MaxBytes:    cmp.Or(in.MaxBytes, DefaultAlertsMaxBytes),
 		MaxMsgSize:  maxAlertBytes + 4096,
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardOld,

@@ -171,6 +171,7 @@ func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
 	c.Slack.applyEnv(getenv)
 	c.NATS.ApplyEnv(getenv)
 	c.Alerts.prepare(getenv)
+	c.prepareStreams()
 	if c.EnOS != nil {
 		c.EnOS.ApplyEnv(getenv)
 	}
@@ -272,6 +273,7 @@ func (c *Config) Validate() error {
 	c.Slack.validate(bad)
 	c.validatePolicy(bad, func(err error) { errs = append(errs, err) })
 	c.Alerts.validate(c.Rules, c.Slack.Configured(), bad)
+	c.validateStreams(bad)
 	c.Targets.check("pipelines", c.Targets.Pipelines, c.EnOS != nil, "enos", bad)
 	c.Targets.check("streams", c.Targets.Streams, c.EG != nil, "eg", bad)
 	c.Targets.check("jobs", c.Targets.Jobs, c.EG != nil, "eg", bad)

@@ -27,6 +27,24 @@ func TestParseAppliesDefaults(t *testing.T) {
 	assert.Equal(t, "alice", c.Console.User)
 }
 
+// Stream sizes are written as people write them; the audit stream's reaches
+// the bus, for serve and audit alike.
+func TestStreamSizes(t *testing.T) {
+	c, err := Parse(strings.NewReader(minimal), noEnv)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1<<30), c.NATS.AuditMaxBytes)
+	assert.Equal(t, int64(256<<20), c.Alerts.Ingest().MaxBytes)
+
+	c, err = Parse(strings.NewReader(minimal+"audit: {max_bytes: 512MiB}\nalerts: {max_bytes: 104857600}\n"), noEnv)
+	require.NoError(t, err)
+	assert.Equal(t, int64(512<<20), c.NATS.AuditMaxBytes)
+	assert.Equal(t, int64(100<<20), c.Alerts.Ingest().MaxBytes)
+
+	c, err = Parse(strings.NewReader(minimal+"audit: {max_bytes: 2 GB}\n"), noEnv)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2_000_000_000), c.NATS.AuditMaxBytes)
+}
+
 func TestSecretsComeFromTheEnvironment(t *testing.T) {
 	env := map[string]string{"ENOS_APP_SECRET": "from-env", "ENOS_APP_KEY": "key-env"}
 	c, err := Parse(strings.NewReader(minimal), func(k string) string { return env[k] })
@@ -68,6 +86,11 @@ func TestParseRejectsBadConfig(t *testing.T) {
 		"tab after spaces":    {minimal + "requests:\n  \texpiry: 1m\n", []string{"line 6, column 3: a tab character"}},
 		"tab after a dash":    {minimal + "policy:\n  -\tname: x\n", []string{"line 6, column 4: a tab character"}},
 		"tab on a blank line": {minimal + "requests:\n  expiry: 1m\n\t\nlog: {level: info}\n", []string{"line 7, column 1: a tab character"}},
+		"size not a size":     {minimal + "audit: {max_bytes: lots}\n", []string{`audit.max_bytes: "lots" is not a size: write it like 256MiB or 1GiB`}},
+		"size zero":           {minimal + "alerts: {max_bytes: 0}\n", []string{`alerts.max_bytes: "0" is not a size`}},
+		"size too small":      {minimal + "alerts: {max_bytes: 1MiB}\n", []string{"alerts.max_bytes: 1.0 MiB is out of range: give a size from 8.0 MiB to 1.0 TiB"}},
+		"size too big":        {minimal + "audit: {max_bytes: 2TiB}\n", []string{"audit.max_bytes: 2.0 TiB is out of range"}},
+		"size a list":         {minimal + "audit: {max_bytes: [1]}\n", []string{"audit.max_bytes (line 5): a list is not a valid value here: write a size like 256MiB or 1GiB"}},
 		"all at once": {strings.Replace(minimal, "user: alice", "user: ''", 1) + "log: {level: loud}\n",
 			[]string{"console.user: required", "log.level"}},
 	}

@@ -146,6 +146,8 @@ func yamlKinds(t string) (one, many string) {
 		return "true or false", "true or false values"
 	case t == "time.Duration":
 		return "a duration like 30s, 10m or 1h", "durations like 30s"
+	case t == "config.Size":
+		return "a size like 256MiB or 1GiB", "sizes like 256MiB"
 	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
 		return "a whole number", "whole numbers"
 	case strings.HasPrefix(t, "float"):

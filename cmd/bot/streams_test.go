@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,15 +20,7 @@ import (
 func TestMetricsShowHowFullTheStreamsAre(t *testing.T) {
 	p := start(t, testConfig(t.TempDir(), "audit: {max_bytes: 64MiB}\n"+alertRules), nil)
 	addr := p.logValue("serving HTTP", "addr")
-	scrape := func() string {
-		t.Helper()
-		resp, err := http.Get("http://" + addr + "/metrics")
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return string(body)
-	}
+	scrape := func() string { return scrapeMetrics(t, addr) }
 	auditBytes := func(page string) int {
 		m := regexp.MustCompile(`\nstreamops_stream_bytes\{stream="STREAMOPS_AUDIT"\} (\d+)\n`).FindStringSubmatch(page)
 		require.NotNil(t, m, page)

@@ -67,19 +67,20 @@ func (b *Bus) EnsureAlertsStream(ctx context.Context, in Ingest) error {
 	if err != nil {
 		return fmt.Errorf("nats: jetstream: %w", err)
 	}
+	maxBytes := cmp.Or(in.MaxBytes, DefaultAlertsMaxBytes)
 	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        AlertsStream,
 		Description: "alerts for streamops rules (Alertmanager webhook bodies or single alerts)",
 		Subjects:    in.Subjects,
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      in.Retention,
-		MaxBytes:    cmp.Or(in.MaxBytes, DefaultAlertsMaxBytes),
+		MaxBytes:    maxBytes,
 		MaxMsgSize:  maxAlertBytes + 4096,
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardOld,
 	})
 	if err != nil {
-		return fmt.Errorf("nats: alerts stream %s on %s (alerts.subjects): %w", AlertsStream, strings.Join(in.Subjects, ", "), err)
+		return fmt.Errorf("nats: alerts stream %s on %s (alerts.subjects): %w%s", AlertsStream, strings.Join(in.Subjects, ", "), err, noRoomFor(err, "alerts.max_bytes", maxBytes))
 	}
 	return nil
 }

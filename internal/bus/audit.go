@@ -45,7 +45,7 @@ func ensureAuditStream(ctx context.Context, js jetstream.JetStream, cfg Config) 
 	}
 	_, err := js.CreateOrUpdateStream(ctx, sc)
 	if err != nil {
-		return fmt.Errorf("nats: audit stream %s on %s: %w", AuditStream, EventSubjects, err)
+		return fmt.Errorf("nats: audit stream %s on %s: %w%s", AuditStream, EventSubjects, err, noRoomFor(err, "audit.max_bytes", cfg.AuditMaxBytes))
 	}
 	return nil
 }
@@ -64,6 +64,22 @@ func (b *Bus) StreamFill(ctx context.Context, stream string) (stored uint64, lim
 	info := s.CachedInfo()
 	return info.State.Bytes, info.Config.MaxBytes, nil
 }
+
+// noRoomFor says what to do when the server cannot set aside a stream's
+// max_bytes (its disk, or the account's JetStream storage, is smaller).
+func noRoomFor(err error, key string, size int64) string {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) || (apiErr.ErrorCode != jsStorageResourcesExceeded && apiErr.ErrorCode != jsInsufficientResources) {
+		return ""
+	}
+	return fmt.Sprintf(": the NATS server has no room for %d bytes; lower %s, or give its JetStream more storage (max_file_store, or the account's limit)", size, key)
+}
+
+// The server's error codes for a stream it has no room for.
+const (
+	jsStorageResourcesExceeded jetstream.ErrorCode = 10047
+	jsInsufficientResources    jetstream.ErrorCode = 10023
+)
 
 // Audit reads the audit trail back.
 type Audit struct {

@@ -135,3 +135,12 @@ func TestStreamsTakeTheConfiguredSize(t *testing.T) {
 		assert.Equal(t, jetstream.DiscardOld, s.CachedInfo().Config.Discard, name)
 	}
 }
+
+// A bound the server has no room for is refused at start, saying which key
+// to lower.
+func TestAStreamBoundTooBigForTheServerSaysWhatToDo(t *testing.T) {
+	ctx := testContext(t)
+	_, err := Connect(ctx, Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), AuditMaxBytes: 1 << 60}, testLogger(t))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "lower audit.max_bytes, or give its JetStream more storage")
+}

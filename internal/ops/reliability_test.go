@@ -595,6 +595,10 @@ func TestAbandonAtShutdown(t *testing.T) {
 	caller := w.startBot(t, w.bus, set, deps)
 	other := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
 	ctx := context.Background()
+	// Run's end stops the status checks, which the fake clock never times out.
+	running, stop := context.WithCancel(ctx)
+	defer stop()
+	go caller.svc.Run(running)
 
 	confirm := func(text string) (ops.Request, chan ops.Request) {
 		r := propose(t, caller, text)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,7 +30,15 @@ options:
 func audit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("audit")
 	path := fs.String("config", "config.yaml", "the configuration file")
-	since := fs.Duration("since", 24*time.Hour, "how far back to read")
+	since, sinceText := 24*time.Hour, "24h"
+	fs.Func("since", "how far back to read", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("give a positive duration, like 30m, 24h or 720h")
+		}
+		since, sinceText = d, v
+		return nil
+	})
 	target := fs.String("target", "", "only the requests on this target (alias or ID)")
 	format := fs.String("format", "text", "text or json (one event per line)")
 	if err := parseFlags(fs, args); err != nil {
@@ -37,9 +46,6 @@ func audit(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if *format != "text" && *format != "json" {
 		return fmt.Errorf("--format %q: give text or json", *format)
-	}
-	if *since <= 0 {
-		return fmt.Errorf("--since %s: give a positive duration, like 24h", *since)
 	}
 	cfg, err := config.Load(*path, getenv)
 	if err != nil {
@@ -56,7 +62,7 @@ func audit(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer cancel()
 		b.Close(closeCtx)
 	}()
-	events, err := b.Audit().Events(ctx, time.Now().Add(-*since))
+	events, err := b.Audit().Events(ctx, time.Now().Add(-since))
 	if err != nil {
 		return err
 	}
@@ -79,11 +85,11 @@ func audit(ctx context.Context, args []string, getenv func(string) string, stdou
 	case printed > 0:
 	case *target != "" && !configuredTarget(cfg.Targets, *target):
 		// A mistyped alias would otherwise look like a quiet target.
-		return fmt.Errorf("--target %q: no configured target has this alias or ID, and no event in the last %s names it; the aliases are under targets: in %s", *target, *since, *path)
+		return fmt.Errorf("--target %q: no configured target has this alias or ID, and no event in the last %s names it; the aliases are under targets: in %s", *target, sinceText, *path)
 	case *target != "":
-		fmt.Fprintf(stderr, "no events on %s in the last %s\n", *target, *since)
+		fmt.Fprintf(stderr, "no events on %s in the last %s\n", *target, sinceText)
 	default:
-		fmt.Fprintf(stderr, "no events in the last %s\n", *since)
+		fmt.Fprintf(stderr, "no events in the last %s\n", sinceText)
 	}
 	return nil
 }

@@ -12,7 +12,8 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=$VERSION -X
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/bot /bot
-COPY config.example.yaml /etc/streamops/config.yaml
+# The image's own config listens on 0.0.0.0, as a published port needs.
+COPY deploy/docker/config.yaml /etc/streamops/config.yaml
 USER nonroot:nonroot
 WORKDIR /home/nonroot
 EXPOSE 8080 4222

@@ -1,12 +1,17 @@
-# streamops: `make run` starts the bot on its embedded defaults (console,
-# embedded NATS, provider simulators); `make test` is what CI runs.
+# streamops: `make run` builds bin/bot and starts it on its embedded defaults
+# (console, embedded NATS, provider simulators); `make test` is what CI runs.
 GO      ?= go
 CONFIG  ?= config.example.yaml
 
 .PHONY: run test compat tidy bench fuzz build image clean
 
+# The first build takes minutes and `go build` is silent while it works:
+# say so, and list each package as it is compiled (-v). exec: the bot takes
+# the shell's place, so Ctrl-C's clean stop is make's exit status (0).
 run:
-	$(GO) run ./cmd/bot serve --config $(CONFIG)
+	@echo "building bin/bot: the first build downloads the Go modules and compiles them, a few minutes; later builds take seconds"
+	@GOFLAGS="$$GOFLAGS -v" $(MAKE) --no-print-directory build
+	exec bin/bot serve --config $(CONFIG)
 
 test:
 	$(GO) vet ./...

@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,4 +28,22 @@ func TestTheDockerfileBuildsAsMakeBuildDoes(t *testing.T) {
 	makefile, dockerfile := buildLine("../../Makefile"), buildLine("../../Dockerfile")
 	assert.Equal(t, makefile, dockerfile)
 	assert.Contains(t, makefile, "-X main.version=$VERSION -X main.commit=$COMMIT")
+}
+
+// `make run` says why its first start takes minutes before it builds, and
+// runs the bot with exec: the bot's exit status is the recipe's, so a
+// Ctrl-C that stops the bot cleanly (exit 0) is no "make: *** Error 1".
+func TestMakeRunSaysItBuildsThenExecsTheBot(t *testing.T) {
+	makeBin, err := exec.LookPath("make")
+	if err != nil {
+		t.Skip("no make here: ", err)
+	}
+	out, err := exec.Command(makeBin, "--dry-run", "--no-print-directory", "-C", "../..", "run", "CONFIG=my.yaml").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	say := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "first build") && strings.Contains(l, "minutes") })
+	build := slices.IndexFunc(lines, func(l string) bool { return regexp.MustCompile(`go build .*-o bin/bot `).MatchString(l) })
+	require.GreaterOrEqual(t, say, 0, "make run says the first build takes minutes:\n%s", out)
+	require.Greater(t, build, say, "then builds bin/bot as make build does:\n%s", out)
+	assert.Equal(t, "exec bin/bot serve --config my.yaml", lines[len(lines)-1], "then replaces its shell with the bot")
 }

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/streamops/streamops/internal/config"
 )
 
-func checkConfig(path string, getenv func(string) string, stdout io.Writer) error {
-	if _, err := config.Load(path, getenv); err != nil {
+func checkConfig(ctx context.Context, path string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		return err
+	}
+	if err := checkPolicyGroups(ctx, cfg, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)

@@ -128,7 +128,7 @@ func runCommand(ctx context.Context, cmd string, args []string, getenv func(stri
 	}
 	switch cmd {
 	case "check-config":
-		return checkConfig(*configPath, getenv, stdout)
+		return checkConfig(ctx, *configPath, getenv, stdout)
 	case "simulate":
 		return simulate(ctx, *configPath, getenv, stderr)
 	}

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -20,10 +25,51 @@ func policyOf(cfg *config.Config, log *slog.Logger) *ops.Policy {
 	return &ops.Policy{Rules: cfg.PolicyRules()}
 }
 
-// withGroups lets the policy's @handles be read from Slack. It runs before
-// the service serves anything.
-func withGroups(p *ops.Policy, api *slack.Client, log *slog.Logger) {
-	if p != nil && api != nil {
-		p.Groups = slackbot.NewGroups(api, 0, nil, log)
+// groupCheckTimeout bounds the look at Slack's user groups at start and in
+// check-config.
+const groupCheckTimeout = 10 * time.Second
+
+// withGroups lets the policy's @handles be read from Slack, and names in
+// the log each one Slack has no group with. It runs before the service
+// serves anything.
+func withGroups(ctx context.Context, p *ops.Policy, api *slack.Client, log *slog.Logger) {
+	if p == nil || api == nil {
+		return
 	}
+	groups := slackbot.NewGroups(api, 0, nil, log)
+	p.Groups = groups
+	handles := p.GroupHandles()
+	if len(handles) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, groupCheckTimeout)
+	defer cancel()
+	if _, err := groups.Missing(ctx, handles); err != nil { // Missing logs the missing ones
+		log.Warn("could not check the policy's user groups in Slack; the first commands read them again", "err", err)
+	}
+}
+
+// checkPolicyGroups fails when the policy names user groups Slack does not
+// have, if Slack is configured and answers; when it does not answer, it
+// says the groups were not checked.
+func checkPolicyGroups(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	if !cfg.Slack.Configured() || !cfg.HasPolicy() {
+		return nil
+	}
+	handles := (&ops.Policy{Rules: cfg.PolicyRules()}).GroupHandles()
+	if len(handles) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, groupCheckTimeout)
+	defer cancel()
+	missing, err := slackbot.NewGroups(slackClient(cfg.Slack), 0, nil, nil).Missing(ctx, handles)
+	if err != nil {
+		fmt.Fprintf(stdout, "note: the policy's user groups were not checked in Slack: %v\n", err)
+		return nil
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("policy: Slack has no user group @%s: nobody is in it, so the rules naming it let nobody through. Create it in Slack (People, User groups, with that handle), or name people by member ID in the policy instead",
+			strings.Join(missing, ", @"))
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,4 +213,54 @@ enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
 	var out, errs syncbuf.Buffer
 	require.NoError(t, run(context.Background(), []string{"audit", "--config", p.config}, func(string) string { return "" }, nil, &out, &errs), errs.String())
 	assert.Regexp(t, id+`  succeeded\s+pipeline pause orders-etl`, out.String())
+}
+
+const groupsPolicy = `
+policy:
+  - name: operators
+    operations: ["pipeline *"]
+    requesters: ["@oncall", alice]
+    confirmers: ["@oncall", "@sre-leads", alice]
+`
+
+// check-config asks Slack, when it is configured and answers, whether the
+// policy's user groups exist, and names each one that does not.
+func TestCheckConfigNamesMissingSlackGroups(t *testing.T) {
+	api := newSlackAPI(t, authOK)
+	api.groups = []string{"oncall"}
+	dir := t.TempDir()
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+	check := func(apiURL string) (string, error) {
+		path := filepath.Join(dir, "c.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(testConfig(dir, fmt.Sprintf("slack: {api_url: %q}\n", apiURL)+groupsPolicy)), 0o600))
+		var out strings.Builder
+		err := run(context.Background(), []string{"check-config", "--config", path}, func(k string) string { return env[k] }, nil, &out, &out)
+		return out.String(), err
+	}
+	_, err := check(api.URL + "/api/")
+	require.Error(t, err)
+	assert.Equal(t, "policy: Slack has no user group @sre-leads: nobody is in it, so the rules naming it let nobody through. Create it in Slack (People, User groups, with that handle), or name people by member ID in the policy instead", err.Error())
+
+	api.groups = []string{"oncall", "sre-leads"}
+	out, err := check(api.URL + "/api/")
+	require.NoError(t, err)
+	assert.NotContains(t, out, "note:")
+
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	out, err = check(gone.URL + "/api/")
+	require.NoError(t, err, "Slack not answering is no fault of the config")
+	assert.Contains(t, out, "note: the policy's user groups were not checked in Slack")
+}
+
+// At start, the log names every user group of the policy that Slack does
+// not have, once.
+func TestServeNamesMissingSlackGroupsAtStart(t *testing.T) {
+	api := newSlackAPI(t, authOK)
+	h := startHeadless(t, slackConfig(t.TempDir(), api.URL+"/api/")+groupsPolicy, map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+	}, strings.NewReader(""))
+	p := &program{t: t, stderr: h.stderr, done: h.done}
+	assert.Equal(t, "[@oncall @sre-leads]", p.logValue("the policy names user groups Slack does not have: nobody is in them, so the rules naming them let nobody through; create them in Slack or change the policy", "groups"))
+	require.NoError(t, h.stop())
 }

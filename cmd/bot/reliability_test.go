@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,37 +30,6 @@ func TestConsoleRefusesAHugeLineAndKeepsRunning(t *testing.T) {
 	p.send("pipeline pause orders-etl")
 	p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)
 	require.NoError(t, p.stop())
-}
-
-// Thousands of idle connections cannot starve the bot: it keeps answering,
-// and readiness says whether the store takes a write.
-func TestIdleConnectionFloodLeavesTheBotServing(t *testing.T) {
-	p := start(t, testConfig(t.TempDir(), ""), nil)
-	addr := p.logValue("serving HTTP", "addr")
-	var conns []net.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	for range 5000 {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		require.NoError(t, err)
-		conns = append(conns, c)
-	}
-	client := &http.Client{Timeout: 5 * time.Second}
-	require.Eventually(t, func() bool {
-		resp, err := client.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 50*time.Millisecond, "/readyz answers ready through the flood")
-	p.send("pipeline pause orders-etl")
-	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
-	p.send("confirm " + id)
-	p.waitFor(`Confirmed by alice\. Paused pipeline orders-etl`)
 }
 
 func TestCheckConfigRefusesAnAbandonLimitShorterThanACall(t *testing.T) {

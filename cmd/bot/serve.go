@@ -108,8 +108,8 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	if withConsole {
 		front.list = append(front.list, con)
 	}
-	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, log)
-	withGroups(deps.Policy, slackAPI, log)
+	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, b.Deliveries(), log)
+	withGroups(ctx, deps.Policy, slackAPI, log)
 	if sb != nil {
 		front.list = append(front.list, sb)
 	}
@@ -216,20 +216,21 @@ func startHTTP(addr string, h http.Handler, log *slog.Logger) (*httpServer, erro
 	s := &httpServer{
 		srv: &http.Server{
 			Handler: h,
-			// Slow or silent clients are cut off rather than held forever.
+			// Slow or silent clients are cut off rather than held forever:
+			// headers here, bodies by the connection limit.
 			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       60 * time.Second,
 			MaxHeaderBytes:    64 << 10,
-			ConnState:         newConnLimit(maxConns).track,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 		addr: l.Addr().String(),
 	}
+	limit := limitConns(l, maxConns, stallGrace)
+	limit.serve(s.srv, bodyTimeout)
 	s.url = "http://" + s.addr
 	go func() {
-		if err := s.srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(limit); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("HTTP server stopped", "addr", s.addr, "err", err)
 		}
 	}()

@@ -19,20 +19,25 @@ import (
 
 // newSlack makes the Slack front end and checks its token (auth.test, for
 // /readyz); nil when the config has no Slack.
-func newSlack(ctx context.Context, cfg config.Slack, svc *ops.Service, log *slog.Logger) (*slackbot.Bot, *slack.Client) {
+func newSlack(ctx context.Context, cfg config.Slack, svc *ops.Service, deliveries slackbot.Deliveries, log *slog.Logger) (*slackbot.Bot, *slack.Client) {
 	if !cfg.Configured() {
 		return nil, nil
 	}
-	api := slack.New(cfg.BotToken,
-		slack.OptionAPIURL(cfg.APIURL),
-		slack.OptionAppLevelToken(cfg.AppToken),
-		slack.OptionHTTPClient(&http.Client{Timeout: slackCallTimeout}))
-	bot := slackbot.New(svc, api, slackbot.Config{SigningSecret: cfg.SigningSecret, CallTimeout: slackCallTimeout, Log: log})
+	api := slackClient(cfg)
+	bot := slackbot.New(svc, api, slackbot.Config{SigningSecret: cfg.SigningSecret, Deliveries: deliveries, CallTimeout: slackCallTimeout, Log: log})
 	if err := bot.Start(ctx); err != nil {
 		log.Error("Slack did not accept the bot token; /readyz says so until a restart", "err", err)
 	}
 	log.Info("Slack front end", "http", cfg.HTTPMode(), "socket_mode", cfg.SocketMode(), "command", cfg.Command)
 	return bot, api
+}
+
+// slackClient is the one Web API client setup, for serve and check-config.
+func slackClient(cfg config.Slack) *slack.Client {
+	return slack.New(cfg.BotToken,
+		slack.OptionAPIURL(cfg.APIURL),
+		slack.OptionAppLevelToken(cfg.AppToken),
+		slack.OptionHTTPClient(&http.Client{Timeout: slackCallTimeout}))
 }
 
 // slackCallTimeout bounds each call to Slack's Web API.

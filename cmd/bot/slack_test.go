@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -77,6 +78,7 @@ type slackAPI struct {
 	mu      sync.Mutex
 	posts   []url.Values
 	sockets chan *websocket.Conn // Socket Mode connections the bot opened
+	groups  []string             // handles of the workspace's user groups
 }
 
 func newSlackAPI(t *testing.T, auth string) *slackAPI {
@@ -97,6 +99,12 @@ func newSlackAPI(t *testing.T, auth string) *slackAPI {
 			io.WriteString(w, s.auth)
 		case "/api/apps.connections.open":
 			fmt.Fprintf(w, `{"ok":true,"url":"ws://%s/ws"}`, r.Host)
+		case "/api/usergroups.list":
+			var list []map[string]any
+			for _, h := range s.groups {
+				list = append(list, map[string]any{"id": "S0" + strings.ToUpper(h), "handle": h, "users": []string{"U0BOB"}})
+			}
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "usergroups": list})
 		case "/api/chat.postMessage":
 			s.mu.Lock()
 			s.posts = append(s.posts, form)
@@ -263,7 +271,7 @@ func TestServeOverSocketMode(t *testing.T) {
 }
 
 // signedSlack is a POST of form as Slack signs it with secret.
-func signedSlack(t *testing.T, url, secret, form string) *http.Request {
+func signedSlack(t testing.TB, url, secret, form string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(form))
 	require.NoError(t, err)

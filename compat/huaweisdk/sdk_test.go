@@ -19,7 +19,7 @@ import (
 	iammodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3/model"
 )
 
-// requestIDForm is apis.md's request_uuid-timestamp-hostname.
+// requestIDForm is request_uuid-timestamp-hostname (docs/providers.md §1).
 var requestIDForm = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-\d+-\S+$`)
 
 // httpConfig has the SDK fail fast instead of retrying a broken simulator.

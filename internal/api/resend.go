@@ -1,5 +1,5 @@
 // Package api holds what the provider clients beneath it share: the rule for
-// when a state-changing call may be sent again (apis.md §3).
+// when a state-changing call may be sent again (docs/providers.md §3).
 package api
 
 import (

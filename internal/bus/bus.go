@@ -24,6 +24,7 @@ type Bus struct {
 	clientURL string
 	requests  *Requests
 	claims    Claims
+	delivered Deliveries
 	events    *Events
 	audit     *Audit
 	log       *slog.Logger
@@ -96,6 +97,9 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	if err == nil {
 		b.claims.kv, err = ensureBucket(ctx, nc, claimsBucket, cfg.Replicas)
 	}
+	if err == nil {
+		b.delivered.kv, err = ensureBucket(ctx, nc, deliveriesBucket, cfg.Replicas)
+	}
 	js, jerr := jetstream.New(nc)
 	if err == nil {
 		err = jerr
@@ -130,6 +134,9 @@ func (b *Bus) Requests() *Requests { return b.requests }
 
 // Claims is the target claims store shared by every replica.
 func (b *Bus) Claims() *Claims { return &b.claims }
+
+// Deliveries remembers Slack deliveries for every replica.
+func (b *Bus) Deliveries() *Deliveries { return &b.delivered }
 
 // Events publishes audit events.
 func (b *Bus) Events() *Events { return b.events }

@@ -93,6 +93,35 @@ func (s *Claims) DeleteClaim(ctx context.Context, key string, rev uint64) error 
 	return err
 }
 
+// WatchClaim signals each later change to the claim under key (a write, a
+// release, a takeover) until ctx ends. Signals nobody has taken yet merge
+// into one: the waiter reads the claim anew anyway.
+func (s *Claims) WatchClaim(ctx context.Context, key string) (<-chan struct{}, error) {
+	w, err := s.kv.Watch(ctx, key, jetstream.UpdatesOnly())
+	if err != nil {
+		return nil, fmt.Errorf("watching claim %s: %w", key, err)
+	}
+	changed := make(chan struct{}, 1)
+	go func() {
+		defer w.Stop()
+		for {
+			select {
+			case _, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return changed, nil
+}
+
 // writable checks that the store takes a write.
 func (s *Claims) writable(ctx context.Context) error {
 	_, err := s.kv.Put(ctx, readyKey, []byte(time.Now().UTC().Format(time.RFC3339Nano)))

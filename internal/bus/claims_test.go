@@ -39,3 +39,30 @@ func TestClaimsAreExclusive(t *testing.T) {
 	_, err = first.Claims().CreateClaim(ctx, "job.j-1", c)
 	require.NoError(t, err, "a released target can be claimed again")
 }
+
+// A watch on one claim wakes its waiter on each write and release made by
+// any replica.
+func TestWatchClaimSignalsChanges(t *testing.T) {
+	ctx := testContext(t)
+	first := startEmbeddedBus(t, t.TempDir())
+	second := connectBus(t, first.ClientURL())
+	changed, err := first.Claims().WatchClaim(ctx, "job.j-1")
+	require.NoError(t, err)
+	next := func(what string) {
+		t.Helper()
+		select {
+		case <-changed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no signal for %s", what)
+		}
+	}
+
+	rev, err := second.Claims().CreateClaim(ctx, "job.j-1", ops.Claim{Request: "r-000001"})
+	require.NoError(t, err)
+	next("the claim taken")
+	rev, err = second.Claims().ReplaceClaim(ctx, "job.j-1", ops.Claim{Request: "r-000002"}, rev)
+	require.NoError(t, err)
+	next("the claim taken over")
+	require.NoError(t, second.Claims().DeleteClaim(ctx, "job.j-1", rev))
+	next("the claim released")
+}

@@ -84,7 +84,7 @@ func TestOpenIndexFollowsOtherReplicas(t *testing.T) {
 	require.Eventually(t, func() bool {
 		open, err := first.Requests().Open(ctx)
 		return err == nil && len(open) == 0
-	}, 5*time.Second, 10*time.Millisecond, "a request another replica ended leaves the index")
+	}, waitFor, 10*time.Millisecond, "a request another replica ended leaves the index")
 
 	_, err = first.Requests().Create(ctx, pendingRequest("r-00000b"))
 	require.NoError(t, err)
@@ -92,7 +92,7 @@ func TestOpenIndexFollowsOtherReplicas(t *testing.T) {
 	require.Eventually(t, func() bool {
 		open, err := second.Requests().Open(ctx)
 		return err == nil && len(open) == 0
-	}, 5*time.Second, 10*time.Millisecond, "a purged request leaves the index")
+	}, waitFor, 10*time.Millisecond, "a purged request leaves the index")
 }
 
 func TestOpenIndexAfterRestart(t *testing.T) {

@@ -30,15 +30,16 @@ type Claims interface {
 	ReplaceClaim(ctx context.Context, key string, c Claim, revision uint64) (uint64, error)
 	// DeleteClaim removes the claim if it is still at revision.
 	DeleteClaim(ctx context.Context, key string, revision uint64) error
+	// WatchClaim signals on the channel each later change to the claim
+	// under key (a write or a release) until ctx ends; changes nobody has
+	// read yet may come as one signal.
+	WatchClaim(ctx context.Context, key string) (<-chan struct{}, error)
 }
 
 // claimGrace is how long a claim may name a request that is still pending:
 // the moment between taking the claim and recording the confirmation. A
 // claim older than that on a pending request was left by a bot that stopped.
 const claimGrace = 30 * time.Second
-
-// claimPoll is how often a confirmation waiting for a busy target looks again.
-const claimPoll = 50 * time.Millisecond
 
 var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
@@ -56,15 +57,17 @@ func claimKey(t Target) string {
 }
 
 // holdTarget takes the claim on r's target for r, waiting while another
-// request holds it. It returns the function that releases the claim. If r
-// stops being pending while it waits, it returns r as it now is and the
-// explanation.
+// request holds it: it looks again when the claim changes (a watch) or
+// when it lapses, which takes no write. It returns the function that
+// releases the claim. If r stops being pending while it waits, it returns r
+// as it now is and the explanation.
 func (s *Service) holdTarget(ctx context.Context, r Request) (release func(), now Request, err error) {
 	key := claimKey(r.Target)
 	wait := time.NewTimer(s.set.TargetWait)
 	defer wait.Stop()
-	tick := time.NewTicker(claimPoll)
-	defer tick.Stop()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	var changed <-chan struct{} // watched only once the target is found busy
 	for {
 		at := s.now()
 		c := Claim{Request: r.ID, At: at, Until: at.Add(s.set.AbandonAfter + s.set.CheckTimeout)}
@@ -75,6 +78,12 @@ func (s *Service) holdTarget(ctx context.Context, r Request) (release func(), no
 		if !errors.Is(err, ErrExists) {
 			return nil, r, fmt.Errorf("could not reserve %s %s for this request, so nothing was done: %w", r.Target.Kind, r.Target.Name(), err)
 		}
+		if changed == nil {
+			if changed, err = s.claims.WatchClaim(watchCtx, key); err != nil {
+				return nil, r, fmt.Errorf("could not wait for %s %s to be free, so nothing was done: %w", r.Target.Kind, r.Target.Name(), err)
+			}
+			continue // it may have been released before the watch began
+		}
 		holder, hrev, err := s.claims.GetClaim(ctx, key)
 		if errors.Is(err, ErrNotFound) {
 			continue // released meanwhile
@@ -82,8 +91,8 @@ func (s *Service) holdTarget(ctx context.Context, r Request) (release func(), no
 		if err != nil {
 			return nil, r, fmt.Errorf("could not read who holds %s %s, so nothing was done: %w", r.Target.Kind, r.Target.Name(), err)
 		}
-		held, err := s.store.Get(ctx, holder.Request)
-		if s.lapsed(holder, held, err) {
+		held, heldErr := s.store.Get(ctx, holder.Request)
+		if s.lapsed(holder, held, heldErr) {
 			if rev, err := s.claims.ReplaceClaim(ctx, key, c, hrev); err == nil {
 				s.log.Warn("took over a lapsed target claim", "target", key, "request", r.ID, "held_by", holder.Request)
 				return func() { s.releaseTarget(key, r.ID, rev) }, r, nil
@@ -91,14 +100,21 @@ func (s *Service) holdTarget(ctx context.Context, r Request) (release func(), no
 			continue
 		}
 		// While it waits, someone may confirm, cancel or expire r itself.
-		if cur, err := s.store.Get(ctx, r.ID); err == nil && cur.State != Pending {
+		if cur, decided := s.decidedMeanwhile(ctx, r.ID); decided {
 			return nil, cur, &InputError{Msg: alreadyDecided(cur)}
 		}
+		lapse := time.NewTimer(lapsesAt(holder, held, heldErr).Sub(s.now()))
 		select {
-		case <-tick.C:
+		case <-changed:
+		case <-lapse.C:
 		case <-ctx.Done():
+			lapse.Stop()
 			return nil, r, ctx.Err()
 		case <-wait.C:
+			lapse.Stop()
+			if cur, decided := s.decidedMeanwhile(ctx, r.ID); decided {
+				return nil, cur, &InputError{Msg: alreadyDecided(cur)}
+			}
 			who := held.DecidedBy
 			if who == "" {
 				who = "someone"
@@ -106,7 +122,24 @@ func (s *Service) holdTarget(ctx context.Context, r Request) (release func(), no
 			return nil, r, &InputError{Msg: fmt.Sprintf("%s %s is busy with %s (%s, confirmed by %s), still running or being checked: nothing was done for %s, which is still pending. Confirm it again once %s has finished; a switchover is read again then.",
 				r.Target.Kind, r.Target.Name(), holder.Request, held.Op, who, r.ID, holder.Request)}
 		}
+		lapse.Stop()
 	}
+}
+
+// decidedMeanwhile reads request id and reports whether it is no longer pending.
+func (s *Service) decidedMeanwhile(ctx context.Context, id string) (Request, bool) {
+	cur, err := s.store.Get(ctx, id)
+	return cur, err == nil && cur.State != Pending
+}
+
+// lapsesAt is when claim c stops protecting anything unless it changes
+// first (see lapsed): at its Until, or sooner while it names a request
+// still pending.
+func lapsesAt(c Claim, held Request, readErr error) time.Time {
+	if grace := c.At.Add(claimGrace); readErr == nil && held.State == Pending && grace.Before(c.Until) {
+		return grace
+	}
+	return c.Until
 }
 
 // lapsed reports whether a claim no longer protects anything: its request is

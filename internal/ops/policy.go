@@ -27,11 +27,16 @@ type Rule struct {
 	TwoPerson bool
 }
 
-// Groups tells who is in a user group (Slack's usergroups.users.list);
+// Groups tells who is in a user group (Slack's usergroups.list);
 // front ends implement it, so that the rules import no transport.
 type Groups interface {
+	// Members answers an error wrapping ErrNoGroup for a handle no group has.
 	Members(ctx context.Context, handle string) ([]string, error)
 }
+
+// ErrNoGroup: no user group has the handle. Such a group has no members;
+// it does not make a policy check fail, and refusals say it is missing.
+var ErrNoGroup = errors.New("no user group has that handle")
 
 // Policy is the ordered list of rules: the first rule that covers an
 // operation in a channel decides, and an operation no rule covers is
@@ -111,6 +116,22 @@ func (p *Policy) Validate() error {
 	return errors.Join(errs...)
 }
 
+// GroupHandles are the user groups the rules name, without @, each once.
+func (p *Policy) GroupHandles() []string {
+	if p == nil {
+		return nil
+	}
+	var handles []string
+	for _, r := range p.Rules {
+		for _, who := range slices.Concat(r.Requesters, r.Confirmers) {
+			if h, ok := strings.CutPrefix(who, "@"); ok && !slices.Contains(handles, h) {
+				handles = append(handles, h)
+			}
+		}
+	}
+	return handles
+}
+
 func opMatches(pattern, op string) bool {
 	ok, _ := path.Match(pattern, op)
 	return ok
@@ -146,6 +167,9 @@ func (p *Policy) includes(ctx context.Context, who []string, user string) (bool,
 			return true, nil
 		case strings.HasPrefix(w, "@") && p.Groups != nil:
 			members, err := p.Groups.Members(ctx, strings.TrimPrefix(w, "@"))
+			if errors.Is(err, ErrNoGroup) {
+				continue // nobody is in it
+			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", w, err))
 				continue
@@ -173,7 +197,10 @@ func (p *Policy) instead(ctx context.Context, who []string, user string) string 
 		case strings.HasPrefix(w, "@") && p.Groups != nil:
 			members, err := p.Groups.Members(ctx, strings.TrimPrefix(w, "@"))
 			members = slices.DeleteFunc(slices.Clone(members), func(m string) bool { return m == user })
-			if err == nil && len(members) > 0 {
+			switch {
+			case errors.Is(err, ErrNoGroup):
+				w += " (no such user group)"
+			case err == nil && len(members) > 0:
 				w += " (" + strings.Join(members, ", ") + ")"
 			}
 			out = append(out, w)

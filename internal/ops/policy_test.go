@@ -32,7 +32,7 @@ func (g *fakeGroups) Members(_ context.Context, handle string) ([]string, error)
 	}
 	m, ok := g.members[handle]
 	if !ok {
-		return nil, fmt.Errorf("no user group @%s in Slack", handle)
+		return nil, fmt.Errorf("@%s: %w", handle, ops.ErrNoGroup)
 	}
 	return m, nil
 }
@@ -224,6 +224,22 @@ func TestPolicyGroupLookupFailureRefusesSafely(t *testing.T) {
 	assert.Contains(t, err.Error(), `could not check policy rule "stops" for pipeline stop, so nothing was done`)
 	assert.Contains(t, err.Error(), "ratelimited")
 	assert.Zero(t, w.posts.Load())
+}
+
+// A group Slack does not have has no members: the rules naming it still
+// work for everyone else they name, and a refusal says it is missing.
+func TestPolicyGroupThatDoesNotExist(t *testing.T) {
+	rules := []ops.Rule{{Name: "operators", Operations: []string{"pipeline *"},
+		Requesters: []string{"@oncall", "alice"}, Confirmers: []string{"@sre-leads", "U0LEAD"}}}
+	_, b := policyBot(t, rules, &fakeGroups{members: map[string][]string{}})
+	reply, err := ask(b, "alice", "", "pipeline pause orders-etl")
+	require.NoError(t, err)
+	_, err = b.svc.Confirm(context.Background(), reply.Request.ID, "U0LEAD")
+	require.NoError(t, err)
+
+	_, err = ask(b, "U0BOB", "C0OPS", "pipeline start orders-etl")
+	assert.Equal(t, `Refused by policy rule "operators": U0BOB may not ask for pipeline start in this channel. Who may: @oncall (no such user group), alice. Nothing was done.`, refusal(t, err))
+	assert.ElementsMatch(t, []string{"oncall", "sre-leads"}, (&ops.Policy{Rules: rules}).GroupHandles())
 }
 
 func TestHelpShowsWhatEachUserMayRequest(t *testing.T) {

@@ -220,23 +220,29 @@ func TestTwoSwitchesOfOneJobOnTwoReplicasSendOne(t *testing.T) {
 	assert.Equal(t, "10.0.1.7:9092", j.SourceAddress, "switched once")
 }
 
-// While one request acts on a target, another confirmed for it waits; if
-// the first takes longer than target_wait, the second is refused with the
-// reason and stays pending.
-func TestBusyTargetRefusesWithTheReason(t *testing.T) {
-	w := newWorld(t)
+// heldPauses is an EnOS, the world's simulator behind it, whose pause calls
+// wait until release is called; tests defer release.
+func (w *world) heldPauses(t *testing.T) (api *enos.Client, release func()) {
 	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	hang := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("action") == "pause" {
 			<-hold
 		}
 		w.sim.ServeHTTP(rw, r)
 	}))
-	defer hang.Close()
+	t.Cleanup(srv.Close)
+	return enos.New(srv.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}), sync.OnceFunc(func() { close(hold) })
+}
+
+// While one request acts on a target, another confirmed for it waits; if
+// the first takes longer than target_wait, the second is refused with the
+// reason and stays pending.
+func TestBusyTargetRefusesWithTheReason(t *testing.T) {
+	w := newWorld(t)
+	api, release := w.heldPauses(t)
 	defer release()
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: 200 * time.Millisecond, CheckInterval: 10 * time.Millisecond},
-		ops.Deps{Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+		ops.Deps{Pipelines: api})
 	first := propose(t, b, "pipeline pause orders-etl")
 	second := propose(t, b, "pipeline stop orders-etl")
 	firstDone := make(chan struct{})
@@ -247,7 +253,7 @@ func TestBusyTargetRefusesWithTheReason(t *testing.T) {
 	require.Eventually(t, func() bool {
 		r, err := w.bus.Requests().Get(context.Background(), first.ID)
 		return err == nil && r.State == ops.Executing
-	}, 5*time.Second, 5*time.Millisecond)
+	}, 15*time.Second, 5*time.Millisecond)
 
 	held, _, err := w.bus.Claims().GetClaim(context.Background(), "pipeline.p-100")
 	require.NoError(t, err)
@@ -268,6 +274,76 @@ func TestBusyTargetRefusesWithTheReason(t *testing.T) {
 	assert.Contains(t, nextNotice(t, b).Text, "is PAUSED", "the first request's check ends and frees the target")
 	_, err = b.svc.Confirm(context.Background(), second.ID, "U-carol")
 	require.NoError(t, err, "once the first has finished the second goes ahead")
+	assert.Contains(t, nextNotice(t, b).Text, "is STOPPED")
+}
+
+// countedClaims counts the reads of a claim and tells when one is watched.
+type countedClaims struct {
+	ops.Claims
+	gets     atomic.Int64
+	watched  chan struct{}
+	watchOne sync.Once
+}
+
+func (c *countedClaims) GetClaim(ctx context.Context, key string) (ops.Claim, uint64, error) {
+	c.gets.Add(1)
+	return c.Claims.GetClaim(ctx, key)
+}
+
+func (c *countedClaims) WatchClaim(ctx context.Context, key string) (<-chan struct{}, error) {
+	changed, err := c.Claims.WatchClaim(ctx, key)
+	c.watchOne.Do(func() { close(c.watched) })
+	return changed, err
+}
+
+// A confirmation waiting for a busy target watches its claim instead of
+// reading it over and over, and goes ahead as soon as the claim is released.
+func TestWaitingConfirmationWakesWhenTheTargetIsReleased(t *testing.T) {
+	w := newWorld(t)
+	api, release := w.heldPauses(t)
+	defer release()
+	claims := &countedClaims{Claims: w.bus.Claims(), watched: make(chan struct{})}
+	// A minute's wait: a waiter that missed the release would fail the test.
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: time.Minute, CheckInterval: 10 * time.Millisecond},
+		ops.Deps{Claims: claims, Pipelines: api})
+	first := propose(t, b, "pipeline pause orders-etl")
+	second := propose(t, b, "pipeline stop orders-etl")
+	events := subscribe(t, w.bus)
+	go b.svc.Confirm(context.Background(), first.ID, "U-bob")
+	e := nextEvent(t, events)
+	require.Equal(t, first.ID, e.RequestID)
+	require.Equal(t, ops.Executing, e.State)
+
+	secondDone := make(chan error, 1)
+	go func() {
+		_, err := b.svc.Confirm(context.Background(), second.ID, "U-carol")
+		secondDone <- err
+	}()
+	select {
+	case <-claims.watched:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting confirmation never watched the claim")
+	}
+	require.Eventually(t, func() bool { return claims.gets.Load() >= 1 }, 10*time.Second, time.Millisecond, "it reads who holds the target once")
+	// Polling would read the claim again and again while the first runs;
+	// a watch reads it only when it changes, which it does not here.
+	select {
+	case err := <-secondDone:
+		t.Fatalf("the second confirmation ended while the target was held: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	assert.EqualValues(t, 1, claims.gets.Load(), "reads of the claim while nothing changed")
+
+	release()
+	var states []string
+	for range 4 {
+		e := nextEvent(t, events)
+		states = append(states, e.RequestID+" "+string(e.State))
+	}
+	assert.Equal(t, []string{first.ID + " " + string(ops.Succeeded), first.ID + " " + string(ops.Checked), second.ID + " " + string(ops.Executing), second.ID + " " + string(ops.Succeeded)}, states,
+		"the second goes ahead once the first's check has ended and released the target")
+	require.NoError(t, <-secondDone)
+	assert.Contains(t, nextNotice(t, b).Text, "is PAUSED")
 	assert.Contains(t, nextNotice(t, b).Text, "is STOPPED")
 }
 
@@ -294,18 +370,10 @@ func TestReplicaWithoutTheProviderLeavesTheRequestPending(t *testing.T) {
 // outcome is stored and reported all the same.
 func TestCallLongerThanTheAbandonLimitKeepsItsOutcome(t *testing.T) {
 	w := newWorld(t)
-	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("action") == "pause" {
-			<-hold
-		}
-		w.sim.ServeHTTP(rw, r)
-	}))
-	defer slow.Close()
+	api, release := w.heldPauses(t)
 	defer release()
 	set := ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, AbandonAfter: time.Minute, SweepInterval: 5 * time.Millisecond, CheckInterval: 10 * time.Millisecond}
-	deps := ops.Deps{Pipelines: enos.New(slow.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})}
+	deps := ops.Deps{Pipelines: api}
 	caller := w.startBot(t, w.bus, set, deps)
 	other := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -322,7 +390,7 @@ func TestCallLongerThanTheAbandonLimitKeepsItsOutcome(t *testing.T) {
 	require.Eventually(t, func() bool {
 		open, err := caller.svc.Pending(context.Background())
 		return err == nil && len(open) == 1 && open[0].State == ops.Executing
-	}, 5*time.Second, 5*time.Millisecond)
+	}, 15*time.Second, 5*time.Millisecond)
 	w.clock.Advance(2 * time.Minute)
 	caller.svc.Sweep(context.Background())
 	select {
@@ -580,18 +648,10 @@ func TestLapsedClaimsAreTakenOver(t *testing.T) {
 // a call that returns after all still stores its real outcome.
 func TestAbandonAtShutdown(t *testing.T) {
 	w := newWorld(t)
-	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("action") != "" {
-			<-hold
-		}
-		w.sim.ServeHTTP(rw, r)
-	}))
-	defer slow.Close()
+	api, release := w.heldPauses(t)
 	defer release()
 	set := ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100", "billing": "p-200"}}, AbandonAfter: time.Minute, CheckInterval: 10 * time.Millisecond}
-	deps := ops.Deps{Pipelines: enos.New(slow.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})}
+	deps := ops.Deps{Pipelines: api}
 	caller := w.startBot(t, w.bus, set, deps)
 	other := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
 	ctx := context.Background()
@@ -614,7 +674,7 @@ func TestAbandonAtShutdown(t *testing.T) {
 		}, 5*time.Second, 5*time.Millisecond)
 		return r, done
 	}
-	reported, reportedDone := confirm("pipeline start billing")
+	reported, reportedDone := confirm("pipeline pause billing")
 	// The other replica reports the first call abandoned before the stop.
 	w.clock.Advance(2 * time.Minute)
 	require.Eventually(t, func() bool {
@@ -642,7 +702,7 @@ func TestAbandonAtShutdown(t *testing.T) {
 
 	release()
 	assert.Equal(t, ops.Succeeded, (<-done).State)
-	assert.Equal(t, ops.Succeeded, (<-reportedDone).State)
+	<-reportedDone // billing is stopped: that pause fails
 	stored, err = w.bus.Requests().Get(ctx, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, ops.Succeeded, stored.State, "the call's outcome wins over the stop's report")

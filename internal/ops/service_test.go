@@ -97,7 +97,10 @@ func (w *world) startBot(t *testing.T, b *bus.Bus, set ops.Settings, deps ops.De
 	if deps.Store == nil {
 		deps.Store = b.Requests()
 	}
-	deps.Claims, deps.Events, deps.Now = b.Claims(), b.Events(), w.clock.Now
+	if deps.Claims == nil {
+		deps.Claims = b.Claims()
+	}
+	deps.Events, deps.Now = b.Events(), w.clock.Now
 	deps.Notifier = notifierFunc(func(n ops.Notice) {
 		if n.Text == "" {
 			select {

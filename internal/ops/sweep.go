@@ -66,9 +66,22 @@ func (s *Service) Abandon(ctx context.Context) []Request {
 	for _, r := range s.InFlight() {
 		out := lostCall("the bot was stopped before it heard back from " + r.Target.Provider)
 		stored, err := s.transition(ctx, r, Uncertain, "", out)
+		if errors.Is(err, ErrConflict) {
+			// Read again: the call may have stored its outcome, another
+			// replica reported it, or the copy here missed its last write.
+			cur, gerr := s.store.Get(ctx, r.ID)
+			switch {
+			case gerr != nil:
+				err = gerr
+			case cur.State != Executing:
+				continue
+			default:
+				stored, err = s.transition(ctx, cur, Uncertain, "", out)
+			}
+		}
 		switch {
 		case errors.Is(err, ErrConflict):
-			continue // the call returned meanwhile and stored its outcome
+			continue // changed again: by the call itself, which is heard
 		case err != nil:
 			s.log.Error("could not store that a stopped call's outcome is uncertain: the store says executing until another bot reports it abandoned",
 				"request", r.ID, "abandon_after", s.set.AbandonAfter, "err", err)

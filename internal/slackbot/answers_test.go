@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,7 +134,8 @@ func TestSlackFailuresDoNotLoseTheOutcome(t *testing.T) {
 }
 
 // The ack does not wait for a provider or for Slack's Web API, even when
-// each takes 10 s to answer.
+// each takes 10 s to answer. The bound is Slack's 3 s, not what an idle
+// machine does: a loaded CI runner under -race must not fail it.
 func TestAckIsImmediateWhateverProvidersAndSlackDo(t *testing.T) {
 	w := newWorld(t)
 	w.command(alice, "pipeline pause orders-etl")
@@ -157,10 +160,83 @@ func TestAckIsImmediateWhateverProvidersAndSlackDo(t *testing.T) {
 		took := time.Since(start)
 		assert.Equal(t, http.StatusOK, code)
 		assert.NotEmpty(t, ackText)
-		assert.Less(t, took, time.Second, "ack of %q took %s", text, took)
+		assert.Less(t, took, 3*time.Second, "ack of %q took %s", text, took)
 	}
 	start := time.Now()
 	code, _ := w.click(bob, "confirm", id, ts)
 	assert.Equal(t, http.StatusOK, code)
-	assert.Less(t, time.Since(start), time.Second, "ack of a click")
+	assert.Less(t, time.Since(start), 3*time.Second, "ack of a click")
+}
+
+// Slack failing (5xx) a few times while a confirmation is carried out: the
+// card and the thread get there, after waits that double.
+func TestSlack5xxIsRetriedWithBackoff(t *testing.T) {
+	var mu sync.Mutex
+	var waited []time.Duration
+	w := newWorld(t, func(o *setup) {
+		o.bot.Wait = func(_ context.Context, d time.Duration) error {
+			mu.Lock()
+			defer mu.Unlock()
+			waited = append(waited, d)
+			return nil
+		}
+	})
+	w.command(alice, "pipeline pause orders-etl")
+	id, ts := w.card(`orders-etl`)
+	require.NoError(t, w.bot.Wait(t.Context()))
+	failures := map[string]int{}
+	w.slack.setBefore(func(method string, form url.Values) *answer {
+		mu.Lock()
+		defer mu.Unlock()
+		if method == "chat.update" || method == "chat.postMessage" && form.Get("thread_ts") == ts {
+			if failures[method] < 2 {
+				failures[method]++
+				return &answer{status: http.StatusServiceUnavailable, body: "upstream unavailable"}
+			}
+		}
+		return nil
+	})
+	w.click(bob, "confirm", id, ts)
+	w.slack.waitFor("the card showing the outcome", cardUpdate(ts, `Paused pipeline orders-etl`))
+	w.slack.waitFor("the outcome in the thread", threadReply(ts, `job ID p-7d3f9a21, request ID`))
+	require.NoError(t, w.bot.Wait(t.Context()))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]int{"chat.update": 2, "chat.postMessage": 2}, failures)
+	assert.Subset(t, waited, []time.Duration{time.Second, 2 * time.Second})
+	assert.NotContains(t, waited, 4*time.Second, "each call got through on its third try")
+	assert.Zero(t, w.slack.count(method("response_url click-")), "no fallback was needed")
+}
+
+// Slack's Web API failing for good while a click's call runs out of time:
+// after a bounded number of tries, the click's response_url carries the
+// uncertain outcome to the card and the channel.
+func TestSlackDownDuringConfirmationAnswersThroughTheClick(t *testing.T) {
+	w := newWorld(t, func(o *setup) { o.enosTimeout = 100 * time.Millisecond })
+	w.command(alice, "pipeline show orders-etl") // the token at hand, as in TestTimeoutIsAnUncertainOutcomeInTheThread
+	w.slack.waitFor("the read", containing("response_url cmd-", `RUNNING`))
+	w.command(alice, "pipeline pause orders-etl")
+	id, ts := w.card(`orders-etl`)
+	require.NoError(t, w.bot.Wait(t.Context()))
+	var tries atomic.Int64
+	w.slack.setBefore(func(method string, _ url.Values) *answer {
+		if strings.HasPrefix(method, "chat.") {
+			tries.Add(1)
+			return &answer{status: http.StatusInternalServerError, body: "internal error"}
+		}
+		return nil
+	})
+	w.hold()
+	_, trigger := w.click(bob, "confirm", id, ts)
+	w.slack.waitFor("the card replaced through the click", func(c call) bool {
+		return c.Method == "response_url click-"+trigger && c.JSON["replace_original"] == true && strings.Contains(c.text(), "Outcome uncertain")
+	})
+	w.slack.waitFor("the outcome in the channel through the click", func(c call) bool {
+		return c.Method == "response_url click-"+trigger && c.JSON["response_type"] == "in_channel" &&
+			strings.Contains(c.text(), "Outcome uncertain: EnOS did not answer in time")
+	})
+	w.open()
+	require.NoError(t, w.bot.Wait(t.Context()))
+	assert.Positive(t, tries.Load())
+	assert.LessOrEqual(t, tries.Load(), int64(5*4), "each message is tried at most MaxAttempts times")
 }

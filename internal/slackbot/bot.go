@@ -1,7 +1,8 @@
 // Package slackbot is the Slack front end: slash commands and button clicks
-// arrive over HTTP or Socket Mode, are acknowledged at once, and are handed
-// to the product's rules (ops) on a bounded pool of workers; cards, outcomes
-// and notices go back as Block Kit messages through Slack's Web API.
+// arrive over HTTP or Socket Mode, are acknowledged at once, and wait in a
+// bounded queue for a bounded number of workers that hand them to the
+// product's rules (ops); cards, outcomes and notices go back as Block Kit
+// messages through Slack's Web API.
 package slackbot
 
 import (
@@ -40,22 +41,42 @@ type WebAPI interface {
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 }
 
+// Deliveries remembers what Slack delivered, for every replica (a
+// *bus.Deliveries), so that a delivery Slack resends to another connection,
+// or a proxy retries, is worked on once.
+type Deliveries interface {
+	// First reports whether the delivery with key is new, and takes it.
+	First(ctx context.Context, key string) (bool, error)
+}
+
 // Config tunes the bot; zero values take the defaults.
 type Config struct {
+	// Deliveries is required: what Slack delivered, across replicas.
+	Deliveries Deliveries
 	// SigningSecret verifies what Slack sends over HTTP; empty: no HTTP routes.
 	SigningSecret string
 	// Workers bounds the commands and clicks being worked on at once.
 	Workers int
+	// QueueLimit bounds the commands and clicks waiting for a worker;
+	// beyond it they are refused.
+	QueueLimit int
+	// QueueWait is how long one may wait for a worker; one that waited
+	// longer is not carried out, and its sender is told so.
+	QueueWait time.Duration
 	// CallTimeout bounds each call to Slack's Web API or a response_url.
 	CallTimeout time.Duration
-	// MaxAttempts bounds how often a rate-limited call is tried.
+	// Cards bounds how many cards this replica keeps in memory (DefaultCards);
+	// older ones are found through the store.
+	Cards int
+	// MaxAttempts bounds how often a call Slack could not take (429, 5xx) is tried.
 	MaxAttempts int
 	// HTTPClient posts to response_url addresses.
 	HTTPClient *http.Client
 	Log        *slog.Logger
-	// Wait waits out a rate limit; tests make it instant.
+	// Wait waits between tries of a call Slack could not take; tests make it instant.
 	Wait func(ctx context.Context, d time.Duration) error
-	Now  func() time.Time
+	// Now is the queue's clock; tests move it.
+	Now func() time.Time
 }
 
 // Bot is the Slack front end. It is an ops.Notifier (and ops.Starter), so
@@ -65,8 +86,7 @@ type Bot struct {
 	svc   Service
 	api   WebAPI
 	log   *slog.Logger
-	pool  pool
-	seen  *deliveries
+	queue *queue
 	cards *cards
 	// background counts card updates and notices still being delivered.
 	background tasks.Group
@@ -81,14 +101,25 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 64
 	}
+	if cfg.QueueLimit <= 0 {
+		cfg.QueueLimit = 10_000
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = time.Minute
+	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 10 * time.Second
+	}
+	if cfg.Cards <= 0 {
+		cfg.Cards = DefaultCards
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.CallTimeout}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = cfg.Workers // each worker may be answering at once
+		cfg.HTTPClient = &http.Client{Timeout: cfg.CallTimeout, Transport: t}
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -101,9 +132,8 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	}
 	return &Bot{
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,
-		pool:     pool{slots: make(chan struct{}, cfg.Workers), running: &tasks.Group{}},
-		seen:     newDeliveries(cfg.Now),
-		cards:    newCards(cfg.Now),
+		queue:    &queue{workers: cfg.Workers, limit: cfg.QueueLimit, wait: cfg.QueueWait, now: cfg.Now},
+		cards:    newCards(cfg.Cards),
 		authErr:  errors.New("Slack's auth.test has not run yet"),
 		userName: "streamops",
 	}
@@ -146,76 +176,104 @@ func (b *Bot) botName() string {
 
 // Wait blocks until the work already acknowledged has been done, or ctx ends.
 func (b *Bot) Wait(ctx context.Context) error {
-	if err := b.pool.running.Wait(ctx); err != nil {
+	if err := b.queue.pending.Wait(ctx); err != nil {
 		return err
 	}
 	return b.background.Wait(ctx)
 }
 
-// pool runs at most cap(slots) tasks at once and refuses more, so a burst
-// gets "busy" answers instead of a queue that grows without bound.
-type pool struct {
-	slots   chan struct{}
-	running *tasks.Group
+// queue holds commands and clicks until a worker is free, so that a burst
+// waits rather than being refused. At most workers run at once, at most
+// limit wait, and one that waited longer than wait is not carried out:
+// whoever sent it has likely moved on, and is told.
+type queue struct {
+	workers, limit int
+	wait           time.Duration
+	now            func() time.Time
+
+	mu      sync.Mutex
+	items   []queued
+	running int // workers started and not yet ended
+	// pending counts the items queued or being worked on, for shutdown.
+	pending tasks.Group
 }
 
-func (p *pool) try(task func()) bool {
-	select {
-	case p.slots <- struct{}{}:
-	default:
+type queued struct {
+	at time.Time
+	do func()
+	// late tells the sender that the item waited too long and was not done.
+	late func(waited time.Duration)
+}
+
+// add queues an item, or reports false when the queue is full.
+func (q *queue) add(do func(), late func(waited time.Duration)) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) >= q.limit {
 		return false
 	}
-	p.running.Go(func() {
-		defer func() { <-p.slots }()
-		task()
-	})
+	q.items = append(q.items, queued{at: q.now(), do: do, late: late})
+	q.pending.Add()
+	if q.running < q.workers {
+		q.running++
+		go q.work()
+	}
 	return true
 }
 
-// deliveries remembers what Slack delivered lately, so that a retried
-// delivery (X-Slack-Retry-Num, a Socket Mode retry) is not worked on twice.
-type deliveries struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	seen   map[string]time.Time
-	pruned time.Time
-}
-
-// deliveryMemory is longer than Slack retries a delivery (about a minute).
-const deliveryMemory = 10 * time.Minute
-
-// pruneEvery keeps the scans for forgotten entries rare under a burst.
-const pruneEvery = 10 * time.Second
-
-func newDeliveries(now func() time.Time) *deliveries {
-	return &deliveries{now: now, seen: map[string]time.Time{}}
-}
-
-// first reports whether key is new, and remembers it.
-func (d *deliveries) first(key string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	if t, ok := d.seen[key]; ok && now.Sub(t) < deliveryMemory {
-		return false
-	}
-	if len(d.seen) >= 4096 && now.Sub(d.pruned) >= pruneEvery {
-		d.pruned = now
-		for k, t := range d.seen {
-			if now.Sub(t) >= deliveryMemory {
-				delete(d.seen, k)
-			}
+// work serves the queue until it is empty.
+func (q *queue) work() {
+	for {
+		item, ok := q.next()
+		if !ok {
+			return
 		}
+		if waited := q.now().Sub(item.at); waited > q.wait {
+			item.late(waited)
+		} else {
+			item.do()
+		}
+		q.pending.Done()
 	}
-	d.seen[key] = now
-	return true
 }
 
-// forget lets a delivery that was refused as busy be tried again.
-func (d *deliveries) forget(key string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.seen, key)
+// next takes the oldest item; when there is none the worker ends.
+func (q *queue) next() (queued, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		q.running--
+		q.items = nil // let a burst's backing array go
+		return queued{}, false
+	}
+	item := q.items[0]
+	q.items[0] = queued{}
+	q.items = q.items[1:]
+	return item, true
+}
+
+// deliveryTimeout bounds remembering a delivery, so that a worker does
+// not wait long on NATS.
+const deliveryTimeout = 2 * time.Second
+
+// firstDelivery reports whether no replica took the delivery with key yet.
+// An empty key is taken as new. So is a delivery when NATS does not answer
+// (failing open): the command then meets the same NATS and is told what
+// failed, rather than nothing at all; a second card is the worst a
+// duplicate can make, since a confirmation is decided once by the claim in
+// the store.
+func (b *Bot) firstDelivery(ctx context.Context, key string) bool {
+	if key == "" {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
+	defer cancel()
+	first, err := b.cfg.Deliveries.First(ctx, key)
+	if err != nil {
+		b.log.Warn("could not check whether Slack delivered this before (NATS); working on it", "err", err)
+		return true
+	}
+	return first
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -119,18 +119,6 @@ func TestClickBeforeTheCardPostReturned(t *testing.T) {
 	close(release)
 }
 
-// A full pool answers "busy" at once rather than queueing.
-func TestFullPoolAnswersBusy(t *testing.T) {
-	w := newWorld(t, func(o *setup) { o.bot.Workers = 1 })
-	w.hold()
-	_, first, _ := w.command(alice, "pipeline show orders-etl")
-	assert.Equal(t, "Working on `pipeline show orders-etl`…", first)
-	_, second, _ := w.command(alice, "pipeline show orders-etl")
-	assert.Equal(t, busy, second)
-	w.open()
-	w.slack.waitFor("the answer to the first", containing("response_url cmd-", `Pipeline orders-etl \(p-7d3f9a21\): RUNNING`))
-}
-
 // A provider that does not answer in time: the card and the thread say the
 // outcome is unknown, so nobody asks again blindly.
 func TestTimeoutIsAnUncertainOutcomeInTheThread(t *testing.T) {

@@ -12,24 +12,41 @@ import (
 	"github.com/streamops/streamops/internal/ops"
 )
 
-const busy = "The bot is busy with other requests: nothing was done. Try again in a moment."
+// full answers what arrives while the queue is full.
+const full = "Too many commands and clicks are waiting for the bot: this one was not taken and nothing was done. Try again in a minute."
+
+// tooLate tells the sender that what they sent waited longer than the
+// queue allows and was dropped.
+func tooLate(what string, waited time.Duration, unchanged string) string {
+	return fmt.Sprintf("%s waited %s for the bot, which had more to do than it could: it was not carried out and %s. Send it again if it is still needed.",
+		what, waited.Round(time.Second), unchanged)
+}
 
 // command acknowledges a slash command and starts the work on it; what it
-// returns is the ephemeral ack text. It waits on nothing: Slack wants the
-// ack within 3 s whatever the providers and the Web API are doing.
-func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) string {
-	if cmd.TriggerID != "" && !b.seen.first("command "+cmd.TriggerID) {
-		return "" // a retried delivery: the first one is being worked on
-	}
+// returns is the ephemeral ack text. delivery names what Slack delivered,
+// the same for a delivery sent again. It waits on nothing: Slack wants the
+// ack within 3 s whatever the providers, the Web API and NATS are doing.
+func (b *Bot) command(ctx context.Context, delivery string, cmd slack.SlashCommand) string {
 	text := strings.TrimSpace(cmd.Text)
 	if text == "" {
 		text = "help"
 	}
 	ctx = context.WithoutCancel(ctx)
-	if !b.pool.try(func() { b.runCommand(ctx, cmd, text) }) {
-		b.seen.forget("command " + cmd.TriggerID)
-		return busy
+	if !b.queue.add(func() {
+		if b.firstDelivery(ctx, delivery) {
+			b.runCommand(ctx, cmd, text)
+		}
+	}, func(waited time.Duration) {
+		if !b.firstDelivery(ctx, delivery) {
+			return // another replica has it
+		}
+		b.log.Warn("a slash command waited too long for a worker and was dropped; its sender was told", "user", cmd.UserID, "channel", cmd.ChannelID, "waited", waited)
+		b.ephemeral(ctx, "", cmd.ResponseURL, tooLate("`"+escape(truncate(text, 200))+"`", waited, "nothing was done"))
+	}) {
+		return full
 	}
+	// Acked alike when sent again: Slack (or the proxy) shows this ack, as
+	// the first one did not reach it.
 	return ackText(text)
 }
 
@@ -108,11 +125,13 @@ func (b *Bot) postCard(ctx context.Context, cmd slack.SlashCommand, r ops.Reques
 	}
 }
 
-// clickTimeout bounds the "busy" answer to a click, which runs outside the pool.
+// clickTimeout bounds the answer to a click the full queue refused, which
+// is sent outside the queue.
 const clickTimeout = 5 * time.Second
 
-// interaction acknowledges a click on a card and starts the work on it.
-func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
+// interaction acknowledges a click on a card and starts the work on it;
+// delivery is as for command.
+func (b *Bot) interaction(ctx context.Context, delivery string, cb slack.InteractionCallback) {
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return
 	}
@@ -126,17 +145,22 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
 	if act == nil {
 		return
 	}
-	key := strings.Join([]string{"click", cb.TriggerID, cb.User.ID, act.ActionTs, act.Value}, " ")
-	if !b.seen.first(key) {
-		return // a retried delivery of a click being worked on
-	}
 	ctx = context.WithoutCancel(ctx)
-	if !b.pool.try(func() { b.runClick(ctx, cb, act.ActionID, act.Value) }) {
-		b.seen.forget(key)
+	if !b.queue.add(func() {
+		if b.firstDelivery(ctx, delivery) {
+			b.runClick(ctx, cb, act.ActionID, act.Value)
+		}
+	}, func(waited time.Duration) {
+		if !b.firstDelivery(ctx, delivery) {
+			return // another replica has it
+		}
+		b.log.Warn("a click waited too long for a worker and was dropped; its sender was told", "user", cb.User.ID, "request", act.Value, "waited", waited)
+		b.ephemeral(ctx, act.Value, cb.ResponseURL, tooLate("Your "+act.ActionID+" of "+escape(truncate(act.Value, 64)), waited, escape(truncate(act.Value, 64))+" is unchanged"))
+	}) {
 		b.background.Go(func() {
 			ctx, cancel := context.WithTimeout(ctx, clickTimeout)
 			defer cancel()
-			b.ephemeral(ctx, act.Value, cb.ResponseURL, busy)
+			b.ephemeral(ctx, act.Value, cb.ResponseURL, full)
 		})
 	}
 }

@@ -106,3 +106,24 @@ func TestCardFollowsADecisionMadeElsewhere(t *testing.T) {
 	w.slack.waitFor("the card showing the outcome", cardUpdate(ts, `Could not pause pipeline billing-agg \(p-1c2b3a45\): 61152`))
 	w.slack.waitFor("the outcome in the thread", threadReply(ts, `Could not pause pipeline billing-agg \(p-1c2b3a45\): 61152`))
 }
+
+// The cards a replica keeps in memory are bounded; one it has forgotten is
+// still updated in place, where the store says it is.
+func TestCardMemoryIsBounded(t *testing.T) {
+	const bound = 2
+	w := newWorld(t, func(o *setup) { o.bot.Cards = bound })
+	w.command(alice, "pipeline pause orders-etl")
+	first, ts := w.card(`pipeline pause orders-etl`)
+	for _, text := range []string{"pipeline start billing-agg", "pipeline stop billing-agg", "job stop orders-dr", "pipeline stop orders-etl"} {
+		w.command(alice, text)
+		w.card(regexp.QuoteMeta(text))
+		require.NoError(t, w.bot.Wait(t.Context()))
+		assert.LessOrEqual(t, w.bot.cards.lru.Len(), bound)
+	}
+	assert.False(t, w.bot.cards.lru.Contains(first), "the first card was forgotten here")
+
+	w.command(bob, "confirm "+first) // typed: no click says where the card is
+	w.slack.waitFor("the first card updated in place", cardUpdate(ts, `Paused pipeline orders-etl`))
+	w.slack.waitFor("the outcome in its thread", threadReply(ts, `job ID p-7d3f9a21, request ID`))
+	assert.LessOrEqual(t, w.bot.cards.lru.Len(), bound)
+}

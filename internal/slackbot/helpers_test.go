@@ -165,26 +165,16 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"ok":true,"url":"ws://%s/ws"}`, r.Host)
 	case "usergroups.list":
 		f.mu.Lock()
-		var list []map[string]string
-		for handle := range f.groups {
-			list = append(list, map[string]string{"id": "S0" + strings.ToUpper(handle), "handle": handle, "name": handle})
+		var list []map[string]any
+		for handle, members := range f.groups {
+			g := map[string]any{"id": "S0" + strings.ToUpper(handle), "handle": handle, "name": handle}
+			if c.Form.Get("include_users") == "true" {
+				g["users"] = members
+			}
+			list = append(list, g)
 		}
 		f.mu.Unlock()
 		json.NewEncoder(w).Encode(map[string]any{"ok": true, "usergroups": list})
-	case "usergroups.users.list":
-		f.mu.Lock()
-		var users []string
-		for handle, members := range f.groups {
-			if "S0"+strings.ToUpper(handle) == c.Form.Get("usergroup") {
-				users = members
-			}
-		}
-		f.mu.Unlock()
-		if users == nil {
-			io.WriteString(w, `{"ok":false,"error":"no_such_subteam"}`)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "users": users})
 	case "chat.postEphemeral":
 		fmt.Fprintf(w, `{"ok":true,"message_ts":%q}`, ts)
 	default:
@@ -249,6 +239,7 @@ type world struct {
 	t         *testing.T
 	slack     *fakeSlack
 	svc       *ops.Service
+	bus       *bus.Bus
 	bot       *Bot
 	srv       *httptest.Server
 	logs      *syncbuf.Buffer
@@ -314,6 +305,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	b, err := bus.Connect(context.Background(), bus.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close(context.Background()) })
+	w.bus = b
 
 	o := setup{
 		rules: ops.Settings{
@@ -330,6 +322,9 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		opt(&o)
 	}
 	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.apiURL()))
+	if o.bot.Deliveries == nil {
+		o.bot.Deliveries = b.Deliveries()
+	}
 	w.bot = New(nil, api, o.bot)
 	var policy *ops.Policy
 	if o.policy != nil {

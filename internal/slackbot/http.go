@@ -55,7 +55,7 @@ func (b *Bot) verified(next verifiedHandler) http.Handler {
 			return
 		}
 		if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
-			// Deliveries are told apart by trigger ID, resent or not; this is for whoever reads the log.
+			// Told apart by httpDelivery, resent or not; this is for whoever reads the log.
 			b.log.Debug("Slack resent a delivery", "path", r.URL.Path, "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 		}
 		next(w, r, body)
@@ -83,7 +83,7 @@ func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) 
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	writeAck(w, b.command(r.Context(), cmd))
+	writeAck(w, b.command(r.Context(), httpDelivery(r, body), cmd))
 }
 
 func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -92,8 +92,17 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	b.interaction(r.Context(), cb)
+	b.interaction(r.Context(), httpDelivery(r, body), cb)
 	w.WriteHeader(http.StatusOK)
+}
+
+// httpDelivery names a delivery over HTTP by its path and signed body. The
+// body names one command or click (its trigger_id, response_url), and is
+// the same when Slack sends it again (X-Slack-Retry-Num, signed anew with a
+// later timestamp) or a proxy retries it; the timestamp is left out, as it
+// would tell Slack's retries apart.
+func httpDelivery(r *http.Request, body []byte) string {
+	return r.URL.Path + "\n" + string(body)
 }
 
 // ack is the answer Slack shows the person who typed a command, ephemerally.

@@ -3,6 +3,8 @@ package slackbot
 import (
 	"net/http"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,9 +74,8 @@ func TestPolicyInSlack(t *testing.T) {
 	w.slack.waitFor("the outcome on the card", cardUpdate(ts2, `Confirmed by <@`+carol+`>\.`))
 	assert.EqualValues(t, 2, w.enosPosts.Load())
 
-	// The group was read from Slack once and cached for a few minutes.
+	// The groups were read from Slack once and cached for a few minutes.
 	assert.Equal(t, 1, w.slack.count(method("usergroups.list")))
-	assert.Equal(t, 1, w.slack.count(method("usergroups.users.list")))
 	// After the cache's time, Slack is asked again and a change shows.
 	w.slack.mu.Lock()
 	w.slack.groups = map[string][]string{"oncall": {carol}}
@@ -82,7 +83,66 @@ func TestPolicyInSlack(t *testing.T) {
 	w.clock.Advance(GroupCacheTTL + time.Second)
 	_, _, trigger = w.command(bob, "job stop orders-dr")
 	w.slack.waitFor("bob, no longer on call, is refused", containing("response_url cmd-"+trigger, `Refused by policy rule \W+jobs\W+ <@U0BOB> may not`))
-	assert.Equal(t, 2, w.slack.count(method("usergroups.users.list")))
+	assert.Equal(t, 2, w.slack.count(method("usergroups.list")))
+}
+
+// 30 commands and clicks at once from members of the groups the policy
+// names: Slack's user groups are read once, not once per check (Slack
+// allows usergroups.list about 20 times a minute).
+func TestPolicyChecksShareOneGroupRead(t *testing.T) {
+	w := newWorld(t, withPolicy)
+	var wg sync.WaitGroup
+	for i := range 30 {
+		user := []string{bob, carol}[i%2]
+		text := []string{"help", "job stop orders-dr", "job show orders-dr"}[i%3]
+		wg.Go(func() {
+			code, _, _ := w.command(user, text)
+			assert.Equal(t, http.StatusOK, code)
+		})
+	}
+	wg.Wait()
+	require.Eventually(t, func() bool {
+		return w.slack.count(containing("response_url cmd-", `Commands|Request r-|Job orders-dr`)) >= 30
+	}, 20*time.Second, 5*time.Millisecond, "every command answered:\n%s", dump(w.slack.calls()))
+	assert.Zero(t, w.slack.count(containing("response_url cmd-", `could not check|Refused`)))
+	require.NoError(t, w.bot.Wait(t.Context()))
+	lookups := w.slack.count(func(c call) bool { return strings.HasPrefix(c.Method, "usergroups.") })
+	assert.Equal(t, 1, lookups, "calls to Slack's usergroups methods")
+}
+
+// A policy naming groups the workspace does not have (the example policy on
+// a new workspace): commands are not all failing; the missing group has no
+// members, refusals say it does not exist, the log says so once, and
+// Slack is asked once.
+func TestPolicyWithGroupsSlackDoesNotHave(t *testing.T) {
+	w := newWorld(t, func(o *setup) {
+		o.policy = []ops.Rule{
+			{Name: "reads", Operations: []string{"* show", "* list"}, Requesters: []string{"*"}, Confirmers: []string{"*"}},
+			{Name: "operators", Operations: []string{"pipeline *", "job *"},
+				Requesters: []string{"@oncall", alice}, Confirmers: []string{"@oncall", "@sre-leads", bob}},
+		}
+		o.groups = map[string][]string{}
+	})
+	// alice is named by ID: her request is taken, bob's confirmation too.
+	w.command(alice, "pipeline pause orders-etl")
+	id, ts := w.card(`orders-etl`)
+	w.click(bob, "confirm", id, ts)
+	w.slack.waitFor("the outcome", threadReply(ts, `job ID p-7d3f9a21, request ID`))
+
+	_, _, trigger := w.command(carol, "pipeline stop orders-etl")
+	refusal := w.slack.waitFor("carol's refusal", containing("response_url cmd-"+trigger, `Refused by policy rule`))
+	assert.Contains(t, refusal.text(), "Who may: @oncall (no such user group), <@U0ALICE>. Nothing was done.")
+	for range 5 {
+		_, _, trigger = w.command(carol, "help")
+		w.slack.waitFor("help", containing("response_url cmd-"+trigger, `Commands`))
+	}
+	require.NoError(t, w.bot.Wait(t.Context()))
+	assert.Zero(t, w.slack.count(containing("response_url cmd-", `could not check`)))
+	assert.Equal(t, 1, w.slack.count(method("usergroups.list")))
+	for _, group := range []string{"@oncall", "@sre-leads"} {
+		assert.Equal(t, 1, strings.Count(w.logs.String(), `does not have: nobody is in them, so the rules naming them let nobody through; create them in Slack or change the policy","groups":["`+group+`"]`),
+			"logged once: %s\n%s", group, w.logs.String())
+	}
 }
 
 // history lists the channel's requests in order, for an incident's timeline.

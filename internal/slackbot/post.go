@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/slack-go/slack"
 
 	"github.com/streamops/streamops/internal/ops"
@@ -20,40 +21,38 @@ type card struct {
 	responseURL string // the card went out through a response_url (or was clicked there)
 	shown       int    // rank of the state the card shows
 	outcomeSaid bool
-	touched     time.Time
 }
 
+// cards keeps the cards this replica used last, a bounded number: the
+// store keeps where each card is (the request's Origin), so one forgotten
+// here is still updated in place. What it forgets, the order of updates and
+// the outcome said once, matters in the minutes around a confirmation,
+// long before thousands of newer cards push it out.
 type cards struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	m      map[string]*card
-	pruned time.Time
+	mu  sync.Mutex
+	lru *simplelru.LRU[string, *card]
 }
 
-// cardMemory is how long this replica remembers a card it has not touched;
-// the store keeps its location longer.
-const cardMemory = 24 * time.Hour
+// DefaultCards is how many cards a replica keeps by default: about an
+// hour of cards at 10,000 an hour, a few MB.
+const DefaultCards = 10000
 
-func newCards(now func() time.Time) *cards { return &cards{now: now, m: map[string]*card{}} }
+func newCards(size int) *cards {
+	lru, err := simplelru.NewLRU[string, *card](size, nil)
+	if err != nil {
+		panic(err) // size > 0 is New's to ensure
+	}
+	return &cards{lru: lru}
+}
 
 func (cs *cards) get(id string) *card {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	now := cs.now()
-	c, ok := cs.m[id]
+	c, ok := cs.lru.Get(id)
 	if !ok {
-		if len(cs.m) >= 1024 && now.Sub(cs.pruned) >= pruneEvery {
-			cs.pruned = now
-			for k, old := range cs.m {
-				if now.Sub(old.touched) >= cardMemory {
-					delete(cs.m, k)
-				}
-			}
-		}
 		c = &card{}
-		cs.m[id] = c
+		cs.lru.Add(id, c)
 	}
-	c.touched = now
 	return c
 }
 
@@ -148,7 +147,10 @@ func (b *Bot) updateCard(ctx context.Context, r ops.Request) {
 			_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false))
 			return err
 		})
-		if err != nil && c.responseURL != "" && (notInChannel(err) || slackError(err, "cant_update_message")) {
+		// Whatever kept the Web API from it (not in the channel, an
+		// ephemeral card, Slack failing), the click's response_url may still
+		// replace the card, so that the person who clicked sees the outcome.
+		if err != nil && c.responseURL != "" {
 			err = b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ReplaceOriginal: true, Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
 		}
 	case c.responseURL != "":
@@ -186,11 +188,11 @@ func (b *Bot) threadReply(ctx context.Context, c *card, r ops.Request, text stri
 			_, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
 			return err
 		})
-		if err == nil || !notInChannel(err) || c.responseURL == "" {
+		if err == nil {
 			return
 		}
 	}
-	if c.responseURL != "" {
+	if c.responseURL != "" { // the click's, as Slack failed or the bot may not post
 		b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel, Text: text})
 		return
 	}
@@ -211,18 +213,19 @@ func (b *Bot) webhook(ctx context.Context, requestID, url string, msg *slack.Web
 	})
 }
 
-// call makes one Web API call with its own timeout, waiting out rate
-// limits as Slack asks. A failure is logged with the request ID: what the
-// provider did is kept by ops whatever Slack does.
+// call makes one Web API call (or a post to a response_url) with its own
+// timeout, at most MaxAttempts times: it waits out rate limits as Slack
+// asks, and Slack's own failures (5xx) with a doubling wait. A 5xx may
+// come after Slack acted, so a retried post may show twice; that is better
+// than an outcome nobody hears. A failure is logged with the request ID:
+// what the provider did is kept by ops whatever Slack does.
 func (b *Bot) call(ctx context.Context, requestID, method string, f func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		callCtx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
 		err := f(callCtx)
 		cancel()
-		var limited *slack.RateLimitedError
-		if errors.As(err, &limited) && attempt < b.cfg.MaxAttempts {
-			wait := max(limited.RetryAfter, time.Second)
-			b.log.Info("Slack asked the bot to slow down; waiting", "method", method, "request", requestID, "retry_after", wait)
+		if wait, ok := retryAfter(err, attempt); ok && attempt < b.cfg.MaxAttempts {
+			b.log.Info("Slack could not take a call now; trying again", "method", method, "request", requestID, "attempt", attempt, "wait", wait, "err", err)
 			if b.cfg.Wait(ctx, wait) == nil {
 				continue
 			}
@@ -232,6 +235,23 @@ func (b *Bot) call(ctx context.Context, requestID, method string, f func(context
 		}
 		return err
 	}
+}
+
+// maxBackoff bounds the wait between tries after Slack's 5xx.
+const maxBackoff = 8 * time.Second
+
+// retryAfter says whether err is worth another try, and after how long:
+// a rate limit as Slack asks, a 5xx after 1 s, 2 s, 4 s… (at most maxBackoff).
+func retryAfter(err error, attempt int) (time.Duration, bool) {
+	var limited *slack.RateLimitedError
+	if errors.As(err, &limited) {
+		return max(limited.RetryAfter, time.Second), true
+	}
+	var status slack.StatusCodeError
+	if errors.As(err, &status) && status.Code >= 500 {
+		return min(time.Second<<(attempt-1), maxBackoff), true
+	}
+	return 0, false
 }
 
 // notInChannel reports whether Slack refused because the bot cannot post

@@ -116,11 +116,20 @@ func cardBlocks(r ops.Request) []slack.Block {
 		lines = append(lines, "*"+escape(f.Label)+":* "+mrkdwn(f.Value, who...))
 	}
 	flush()
-	blocks = append(blocks, section(mrkdwn(card.Status, who...)))
+	blocks = append(blocks, section(mrkdwn(statusLine(r, card), who...)))
 	if r.State == ops.Pending {
 		blocks = append(blocks, buttons(r))
 	}
 	return blocks
+}
+
+// statusLine is the card's status as Slack shows it: ops words a pending
+// one for typing at the console, while in Slack the buttons decide it.
+func statusLine(r ops.Request, card ops.Card) string {
+	if r.State == ops.Pending {
+		return "Waiting for confirmation: use the buttons below."
+	}
+	return card.Status
 }
 
 func section(text string) *slack.SectionBlock {
@@ -147,7 +156,7 @@ func buttons(r ops.Request) *slack.ActionBlock {
 // cardText is the card's notification text, for clients that show no blocks.
 func cardText(r ops.Request) string {
 	card := ops.CardOf(r)
-	return truncate(mrkdwn(card.Title+": "+card.Status, people(r)...), maxFallbackText)
+	return truncate(mrkdwn(card.Title+": "+statusLine(r, card), people(r)...), maxFallbackText)
 }
 
 // textMessage is a reply of the bot's in mrkdwn: multi-line text (help,

@@ -101,3 +101,17 @@ func TestDangerousOperationsGetTheDialog(t *testing.T) {
 		assert.Equal(t, want, dangerous(op), op)
 	}
 }
+
+// A pending card speaks Slack: the buttons decide it, not the console's
+// `confirm r-…` typed in the channel, which Slack would not take.
+func TestPendingCardSaysNothingInConsoleSyntax(t *testing.T) {
+	r := cardRequests()["pending"]
+	raw, err := json.Marshal(slack.Blocks{BlockSet: cardBlocks(r)})
+	require.NoError(t, err)
+	for _, text := range []string{string(raw), cardText(r)} {
+		assert.NotContains(t, text, "`confirm "+r.ID)
+		assert.NotContains(t, text, "`cancel "+r.ID)
+		assert.Contains(t, text, "Waiting for confirmation: use the buttons below.")
+	}
+	assert.Contains(t, string(raw), `"action_id":"confirm"`)
+}

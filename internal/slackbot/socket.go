@@ -42,7 +42,7 @@ func (b *Bot) socketEvents(ctx context.Context, client *socketmode.Client) {
 				continue
 			}
 			var payload []any
-			if text := b.command(ctx, cmd); text != "" {
+			if text := b.command(ctx, socketDelivery(*evt.Request), cmd); text != "" {
 				payload = append(payload, ack{ResponseType: slack.ResponseTypeEphemeral, Text: text})
 			}
 			b.socketAck(client, *evt.Request, payload...)
@@ -51,7 +51,7 @@ func (b *Bot) socketEvents(ctx context.Context, client *socketmode.Client) {
 			if !ok || evt.Request == nil {
 				continue
 			}
-			b.interaction(ctx, cb)
+			b.interaction(ctx, socketDelivery(*evt.Request), cb)
 			b.socketAck(client, *evt.Request)
 		case socketmode.EventTypeEventsAPI:
 			if evt.Request != nil {
@@ -65,4 +65,14 @@ func (b *Bot) socketAck(client *socketmode.Client, req socketmode.Request, paylo
 	if err := client.Ack(req, payload...); err != nil {
 		b.log.Warn("could not acknowledge a Socket Mode delivery; Slack will resend it", "type", req.Type, "err", err)
 	}
+}
+
+// socketDelivery names a Socket Mode delivery by its envelope ID, which
+// Slack keeps when it sends the envelope again, to this connection or
+// another replica's.
+func socketDelivery(req socketmode.Request) string {
+	if req.EnvelopeID == "" {
+		return ""
+	}
+	return "socket " + req.EnvelopeID
 }

@@ -127,15 +127,16 @@ type call struct {
 	query  url.Values
 	body   any
 	// changes reports a state-changing call, which is resent only when it
-	// certainly did not take effect (apis.md §3).
+	// certainly did not take effect (docs/providers.md §3).
 	changes bool
 	// bare marks the IAM token request, which carries no EG credentials.
 	bare bool
 	want int // the success status
 }
 
-// do sends cl, resending only as apis.md §3 allows, and decodes a success
-// body into out. A service error is an *Error carrying the request ID.
+// do sends cl, resending only as docs/providers.md §3 allows, and decodes a
+// success body into out. A service error is an *Error carrying the request
+// ID.
 func (c *Client) do(ctx context.Context, cl call, out any) (*resty.Response, error) {
 	var body []byte
 	if cl.body != nil {

@@ -124,7 +124,8 @@ func TestActOnJobRefusesBadInputBeforeSending(t *testing.T) {
 	assert.Zero(t, srv.count.Load())
 }
 
-// seed002Response is seed 002's example response with configs filled in.
+// seed002Response is the create-job example response (docs/providers.md §1c)
+// with configs filled in.
 const seed002Response = `{
   "cluster_id": "fac59513-6c18-4266-bc81-5d412dfc1925",
   "job_id": "fac59513-6c18-4266-bc81-5d412dfc1925",
@@ -226,8 +227,9 @@ func TestCreateJobValidatesBeforeSending(t *testing.T) {
 	assert.Zero(t, srv.count.Load())
 }
 
-// Every documented error body (seed 001, apis.md §1a, §1e), in both spellings
-// of the details field, with the request ID from the body or else the header.
+// Every documented error body (docs/providers.md §1a, §1e), in both
+// spellings of the details field, with the request ID from the body or else
+// the header.
 func TestErrorBodies(t *testing.T) {
 	cases := []struct {
 		status          int

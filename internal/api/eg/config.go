@@ -1,6 +1,7 @@
-// Package eg is the client for Huawei Cloud EventGrid (apis.md §1): event
-// streamings and professional event stream jobs, with token, IAM password and
-// AK/SK authentication and the resend rules of apis.md §3.
+// Package eg is the client for Huawei Cloud EventGrid
+// (docs/providers.md §1): event streamings and professional event stream
+// jobs, with token, IAM password and AK/SK authentication and the resend
+// rules of docs/providers.md §3.
 package eg
 
 import (

@@ -9,12 +9,14 @@ import (
 	"unicode/utf8"
 )
 
-// CreateJob is the body of POST /v1/{project_id}/eventrouter/jobs (seed 002).
+// CreateJob is the body of POST /v1/{project_id}/eventrouter/jobs
+// (docs/providers.md §1c).
 //
-// Seed 002's example wraps source_config, sink_config, advance_config and the
-// objects inside them in arrays, and has trailing commas, so it is not even
-// JSON; its parameter tables define each of them as a plain object. The
-// client follows the tables: {"source_config": {"source_kafka": {...}}}.
+// The create-job document's example wraps source_config, sink_config,
+// advance_config and the objects inside them in arrays, and has trailing
+// commas, so it is not even JSON; its parameter tables define each of them as
+// a plain object. The client follows the tables:
+// {"source_config": {"source_kafka": {...}}}.
 type CreateJob struct {
 	ClusterID     string         `json:"cluster_id"`
 	Name          string         `json:"name"`
@@ -50,8 +52,9 @@ type AdvanceConfig struct {
 	DCS2DCS           *DCS2DCS           `json:"dcs2dcs,omitempty" yaml:"dcs2dcs"`
 }
 
-// KafkaParams is seed 002's KafkaParameters. Password is never read from
-// YAML: a template names the environment variable in password_env.
+// KafkaParams is the create-job document's KafkaParameters. Password is
+// never read from YAML: a template names the environment variable in
+// password_env.
 type KafkaParams struct {
 	ConfigType       string `json:"config_type" yaml:"config_type"`
 	Region           string `json:"region" yaml:"region"`
@@ -66,8 +69,9 @@ type KafkaParams struct {
 	PasswordEnv      string `json:"-" yaml:"password_env"`
 }
 
-// RocketMQParams is seed 002's RocketmqParameters. The seed types ssl_open
-// as a string and acl_open as a boolean; both are kept as documented.
+// RocketMQParams is the create-job document's RocketmqParameters. It types
+// ssl_open as a string and acl_open as a boolean; both are kept as
+// documented.
 type RocketMQParams struct {
 	ConfigType   string `json:"config_type" yaml:"config_type"`
 	Region       string `json:"region" yaml:"region"`
@@ -82,7 +86,7 @@ type RocketMQParams struct {
 	PasswordEnv  string `json:"-" yaml:"password_env"`
 }
 
-// DCSParams is seed 002's DcsParameters.
+// DCSParams is the create-job document's DcsParameters.
 type DCSParams struct {
 	ConfigType  string `json:"config_type" yaml:"config_type"`
 	Region      string `json:"region" yaml:"region"`
@@ -93,8 +97,9 @@ type DCSParams struct {
 	PasswordEnv string `json:"-" yaml:"password_env"`
 }
 
-// Kafka2Kafka is seed 002's Kafka2KafkaAdvanceConfig. Mandatory booleans are
-// pointers so that a template which forgets one is refused, not sent as false.
+// Kafka2Kafka is the create-job document's Kafka2KafkaAdvanceConfig.
+// Mandatory booleans are pointers so that a template which forgets one is
+// refused, not sent as false.
 type Kafka2Kafka struct {
 	Topics         string         `json:"topics,omitempty" yaml:"topics"`
 	TopicRegex     string         `json:"topic_regex,omitempty" yaml:"topic_regex"`
@@ -107,13 +112,14 @@ type Kafka2Kafka struct {
 	TopicMappings  []TopicMapping `json:"topic_mappings,omitempty" yaml:"topic_mappings"`
 }
 
-// TopicMapping is seed 002's KafkaTopicMapping.
+// TopicMapping is the create-job document's KafkaTopicMapping.
 type TopicMapping struct {
 	SourceTopic string `json:"source_topic,omitempty" yaml:"source_topic"`
 	SinkTopic   string `json:"sink_topic,omitempty" yaml:"sink_topic"`
 }
 
-// RocketMQ2RocketMQ is seed 002's RocketMQ synchronization configuration.
+// RocketMQ2RocketMQ is the create-job document's RocketMQ synchronization
+// configuration.
 type RocketMQ2RocketMQ struct {
 	Topics         string `json:"topics,omitempty" yaml:"topics"`
 	TopicRegex     string `json:"topic_regex,omitempty" yaml:"topic_regex"`
@@ -122,8 +128,8 @@ type RocketMQ2RocketMQ struct {
 	CompressAlg    string `json:"compress_alg" yaml:"compress_alg"`
 }
 
-// DCS2DCS is seed 002's Dcs2DcsAdvanceConfig; use_salve_node is the
-// provider's spelling.
+// DCS2DCS is the create-job document's Dcs2DcsAdvanceConfig; use_salve_node
+// is the provider's spelling.
 type DCS2DCS struct {
 	SynchronizeType  string `json:"synchronize_type" yaml:"synchronize_type"`
 	ConnectRetryTime string `json:"connect_retry_time" yaml:"connect_retry_time"`
@@ -144,8 +150,9 @@ var (
 	rocketmqCompress = map[string]bool{"none": true, "gzip": true, "lz4": true, "zstd": true}
 )
 
-// Validate checks the request against seed 002's rules. Errors name the
-// JSON key and never contain a password.
+// Validate checks the request against the create-job document's rules
+// (docs/providers.md §1c). Errors name the JSON key and never contain a
+// password.
 func (r CreateJob) Validate() error {
 	v := &problems{}
 	v.required("cluster_id", r.ClusterID)

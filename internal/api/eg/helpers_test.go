@@ -98,9 +98,9 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// verify checks an AK/SK signature the plain way apis.md §1d spells it out,
-// apart from the client's signer, for requests whose path and query need no
-// escaping.
+// verify checks an AK/SK signature the plain way docs/providers.md §1d
+// spells it out, apart from the client's signer, for requests whose path and
+// query need no escaping.
 func verify(t *testing.T, r recorded, host, secretKey string) bool {
 	t.Helper()
 	params := map[string]string{}

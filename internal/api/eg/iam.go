@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// tokenSource gets IAM user tokens (apis.md §1d) and caches each until
-// shortly before it expires. Concurrent callers share one fetch.
+// tokenSource gets IAM user tokens (docs/providers.md §1d) and caches each
+// until shortly before it expires. Concurrent callers share one fetch.
 type tokenSource struct {
 	client *Client
 	auth   Auth
@@ -86,7 +86,8 @@ func (s *tokenSource) invalidate(token string) {
 }
 
 // IAMRequest is the body of IAM's POST /v3/auth/tokens with the password
-// method, project-scoped (apis.md §1d). The simulator decodes it too.
+// method, project-scoped (docs/providers.md §1d). The simulator decodes it
+// too.
 type IAMRequest struct {
 	Auth struct {
 		Identity struct {

@@ -11,7 +11,7 @@ import (
 // from Config.Operations.
 const JobStart = "START"
 
-// JobAction is the body of a job action (seed 000).
+// JobAction is the body of a job action (docs/providers.md §1b).
 type JobAction struct {
 	Operation string        `json:"operation"`
 	Config    *ActionConfig `json:"config,omitempty"`
@@ -23,7 +23,8 @@ type ActionConfig struct {
 	SinkAddress string `json:"sink_address,omitempty"`
 }
 
-// Job is a professional event stream job as seed 002's response defines it.
+// Job is a professional event stream job as the create-job response defines
+// it (docs/providers.md §1c).
 // Passwords in its configs are masked as soon as it is decoded.
 type Job struct {
 	ID               string         `json:"job_id"`

@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// AK/SK request signing as Huawei's API gateway defines it (apis.md §1d).
+// AK/SK request signing as Huawei's API gateway defines it
+// (docs/providers.md §1d).
 const (
 	signAlgorithm = "SDK-HMAC-SHA256"
 	sdkDateHeader = "X-Sdk-Date"

@@ -54,7 +54,7 @@ func (s *Stream) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// OperateStream starts or pauses an event streaming (seed 001).
+// OperateStream starts or pauses an event streaming (docs/providers.md §1a).
 func (c *Client) OperateStream(ctx context.Context, streamID, operation string) (Result, error) {
 	if operation != StreamStart && operation != StreamPause {
 		return Result{}, fmt.Errorf("eventgrid: stream operation must be %s or %s, got %q", StreamStart, StreamPause, operation)

@@ -1,6 +1,7 @@
 // Package enos is the client for EnOS Stream Processing behind the EnOS API
-// gateway (apis.md §2): token flow, request signing, the response envelope
-// and the resend rule for state-changing calls (apis.md §3).
+// gateway (docs/providers.md §2): token flow, request signing, the response
+// envelope and the resend rule for state-changing calls
+// (docs/providers.md §3).
 package enos
 
 import (
@@ -98,7 +99,7 @@ type call struct {
 
 // do sends cl, signed, and returns its success envelope. It fetches a new
 // token once if the gateway refuses the current one, and resends only as
-// the call's kind allows (apis.md §3).
+// the call's kind allows (docs/providers.md §3).
 func (c *Client) do(ctx context.Context, cl call) (envelope, error) {
 	renewed := false
 	for retries := 0; ; {
@@ -204,8 +205,8 @@ func (c *Client) send(ctx context.Context, cl call, tok string) (envelope, error
 	return env, err
 }
 
-// sign is the gateway's request signature (apis.md §2b): the query
-// parameters sorted by name as name+value, then the raw body.
+// sign is the gateway's request signature (docs/providers.md §2b): the
+// query parameters sorted by name as name+value, then the raw body.
 func sign(token string, query url.Values, body []byte, timestamp, secret string) string {
 	h := sha256.New()
 	h.Write([]byte(token))

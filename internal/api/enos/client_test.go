@@ -21,7 +21,7 @@ import (
 )
 
 func TestSignatureVector(t *testing.T) {
-	// apis.md §2b's example.
+	// The worked example of docs/providers.md §2b.
 	got := sign("tok", map[string][]string{"orgId": {"o123"}, "action": {"pause"}}, nil, "1572574909697", "sec")
 	assert.Equal(t, "f76c13c27803a63bc68194c8b20cec6779fc7a5bbdb5925ebe04b4e5a4b06c49", got)
 	assert.Equal(t, got, refSign("tok", "action=pause&orgId=o123", nil, "1572574909697", "sec"))

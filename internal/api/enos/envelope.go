@@ -11,7 +11,8 @@ import (
 )
 
 // Codes the client acts on. codeTokenExpired is the token service's "token
-// expired" status (apis.md §2b); see Error.tokenExpired for how it is used.
+// expired" status (docs/providers.md §2b); see Error.tokenExpired for how it
+// is used.
 const codeTokenExpired = 1203
 
 // bodySnippetLen bounds how much of an unexpected body ends up in an error.
@@ -69,8 +70,8 @@ type TokenError struct {
 	RequestID  string
 }
 
-// tokenStatusMeaning is what apis.md §2b documents for each status, used
-// when the service sends no message of its own.
+// tokenStatusMeaning is what docs/providers.md §2b says of each status,
+// used when the service sends no message of its own.
 var tokenStatusMeaning = map[int]string{
 	1002: "appKey missing",
 	1003: "invalid encryption",

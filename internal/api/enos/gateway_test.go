@@ -38,7 +38,8 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func newClock() *fakeclock.Clock { return fakeclock.New(time.UnixMilli(1572574909697)) }
 
-// refSign is apis.md §2b's signature, written out from the doc's words.
+// refSign is the signature of docs/providers.md §2b, written out from the
+// page's words.
 func refSign(token, rawQuery string, body []byte, ts, secret string) string {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {

@@ -25,7 +25,7 @@ const (
 	Stop  Action = "stop"
 )
 
-// Pipeline status values (apis.md §2a).
+// Pipeline status values (docs/providers.md §2a).
 const (
 	StatusPublished = "PUBLISHED"
 	StatusRunning   = "RUNNING"

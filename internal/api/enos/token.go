@@ -58,7 +58,7 @@ func (t *tokenCache) drop(ctx context.Context, tok string) {
 
 // token returns a usable access token. Before expiry it is renewed with
 // /token/refresh, because /token/get hands back the same token while it is
-// valid (apis.md §2b).
+// valid (docs/providers.md §2b).
 func (c *Client) token(ctx context.Context) (string, error) {
 	t := &c.tokens
 	if err := t.lock(ctx); err != nil {
@@ -139,7 +139,8 @@ func (c *Client) fetchToken(ctx context.Context, path, current string) (string, 
 	return data.AccessToken, time.Duration(expire) * time.Second, nil
 }
 
-// encryption proves the app secret to the token service (apis.md §2b).
+// encryption proves the app secret to the token service
+// (docs/providers.md §2b).
 func encryption(appKey string, timestampMs int64, secret string) string {
 	sum := sha256.Sum256([]byte(appKey + strconv.FormatInt(timestampMs, 10) + secret))
 	return hex.EncodeToString(sum[:])

@@ -14,7 +14,7 @@ import (
 	"github.com/streamops/streamops/internal/api/eg"
 )
 
-// The gateway's AK/SK rules (apis.md §1d, §1e).
+// The gateway's AK/SK rules (docs/providers.md §1d, §1e).
 const (
 	maxClockSkew   = 15 * time.Minute
 	maxBadSigns    = 5

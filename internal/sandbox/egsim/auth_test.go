@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The verifier's arithmetic against Huawei's published example (apis.md §1d).
+// The verifier's arithmetic against Huawei's published example
+// (docs/providers.md §1d).
 func TestVerifierMatchesThePublishedVector(t *testing.T) {
 	req, err := http.NewRequest(http.MethodGet,
 		"https://service.region.example.com/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs/?limit=2&marker=13551d6b-755d-4757-b956-536f674975c0", nil)

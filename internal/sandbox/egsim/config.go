@@ -1,6 +1,7 @@
 // Package egsim simulates Huawei Cloud EventGrid and the IAM token call
-// (apis.md §1) for the sandbox, the console demo and the tests: the same
-// paths, authentication, error bodies and request IDs as the real service.
+// (docs/providers.md §1) for the sandbox, the console demo and the tests: the
+// same paths, authentication, error bodies and request IDs as the real
+// service.
 package egsim
 
 import (

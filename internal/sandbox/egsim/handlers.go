@@ -169,8 +169,9 @@ func (s *Simulator) actOnJob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"job_id": id})
 }
 
-// switchOver follows seed 000: an address matching the current source swaps
-// source and target; one matching the current target changes nothing.
+// switchOver follows docs/providers.md §1b: an address matching the current
+// source swaps source and target; one matching the current target changes
+// nothing.
 func switchOver(j *jobState, cfg *eg.ActionConfig) *apiError {
 	if cfg == nil || cfg.SinkAddress == "" {
 		return &apiError{http.StatusBadRequest, codeInvalidParam, "a switchover needs config.sink_address"}

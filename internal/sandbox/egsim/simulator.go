@@ -162,7 +162,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// The documented error codes (seed 001, apis.md §1a, §1e).
+// The documented error codes (docs/providers.md §1a, §1e).
 const (
 	codeBadRequest    = "EG.00014000"
 	codeBadToken      = "EG.00014010"

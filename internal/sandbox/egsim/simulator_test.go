@@ -307,7 +307,8 @@ func TestCreateJobValidation(t *testing.T) {
 	assertError(t, r, 400, codeInvalidParam)
 	assert.Contains(t, r.body["error_details"], "sink_config.sink_kafka.password: required when authenticate_mode is SASL_SSL")
 
-	// Seed 002's example shape (arrays, trailing commas) is not what the tables define.
+	// The create-job example's shape (arrays, trailing commas) is not what the
+	// tables define (docs/providers.md §1c).
 	seedShape := `{"cluster_id":"c","name":"n","scene_type":"DISASTER_BACKUP","source_config":[{"source_kafka":[{"config_type":"CLOUD"}],}]}`
 	assertError(t, f.call(t, "POST", jobsPath(""), seedShape), 400, codeBadRequest)
 	arrays := `{"cluster_id":"c","name":"n","scene_type":"DISASTER_BACKUP","source_config":[{"source_kafka":[{"config_type":"CLOUD"}]}]}`

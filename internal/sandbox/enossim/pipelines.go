@@ -9,7 +9,7 @@ import (
 	"strconv"
 )
 
-// API codes (apis.md §2a).
+// API codes (docs/providers.md §2a).
 const (
 	codeInvalid      = 61100
 	codeNotFound     = 61108

@@ -1,6 +1,6 @@
 // Package enossim simulates the EnOS API gateway's token service and the
-// Stream Processing pipeline calls (apis.md §2), so that the bot runs, and
-// is tested, without an EnOS account.
+// Stream Processing pipeline calls (docs/providers.md §2), so that the bot
+// runs, and is tested, without an EnOS account.
 package enossim
 
 import (
@@ -101,7 +101,7 @@ func (s *Simulator) Pipeline(id string) (Pipeline, bool) {
 	return *p, true
 }
 
-// envelope is the API answer (apis.md §2a).
+// envelope is the API answer (docs/providers.md §2).
 type envelope struct {
 	Code      int    `json:"code"`
 	Msg       string `json:"msg"`

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Token service statuses (apis.md §2b).
+// Token service statuses (docs/providers.md §2b).
 const (
 	statusAppKeyMissing     = 1002
 	statusInvalidEncryption = 1003
@@ -136,8 +136,8 @@ func (s *Simulator) valid(tok string) bool {
 	return ok && s.now().Before(exp)
 }
 
-// signature is the gateway's request signature (apis.md §2b), written
-// apart from the client's so that each checks the other.
+// signature is the gateway's request signature (docs/providers.md §2b),
+// written apart from the client's so that each checks the other.
 func signature(token string, query map[string][]string, body []byte, timestamp, secret string) string {
 	keys := make([]string, 0, len(query))
 	for k := range query {

@@ -3,6 +3,7 @@ module github.com/streamops/streamops
 go 1.26.8
 
 require (
+	github.com/dustin/go-humanize v1.0.1
 	github.com/go-resty/resty/v2 v2.17.2
 	github.com/gorilla/websocket v1.5.3
 	github.com/hashicorp/golang-lru/v2 v2.0.7

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,31 +17,35 @@ const auditUsage = `usage: bot audit [--config FILE] [--since 24h] [--target ALI
 
   prints the audit trail kept in NATS (the stream on streamops.events.>),
   oldest first: every transition of every request, and the status read
-  after each call (checked)`
+  after each call (checked)
+
+options:
+  --config FILE    the configuration file (default config.yaml)
+  --since 24h      how far back to read (a duration: 30m, 24h, 720h)
+  --target ALIAS   only the requests on this target (alias or provider ID)
+  --format text    text, or json for one event per line`
 
 // audit prints the audit trail: one line per event, or one JSON object per
 // line with --format json.
 func audit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("audit")
 	path := fs.String("config", "config.yaml", "the configuration file")
-	since := fs.Duration("since", 24*time.Hour, "how far back to read")
+	since, sinceText := 24*time.Hour, "24h"
+	fs.Func("since", "how far back to read", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("give a positive duration, like 30m, 24h or 720h")
+		}
+		since, sinceText = d, v
+		return nil
+	})
 	target := fs.String("target", "", "only the requests on this target (alias or ID)")
 	format := fs.String("format", "text", "text or json (one event per line)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errors.New(auditUsage)
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q\n%s", fs.Arg(0), auditUsage)
 	}
 	if *format != "text" && *format != "json" {
 		return fmt.Errorf("--format %q: give text or json", *format)
-	}
-	if *since <= 0 {
-		return fmt.Errorf("--since %s: give a positive duration, like 24h", *since)
 	}
 	cfg, err := config.Load(*path, getenv)
 	if err != nil {
@@ -59,15 +62,17 @@ func audit(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer cancel()
 		b.Close(closeCtx)
 	}()
-	events, err := b.Audit().Events(ctx, time.Now().Add(-*since))
+	events, err := b.Audit().Events(ctx, time.Now().Add(-since))
 	if err != nil {
 		return err
 	}
 	enc := json.NewEncoder(stdout)
+	printed := 0
 	for _, e := range events {
 		if *target != "" && !e.Target.Is(*target) {
 			continue
 		}
+		printed++
 		if *format == "json" {
 			if err := enc.Encode(e); err != nil {
 				return err
@@ -76,5 +81,27 @@ func audit(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		fmt.Fprintln(stdout, e.Line())
 	}
+	switch {
+	case printed > 0:
+	case *target != "" && !configuredTarget(cfg.Targets, *target):
+		// A mistyped alias would otherwise look like a quiet target.
+		return fmt.Errorf("--target %q: no configured target has this alias or ID, and no event in the last %s names it; the aliases are under targets: in %s", *target, sinceText, *path)
+	case *target != "":
+		fmt.Fprintf(stderr, "no events on %s in the last %s\n", *target, sinceText)
+	default:
+		fmt.Fprintf(stderr, "no events in the last %s\n", sinceText)
+	}
 	return nil
+}
+
+// configuredTarget tells whether word is an alias or ID under targets.
+func configuredTarget(t config.Targets, word string) bool {
+	for _, m := range []map[string]string{t.Pipelines, t.Streams, t.Jobs} {
+		for alias, id := range m {
+			if word == alias || word == id {
+				return true
+			}
+		}
+	}
+	return false
 }

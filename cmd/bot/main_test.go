@@ -279,7 +279,13 @@ func TestCheckConfig(t *testing.T) {
 
 	err = run(context.Background(), []string{"check-config", "--config", filepath.Join(dir, "missing.yaml")}, func(string) string { return "" }, nil, &out, &out)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "no such file")
+	assert.Contains(t, err.Error(), "missing.yaml: copy config.example.yaml to ")
+
+	// bot serve without a config file says what to do.
+	t.Chdir(dir)
+	err = run(context.Background(), []string{"serve"}, func(string) string { return "" }, nil, &out, &out)
+	require.Error(t, err)
+	assert.Equal(t, "config: there is no file config.yaml: copy config.example.yaml to config.yaml and edit it, or name your configuration file with --config FILE", err.Error())
 
 	err = run(context.Background(), []string{"check-config", "--config", good, "extra"}, func(string) string { return "" }, nil, &out, &out)
 	require.Error(t, err)

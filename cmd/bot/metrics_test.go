@@ -9,21 +9,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// scrapeMetrics reads /metrics from the bot serving HTTP on addr.
+func scrapeMetrics(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(body)
+}
+
 // The streamops series are on /metrics, at zero, before the first request,
 // and follow a request through its states and its status check.
 func TestMetricsFromTheStart(t *testing.T) {
 	p := start(t, testConfig(t.TempDir(), ""), nil)
 	addr := p.logValue("serving HTTP", "addr")
-	scrape := func() string {
-		t.Helper()
-		resp, err := http.Get("http://" + addr + "/metrics")
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return string(body)
-	}
+	scrape := func() string { return scrapeMetrics(t, addr) }
 
 	before := scrape()
 	for _, series := range []string{

@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/ops"
-	"github.com/streamops/streamops/internal/sandbox/enossim"
 	"github.com/streamops/streamops/internal/syncbuf"
 )
 
@@ -173,16 +172,7 @@ func TestAuditWithoutARunningBot(t *testing.T) {
 // SIGTERM during a slow provider call that returns within shutdown.timeout:
 // the call's outcome is reported to the person and kept, then the bot exits.
 func TestStopWaitsForTheCallAndReportsItsOutcome(t *testing.T) {
-	sim := enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{{ID: "p-7d3f9a21", Name: "orders-etl", Status: "RUNNING"}}}, "o-e2e", "k", "s")
-	arrived, release := make(chan struct{}, 1), make(chan struct{})
-	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("action") != "" {
-			arrived <- struct{}{}
-			<-release
-		}
-		sim.ServeHTTP(w, r)
-	}))
-	defer provider.Close()
+	provider, arrived, release := heldEnOS(t)
 	p := start(t, fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
 nats: {listen: "127.0.0.1:0", store_dir: %q}
@@ -191,7 +181,7 @@ shutdown: {timeout: 20s}
 requests: {check_interval: 100ms, check_timeout: 5s}
 targets: {pipelines: {orders-etl: p-7d3f9a21}}
 enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
-`, t.TempDir(), provider.URL), nil)
+`, t.TempDir(), provider), nil)
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.send("confirm " + id)
@@ -208,7 +198,7 @@ enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
 		t.Fatalf("the bot exited (%v) with a call in flight", err)
 	case <-time.After(300 * time.Millisecond): // a bounded look, not a wait for a condition
 	}
-	close(release)
+	release()
 	select {
 	case err := <-p.done:
 		p.done <- err // for the cleanup

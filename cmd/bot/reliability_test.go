@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,16 +49,7 @@ func TestCheckConfigRefusesAnAbandonLimitShorterThanACall(t *testing.T) {
 // A stop signal during a slow provider call waits shutdown.timeout for it,
 // then says which request it leaves uncertain, and exits.
 func TestStopDuringASlowCallIsBounded(t *testing.T) {
-	sim := enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{{ID: "p-7d3f9a21", Name: "orders-etl", Status: "RUNNING"}}}, "o-e2e", "k", "s")
-	hold := make(chan struct{})
-	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("action") != "" {
-			<-hold
-		}
-		sim.ServeHTTP(w, r)
-	}))
-	defer provider.Close()
-	defer close(hold)
+	provider, _, _ := heldEnOS(t)
 	p := start(t, fmt.Sprintf(`
 http: {listen: "127.0.0.1:0"}
 nats: {listen: "127.0.0.1:0", store_dir: %q}
@@ -63,7 +57,7 @@ console: {user: alice, enabled: true}
 shutdown: {timeout: 1s}
 targets: {pipelines: {orders-etl: p-7d3f9a21}}
 enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
-`, t.TempDir(), provider.URL), nil)
+`, t.TempDir(), provider), nil)
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.send("confirm " + id)
@@ -79,4 +73,78 @@ enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
 	}
 	assert.Less(t, time.Since(stopped), 10*time.Second)
 	assert.Contains(t, p.stderr.String(), "bot: stopped while "+id+" (pipeline pause orders-etl (p-7d3f9a21)) was being carried out: its outcome is uncertain")
+	// The person at the console heard it too, and the store and the trail
+	// keep it: nobody waits abandon_after to learn it.
+	const why = "Outcome uncertain: the bot was stopped before it heard back from EnOS, so it may or may not have acted. Check the target's status before asking again."
+	assert.Contains(t, p.stdout.String(), "* "+id+": "+why)
+	var out, errs syncbuf.Buffer
+	require.NoError(t, run(context.Background(), []string{"audit", "--config", p.config}, func(string) string { return "" }, nil, &out, &errs), errs.String())
+	assert.Contains(t, out.String(), id+"  uncertain  pipeline pause orders-etl (p-7d3f9a21): "+why)
+
+	again := start(t, readFile(t, p.config), nil)
+	again.send("pending")
+	again.waitFor(`No requests are waiting for confirmation\.`)
+	again.send("history " + id)
+	again.waitFor(id + `  uncertain  pipeline pause orders-etl \(p-7d3f9a21\): Outcome uncertain: the bot was stopped`)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// A stop that leaves a call uncertain says so in the request's Slack
+// thread, as it does on stderr, before the bot exits.
+func TestStopTellsTheSlackThreadWhatItLeftUncertain(t *testing.T) {
+	provider, arrived, _ := heldEnOS(t)
+	api := newSlackAPI(t, authOK)
+	const secret = "test-signing-secret"
+	config := strings.Replace(slackConfig(t.TempDir(), api.URL+"/api/"), "enos: {endpoint: sandbox,", fmt.Sprintf("enos: {endpoint: %q, timeout: 30s,", provider), 1)
+	h := startHeadless(t, config+"shutdown: {timeout: 1s}\n", map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": secret}, strings.NewReader(""))
+
+	send := func(path, form string) {
+		t.Helper()
+		resp, err := http.DefaultClient.Do(signedSlack(t, "http://"+h.addr+path, secret, form))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	send("/slack/commands", url.Values{"team_id": {"T0"}, "channel_id": {"C0OPS"}, "user_id": {"U0ALICE"}, "command": {"/streamops"},
+		"text": {"pipeline pause orders-etl"}, "trigger_id": {"1.2.3"}}.Encode())
+	card, ts := api.postWith(t, "blocks", "orders-etl (p-7d3f9a21)")
+	id := regexp.MustCompile(`r-[0-9a-f]{6}`).FindString(card.Get("blocks"))
+	require.NotEmpty(t, id)
+	send("/slack/interactions", url.Values{"payload": {fmt.Sprintf(`{"type":"block_actions","user":{"id":"U0BOB"},"container":{"type":"message","message_ts":%q,"channel_id":"C0OPS"},"trigger_id":"t1","actions":[{"action_id":"confirm","block_id":"decision","value":%q,"type":"button","action_ts":"1.3"}]}`, ts, id)}}.Encode())
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the call never reached the provider")
+	}
+
+	require.NoError(t, h.stop())
+	assert.Contains(t, h.stderr.String(), "bot: stopped while "+id+" (pipeline pause orders-etl (p-7d3f9a21)) was being carried out: its outcome is uncertain")
+	reply, _ := api.postWith(t, "text", "Outcome uncertain: the bot was stopped before it heard back from EnOS")
+	assert.Equal(t, "C0OPS", reply.Get("channel"))
+	assert.Equal(t, ts, reply.Get("thread_ts"), "in the card's thread")
+}
+
+// heldEnOS is the EnOS simulator with orders-etl, behind a server that holds
+// every state-changing call until release (or the test's end); arrived gets
+// one value per call held.
+func heldEnOS(t *testing.T) (url string, arrived chan struct{}, release func()) {
+	sim := enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{{ID: "p-7d3f9a21", Name: "orders-etl", Status: "RUNNING"}}}, "o-e2e", "k", "s")
+	arrived, hold := make(chan struct{}, 8), make(chan struct{})
+	release = sync.OnceFunc(func() { close(hold) })
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("action") != "" {
+			arrived <- struct{}{}
+			<-hold
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(provider.Close)
+	t.Cleanup(release) // before Close, which waits for the held calls
+	return provider.URL, arrived, release
 }

@@ -102,6 +102,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	m.Declare(svc.Operations())
 	m.WatchRequests(svc)
 	m.WatchNATS(b.Conn().IsConnected)
+	m.WatchStreams(b.StreamFill, bus.AuditStream, bus.AlertsStream)
 
 	withConsole := consoleWanted(cfg, stdin)
 	if withConsole {
@@ -151,11 +152,16 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	case <-waitCtx.Done():
 	}
 	if werr := svc.Wait(waitCtx); werr != nil {
-		for _, r := range svc.InFlight() {
+		// What is left uncertain is stored and told within a short bound
+		// of its own: shutdown.timeout is spent by now.
+		tellCtx, told := context.WithTimeout(context.WithoutCancel(ctx), finalWords)
+		defer told()
+		for _, r := range svc.Abandon(tellCtx) {
 			log.Error("stopped while a provider call was in flight: its outcome is uncertain", "request", r.ID, "op", r.Op, "target", r.Target.ID, "confirmed_by", r.DecidedBy)
 			fmt.Fprintf(stderr, "bot: stopped while %s (%s %s) was being carried out: its outcome is uncertain; check the target before asking again\n", r.ID, r.Op, r.Target.Name())
 		}
 		log.Warn("stopped before calls and status checks finished", "err", werr, "timeout", cfg.Shutdown.Timeout)
+		waitCtx = tellCtx // for the Slack replies that say so
 	}
 	if sb != nil {
 		if werr := sb.Wait(waitCtx); werr != nil {
@@ -165,6 +171,11 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	log.Info("stopped")
 	return err
 }
+
+// finalWords bounds storing and telling, after shutdown.timeout, which calls
+// a stop leaves uncertain: long enough for a store and a Slack post that
+// answer, short enough not to hold a stop that has waited already.
+const finalWords = 5 * time.Second
 
 // load reads the config and opens the log it names.
 func load(path string, getenv func(string) string, stderr io.Writer) (*config.Config, *slog.Logger, func(), error) {

@@ -121,19 +121,27 @@ func newSlackAPI(t *testing.T, auth string) *slackAPI {
 
 func (s *slackAPI) waitForPost(t *testing.T, pattern string) {
 	t.Helper()
+	s.postWith(t, "blocks", pattern)
+}
+
+// postWith waits for a message whose field holds pattern, and returns it
+// with the ts the fake gave it.
+func (s *slackAPI) postWith(t *testing.T, field, pattern string) (url.Values, string) {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		s.mu.Lock()
-		for _, p := range s.posts {
-			if strings.Contains(p.Get("blocks"), pattern) {
+		for i, p := range s.posts {
+			if strings.Contains(p.Get(field), pattern) {
 				s.mu.Unlock()
-				return
+				return p, fmt.Sprintf("1764500000.%06d", i+1)
 			}
 		}
 		s.mu.Unlock()
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("no message with %q was posted", pattern)
+	t.Fatalf("no message with %q in %s was posted", pattern, field)
+	return nil, ""
 }
 
 const authOK = `{"ok":true,"team":"Acme","user":"streamops","team_id":"T0","user_id":"U0BOT"}`

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,9 +41,14 @@ type Ingest struct {
 	DeadLetter string
 	Retention  time.Duration // how long the stream keeps an alert
 	MaxDeliver int           // deliveries of one alert before it goes to DeadLetter
+	MaxBytes   int64         // the stream's disk; 0: DefaultAlertsMaxBytes
 	// DeadLettered, if set, is called for each message moved to DeadLetter.
 	DeadLettered func()
 }
+
+// DefaultAlertsMaxBytes bounds the alerts stream when nothing is set: a
+// day (its retention) of about 90 Alertmanager bodies of 2 KiB a minute.
+const DefaultAlertsMaxBytes = 256 << 20
 
 // ErrPoison marks a message that no retry will help: it goes to the dead
 // letter subject at once.
@@ -64,18 +70,20 @@ func (b *Bus) EnsureAlertsStream(ctx context.Context, in Ingest) error {
 	if err != nil {
 		return fmt.Errorf("nats: jetstream: %w", err)
 	}
+	maxBytes := cmp.Or(in.MaxBytes, DefaultAlertsMaxBytes)
 	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        AlertsStream,
 		Description: "alerts for streamops rules (Alertmanager webhook bodies or single alerts)",
 		Subjects:    in.Subjects,
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      in.Retention,
+		MaxBytes:    maxBytes,
 		MaxMsgSize:  maxAlertBytes + 4096,
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardOld,
 	})
 	if err != nil {
-		return fmt.Errorf("nats: alerts stream %s on %s (alerts.subjects): %w", AlertsStream, strings.Join(in.Subjects, ", "), err)
+		return fmt.Errorf("nats: alerts stream %s on %s (alerts.subjects): %w%s", AlertsStream, strings.Join(in.Subjects, ", "), err, noRoomFor(err, "alerts.max_bytes", maxBytes))
 	}
 	return nil
 }

@@ -24,24 +24,62 @@ const AuditStream = "STREAMOPS_AUDIT"
 // DefaultAuditRetention is how long events are kept when nothing is set.
 const DefaultAuditRetention = 90 * 24 * time.Hour
 
-// ensureAuditStream creates the stream, or brings the retention and
+// DefaultAuditMaxBytes bounds the audit stream when nothing is set: at
+// about 2 MiB per 1,000 requests (measured; see the README), half a million.
+const DefaultAuditMaxBytes = 1 << 30
+
+// ensureAuditStream creates the stream, or brings the retention, size and
 // replicas of an existing one to what is configured. Replicas starting
-// together may all do so: the server accepts an identical create.
-func ensureAuditStream(ctx context.Context, js jetstream.JetStream, retention time.Duration, replicas int) error {
-	cfg := jetstream.StreamConfig{
+// together may all do so: the server accepts an identical create. A full
+// stream drops its oldest events, so that the bot keeps working.
+func ensureAuditStream(ctx context.Context, js jetstream.JetStream, cfg Config) error {
+	sc := jetstream.StreamConfig{
 		Name:        AuditStream,
 		Description: "streamops audit events: every transition of every request, JSON",
 		Subjects:    []string{EventSubjects},
 		Storage:     jetstream.FileStorage,
-		MaxAge:      retention,
-		Replicas:    replicas,
+		MaxAge:      cfg.AuditRetention,
+		MaxBytes:    cfg.AuditMaxBytes,
+		Discard:     jetstream.DiscardOld,
+		Replicas:    cfg.Replicas,
 	}
-	_, err := js.CreateOrUpdateStream(ctx, cfg)
+	_, err := js.CreateOrUpdateStream(ctx, sc)
 	if err != nil {
-		return fmt.Errorf("nats: audit stream %s on %s: %w", AuditStream, EventSubjects, err)
+		return fmt.Errorf("nats: audit stream %s on %s: %w%s", AuditStream, EventSubjects, err, noRoomFor(err, "audit.max_bytes", cfg.AuditMaxBytes))
 	}
 	return nil
 }
+
+// StreamFill is how many bytes a stream holds and the most it may hold, for
+// the metrics.
+func (b *Bus) StreamFill(ctx context.Context, stream string) (stored uint64, limit int64, err error) {
+	js, err := jetstream.New(b.nc)
+	if err != nil {
+		return 0, 0, err
+	}
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return 0, 0, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	info := s.CachedInfo()
+	return info.State.Bytes, info.Config.MaxBytes, nil
+}
+
+// noRoomFor says what to do when the server cannot set aside a stream's
+// max_bytes (its disk, or the account's JetStream storage, is smaller).
+func noRoomFor(err error, key string, size int64) string {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) || (apiErr.ErrorCode != jsStorageResourcesExceeded && apiErr.ErrorCode != jsInsufficientResources) {
+		return ""
+	}
+	return fmt.Sprintf(": the NATS server has no room for %d bytes; lower %s, or give its JetStream more storage (max_file_store, or the account's limit)", size, key)
+}
+
+// The server's error codes for a stream it has no room for.
+const (
+	jsStorageResourcesExceeded jetstream.ErrorCode = 10047
+	jsInsufficientResources    jetstream.ErrorCode = 10023
+)
 
 // Audit reads the audit trail back.
 type Audit struct {

@@ -105,7 +105,7 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		err = jerr
 	}
 	if err == nil {
-		err = ensureAuditStream(ctx, js, cfg.AuditRetention, cfg.Replicas)
+		err = ensureAuditStream(ctx, js, cfg)
 	}
 	var open *openIndex
 	if err == nil {

@@ -31,6 +31,9 @@ type Config struct {
 	// AuditRetention is how long audit events are kept (the config's
 	// audit.retention); default 90 days.
 	AuditRetention time.Duration `yaml:"-"`
+	// AuditMaxBytes bounds the audit stream (the config's audit.max_bytes);
+	// default 1 GiB.
+	AuditMaxBytes int64 `yaml:"-"`
 }
 
 // TLS is how to reach an outside server over TLS: the CA that signed its
@@ -60,6 +63,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AuditRetention == 0 {
 		c.AuditRetention = DefaultAuditRetention
+	}
+	if c.AuditMaxBytes == 0 {
+		c.AuditMaxBytes = DefaultAuditMaxBytes
 	}
 	return c
 }

@@ -18,6 +18,9 @@ type Alerts struct {
 	DeadLetter string        `yaml:"dead_letter"` // default alerts.dead
 	Retention  time.Duration `yaml:"retention"`   // how long the stream keeps alerts, default 24h
 	MaxDeliver int           `yaml:"max_deliver"` // tries of one alert before the dead letter, default 5
+	// MaxBytes bounds the stream's disk; when it is full the oldest alerts
+	// go first (default 256MiB).
+	MaxBytes Size `yaml:"max_bytes"`
 	// WebhookToken, if set, is the bearer token POST /alerts/alertmanager
 	// requires; or ALERTS_WEBHOOK_TOKEN.
 	WebhookToken string `yaml:"webhook_token"`
@@ -56,7 +59,7 @@ func (a *Alerts) prepare(getenv func(string) string) {
 
 // Ingest is the part the bus needs.
 func (a Alerts) Ingest() bus.Ingest {
-	return bus.Ingest{Subjects: a.Subjects, DeadLetter: a.DeadLetter, Retention: a.Retention, MaxDeliver: a.MaxDeliver}
+	return bus.Ingest{Subjects: a.Subjects, DeadLetter: a.DeadLetter, Retention: a.Retention, MaxDeliver: a.MaxDeliver, MaxBytes: a.MaxBytes.Bytes()}
 }
 
 var slackChannelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"strings"
@@ -102,6 +103,9 @@ const SandboxEndpoint = "sandbox"
 // result. Every problem found is in the error, each naming its key.
 func Load(path string, getenv func(string) string) (*Config, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("config: there is no file %s: copy config.example.yaml to %s and edit it, or name your configuration file with --config FILE", path, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -130,7 +134,11 @@ func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, explainYAML(err) // a syntax error: nothing after it can be trusted
+		// A syntax error: nothing after it can be trusted.
+		if tab := explainTab(raw, strings.TrimPrefix(err.Error(), "yaml: ")); tab != nil {
+			return nil, tab
+		}
+		return nil, explainYAML(err)
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, errors.New("the file is not a mapping of keys (console:, eg:, ...): start from config.example.yaml")
@@ -163,6 +171,7 @@ func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
 	c.Slack.applyEnv(getenv)
 	c.NATS.ApplyEnv(getenv)
 	c.Alerts.prepare(getenv)
+	c.prepareStreams()
 	if c.EnOS != nil {
 		c.EnOS.ApplyEnv(getenv)
 	}
@@ -264,6 +273,7 @@ func (c *Config) Validate() error {
 	c.Slack.validate(bad)
 	c.validatePolicy(bad, func(err error) { errs = append(errs, err) })
 	c.Alerts.validate(c.Rules, c.Slack.Configured(), bad)
+	c.validateStreams(bad)
 	c.Targets.check("pipelines", c.Targets.Pipelines, c.EnOS != nil, "enos", bad)
 	c.Targets.check("streams", c.Targets.Streams, c.EG != nil, "eg", bad)
 	c.Targets.check("jobs", c.Targets.Jobs, c.EG != nil, "eg", bad)

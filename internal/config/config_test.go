@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,24 @@ func TestParseAppliesDefaults(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, c.Requests.Expiry)
 	assert.Equal(t, "info", c.Log.Level)
 	assert.Equal(t, "alice", c.Console.User)
+}
+
+// Stream sizes are written as people write them; the audit stream's reaches
+// the bus, for serve and audit alike.
+func TestStreamSizes(t *testing.T) {
+	c, err := Parse(strings.NewReader(minimal), noEnv)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1<<30), c.NATS.AuditMaxBytes)
+	assert.Equal(t, int64(256<<20), c.Alerts.Ingest().MaxBytes)
+
+	c, err = Parse(strings.NewReader(minimal+"audit: {max_bytes: 512MiB}\nalerts: {max_bytes: 104857600}\n"), noEnv)
+	require.NoError(t, err)
+	assert.Equal(t, int64(512<<20), c.NATS.AuditMaxBytes)
+	assert.Equal(t, int64(100<<20), c.Alerts.Ingest().MaxBytes)
+
+	c, err = Parse(strings.NewReader(minimal+"audit: {max_bytes: 2 GB}\n"), noEnv)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2_000_000_000), c.NATS.AuditMaxBytes)
 }
 
 func TestSecretsComeFromTheEnvironment(t *testing.T) {
@@ -55,6 +74,23 @@ func TestParseRejectsBadConfig(t *testing.T) {
 		"bad alias":         {minimal + "targets: {pipelines: {'9lives': p-1}}\n", []string{"targets.pipelines.9lives: an alias starts with a letter"}},
 		"bad target id":     {minimal + "targets: {pipelines: {orders: 'p 1'}}\n", []string{`targets.pipelines.orders: "p 1" is not a provider ID`}},
 		"alias no provider": {minimal + "targets: {jobs: {dr: j-1}}\n", []string{"targets.jobs: aliases are set but the eg provider is not configured"}},
+		"string for a list": {minimal + "policy: [{name: a, operations: pause, requesters: ['*'], confirmers: ['*']}]\n",
+			[]string{`policy[0].operations (line 5): "pause" is not a valid value here: write a list of strings`}},
+		"list for a string":   {minimal + "http: {listen: [a]}\n", []string{"http.listen (line 5): a list is not a valid value here: write a string"}},
+		"word for a bool":     {minimal + "policy: [{name: a, two_person: maybe}]\n", []string{`"maybe" is not a valid value here: write true or false`}},
+		"word for a number":   {minimal + "alerts: {max_deliver: many}\n", []string{`"many" is not a valid value here: write a whole number`}},
+		"list for a map":      {minimal + "targets: {pipelines: [a, b]}\n", []string{"targets.pipelines (line 5): a list is not a valid value here: write a mapping of names to strings"}},
+		"map for a list":      {minimal + "policy: {name: a}\n", []string{"policy (line 5): a mapping is not a valid value here: write a list of mappings of keys"}},
+		"list for a duration": {minimal + "requests: {expiry: [1]}\n", []string{"requests.expiry (line 5): a list is not a valid value here: write a duration like 30s"}},
+		"tab indents":         {minimal + "requests:\n\texpiry: 1m\n", []string{"line 6, column 1: a tab character: YAML indents with spaces only"}},
+		"tab after spaces":    {minimal + "requests:\n  \texpiry: 1m\n", []string{"line 6, column 3: a tab character"}},
+		"tab after a dash":    {minimal + "policy:\n  -\tname: x\n", []string{"line 6, column 4: a tab character"}},
+		"tab on a blank line": {minimal + "requests:\n  expiry: 1m\n\t\nlog: {level: info}\n", []string{"line 7, column 1: a tab character"}},
+		"size not a size":     {minimal + "audit: {max_bytes: lots}\n", []string{`audit.max_bytes: "lots" is not a size: write it like 256MiB or 1GiB`}},
+		"size zero":           {minimal + "alerts: {max_bytes: 0}\n", []string{`alerts.max_bytes: "0" is not a size`}},
+		"size too small":      {minimal + "alerts: {max_bytes: 1MiB}\n", []string{"alerts.max_bytes: 1.0 MiB is out of range: give a size from 8.0 MiB to 1.0 TiB"}},
+		"size too big":        {minimal + "audit: {max_bytes: 2TiB}\n", []string{"audit.max_bytes: 2.0 TiB is out of range"}},
+		"size a list":         {minimal + "audit: {max_bytes: [1]}\n", []string{"audit.max_bytes (line 5): a list is not a valid value here: write a size like 256MiB or 1GiB"}},
 		"all at once": {strings.Replace(minimal, "user: alice", "user: ''", 1) + "log: {level: loud}\n",
 			[]string{"console.user: required", "log.level"}},
 	}
@@ -69,6 +105,41 @@ func TestParseRejectsBadConfig(t *testing.T) {
 	}
 }
 
+// No error speaks Go: a person writing YAML does not know []string.
+func TestTypeErrorsSpeakYAML(t *testing.T) {
+	for _, tt := range []struct{ goType, yaml string }{
+		{"[]string", "a list of strings"},
+		{"map[string]string", "a mapping of names to strings"},
+		{"[]config.PolicyRule", "a list of mappings of keys (see config.example.yaml)"},
+		{"*enos.Config", "a mapping of keys (see config.example.yaml)"},
+		{"time.Duration", "a duration like 30s, 10m or 1h"},
+		{"[]time.Duration", "a list of durations like 30s"},
+		{"int64", "a whole number"},
+		{"uint16", "a whole number"},
+		{"float64", "a number"},
+		{"bool", "true or false"},
+		{"map[string][]string", "a mapping of names to lists of strings"},
+	} {
+		assert.Equal(t, tt.yaml, yamlKind(tt.goType), tt.goType)
+	}
+	for _, bad := range []string{
+		"policy: [{name: a, operations: pause}]", "targets: {pipelines: [a]}", "policy: {a: b}",
+		"requests: {expiry: [1]}", "alerts: {max_deliver: many}", "policy: [{two_person: maybe}]",
+	} {
+		_, err := Parse(strings.NewReader(minimal+bad+"\n"), noEnv)
+		require.Error(t, err, bad)
+		assert.NotRegexp(t, `\[\]|map\[|config\.[A-Z]|time\.Duration|\bint\b|\bbool\b`, err.Error(), bad)
+	}
+}
+
+// A missing file says what to do, not only what the system call said.
+func TestLoadWithoutAFileSaysWhatToDo(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "config.yaml"), noEnv)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "config.yaml: copy config.example.yaml to ")
+	assert.Contains(t, err.Error(), "or name your configuration file with --config FILE")
+}
+
 func TestSecretsNeverAppearInErrors(t *testing.T) {
 	env := map[string]string{"ENOS_APP_SECRET": "hunter2-very-secret"}
 	_, err := Parse(strings.NewReader(minimal+"log: {level: loud}\nhttp: {listen: nowhere}\n"), func(k string) string { return env[k] })
@@ -81,6 +152,9 @@ func FuzzParse(f *testing.F) {
 	f.Add(minimal + "targets: {pipelines: {a: p-1}}\n")
 	f.Add("requests: {expiry: 5m}\n")
 	f.Add("- x")
+	f.Add(minimal + "requests:\n\texpiry: 1m\n")
+	f.Add(minimal + "policy: [{name: a, operations: pause}]\n")
+	f.Add(minimal + "targets: {pipelines: [a, b]}\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := Parse(strings.NewReader(s), noEnv)
 		if err != nil {

@@ -22,6 +22,9 @@ type Audit struct {
 	// Retention is how long the JetStream stream on streamops.events.>
 	// keeps each event.
 	Retention time.Duration `yaml:"retention"`
+	// MaxBytes bounds the stream's disk; when it is full the oldest events
+	// go first (default 1GiB).
+	MaxBytes Size `yaml:"max_bytes"`
 }
 
 // DefaultAuditRetention is audit.retention when it is not set.

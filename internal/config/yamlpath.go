@@ -114,10 +114,10 @@ func (d docIndex) explainTypeError(msg string) (path string, err error) {
 		what = fmt.Sprintf("%q is not a duration: write it like 30s, 10m or 1h", m[2])
 	} else if m := badScalarType.FindStringSubmatch(msg); m != nil {
 		line, text = m[1], m[3]
-		what = fmt.Sprintf("%q is not a valid value here (expected %s)", m[3], m[4])
+		what = fmt.Sprintf("%q is not a valid value here: write %s", m[3], yamlKind(m[4]))
 	} else if m := badCollection.FindStringSubmatch(msg); m != nil {
 		line = m[1]
-		what = fmt.Sprintf("%s is not a valid value here (expected %s)", map[string]string{"seq": "a list", "map": "a mapping"}[m[2]], m[3])
+		what = fmt.Sprintf("%s is not a valid value here: write %s", map[string]string{"seq": "a list", "map": "a mapping"}[m[2]], yamlKind(m[3]))
 	} else {
 		return "", errors.New(msg)
 	}
@@ -127,4 +127,60 @@ func (d docIndex) explainTypeError(msg string) (path string, err error) {
 		return "", fmt.Errorf("line %s: %s", line, what)
 	}
 	return path, fmt.Errorf("%s (line %s): %s", path, line, what)
+}
+
+// yamlKind says what the decoder's Go type is in the words of a YAML file:
+// "a list of strings", not []string.
+func yamlKind(goType string) string {
+	one, _ := yamlKinds(goType)
+	return one
+}
+
+// yamlKinds is the singular and plural of yamlKind.
+func yamlKinds(t string) (one, many string) {
+	t = strings.TrimPrefix(t, "*")
+	switch {
+	case t == "string":
+		return "a string", "strings"
+	case t == "bool":
+		return "true or false", "true or false values"
+	case t == "time.Duration":
+		return "a duration like 30s, 10m or 1h", "durations like 30s"
+	case t == "config.Size":
+		return "a size like 256MiB or 1GiB", "sizes like 256MiB"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+		return "a whole number", "whole numbers"
+	case strings.HasPrefix(t, "float"):
+		return "a number", "numbers"
+	case strings.HasPrefix(t, "[]"):
+		_, of := yamlKinds(t[2:])
+		return "a list of " + of, "lists of " + of
+	case strings.HasPrefix(t, "map[string]"):
+		_, of := yamlKinds(t[len("map[string]"):])
+		return "a mapping of names to " + of, "mappings of names to " + of
+	}
+	// A struct: a mapping of the keys config.example.yaml shows.
+	return "a mapping of keys (see config.example.yaml)", "mappings of keys (see config.example.yaml)"
+}
+
+var syntaxLine = regexp.MustCompile(`^line (\d+): `)
+
+// explainTab names a tab that broke the file's indentation: the decoder says
+// "found character that cannot start any token", or points a line above it.
+// It returns nil when no tab is to blame.
+func explainTab(raw []byte, msg string) error {
+	m := syntaxLine.FindStringSubmatch(msg)
+	if m == nil {
+		return nil
+	}
+	at, _ := strconv.Atoi(m[1])
+	lines := strings.Split(string(raw), "\n")
+	for n := max(at, 1); n <= at+1 && n <= len(lines); n++ {
+		line := lines[n-1]
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t-"))]
+		if col := strings.IndexByte(indent, '\t'); col >= 0 {
+			return fmt.Errorf("line %d, column %d: a tab character: YAML indents with spaces only, so replace the tab with spaces", n, col+1)
+		}
+	}
+	return nil
 }

@@ -132,6 +132,45 @@ func (m *Metrics) WatchNATS(connected func() bool) {
 	}))
 }
 
+// StreamFill reads how many bytes a JetStream stream holds and the most it
+// may hold (the bus does).
+type StreamFill func(ctx context.Context, stream string) (stored uint64, limit int64, err error)
+
+// WatchStreams adds streamops_stream_bytes and streamops_stream_max_bytes
+// for each stream, read at each scrape: a dashboard or an alert on their
+// ratio sees a stream fill before its oldest entries are dropped.
+func (m *Metrics) WatchStreams(fill StreamFill, streams ...string) {
+	m.registry.MustRegister(&streamCollector{fill: fill, streams: streams,
+		bytes: prometheus.NewDesc("streamops_stream_bytes", "Bytes a JetStream stream of the bot holds now.", []string{"stream"}, nil),
+		max:   prometheus.NewDesc("streamops_stream_max_bytes", "The most a JetStream stream of the bot may hold (max_bytes); when full, its oldest entries are dropped.", []string{"stream"}, nil),
+	})
+}
+
+type streamCollector struct {
+	fill       StreamFill
+	streams    []string
+	bytes, max *prometheus.Desc
+}
+
+func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.bytes
+	ch <- c.max
+}
+
+func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	for _, s := range c.streams {
+		stored, limit, err := c.fill(ctx, s)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(c.bytes, err)
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(stored), s)
+		ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(limit), s)
+	}
+}
+
 // Transition counts a request reaching a state.
 func (m *Metrics) Transition(op string, to ops.State) {
 	m.transitions.WithLabelValues(op, string(to)).Inc()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,10 +22,11 @@ const historySpan = 7 * 24 * time.Hour
 const historyLines = 60
 
 // history lists the events of the requests made where it is asked (a
-// channel, or the console), in order, for an incident's timeline.
+// channel, or the console), in order, for an incident's timeline; its word
+// is a target (alias or ID) or a request's ID.
 func (s *Service) history() *operation {
 	return &operation{
-		name: "history", usage: "[alias or ID]", subject: true, summary: "list this channel's requests and what happened to them, in order",
+		name: "history", usage: "[alias, ID or request ID]", subject: true, summary: "list this channel's requests of the last 7 days and what happened to them, in order",
 		read: func(ctx context.Context, r Request) (string, error) {
 			events, err := s.trail.Events(ctx, s.now().Add(-historySpan))
 			if err != nil {
@@ -32,10 +34,10 @@ func (s *Service) history() *operation {
 			}
 			var lines []string
 			for _, e := range events {
-				if e.Origin.Channel != r.Origin.Channel || r.Origin.Channel == "" && e.Origin.Frontend != r.Origin.Frontend {
+				if !r.Origin.lists(e.Origin) {
 					continue
 				}
-				if alias := r.Args["target"]; alias != "" && !e.Target.Is(alias) {
+				if word := r.Args["target"]; word != "" && !e.Target.Is(word) && e.RequestID != word {
 					continue
 				}
 				lines = append(lines, e.Line())
@@ -49,6 +51,17 @@ func (s *Service) history() *operation {
 			return strings.Join(lines, "\n"), nil
 		},
 	}
+}
+
+// lists reports whether a history asked at o lists a request made at
+// made: in a channel, the requests whose card was there; at the console,
+// its own and those automation made (alerts, streamops.requests), which it
+// shows and confirms when no channel does.
+func (o Origin) lists(made Origin) bool {
+	if o.Channel != "" {
+		return made.Channel == o.Channel
+	}
+	return made.Frontend == o.Frontend || slices.Contains(automated, made.Frontend)
 }
 
 // Is reports whether word names t: its alias or its ID.

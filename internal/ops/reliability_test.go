@@ -642,3 +642,68 @@ func TestLapsedClaimsAreTakenOver(t *testing.T) {
 		})
 	}
 }
+
+// A stop with a call in flight stores it uncertain, with the reason, and
+// says so; a call another replica already reported is not reported twice;
+// a call that returns after all still stores its real outcome.
+func TestAbandonAtShutdown(t *testing.T) {
+	w := newWorld(t)
+	api, release := w.heldPauses(t)
+	defer release()
+	set := ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100", "billing": "p-200"}}, AbandonAfter: time.Minute, CheckInterval: 10 * time.Millisecond}
+	deps := ops.Deps{Pipelines: api}
+	caller := w.startBot(t, w.bus, set, deps)
+	other := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
+	ctx := context.Background()
+	// Run's end stops the status checks, which the fake clock never times out.
+	running, stop := context.WithCancel(ctx)
+	defer stop()
+	go caller.svc.Run(running)
+
+	confirm := func(text string) (ops.Request, chan ops.Request) {
+		r := propose(t, caller, text)
+		done := make(chan ops.Request, 1)
+		go func() {
+			got, err := caller.svc.Confirm(ctx, r.ID, "U-bob")
+			assert.NoError(t, err)
+			done <- got
+		}()
+		require.Eventually(t, func() bool {
+			got, err := w.bus.Requests().Get(ctx, r.ID)
+			return err == nil && got.State == ops.Executing
+		}, 5*time.Second, 5*time.Millisecond)
+		return r, done
+	}
+	reported, reportedDone := confirm("pipeline pause billing")
+	// The other replica reports the first call abandoned before the stop.
+	w.clock.Advance(2 * time.Minute)
+	require.Eventually(t, func() bool {
+		other.svc.Sweep(ctx)
+		got, err := w.bus.Requests().Get(ctx, reported.ID)
+		return err == nil && got.State == ops.Uncertain
+	}, 10*time.Second, 10*time.Millisecond)
+	<-other.notices
+	r, done := confirm("pipeline pause orders-etl")
+
+	left := caller.svc.Abandon(ctx)
+	require.Len(t, left, 1, "the request already reported is not reported again")
+	assert.Equal(t, r.ID, left[0].ID)
+	const why = "Outcome uncertain: the bot was stopped before it heard back from EnOS, so it may or may not have acted. Check the target's status before asking again."
+	n := nextNotice(t, caller)
+	assert.Equal(t, r.ID, n.Request.ID)
+	assert.Equal(t, why, n.Text)
+	stored, err := w.bus.Requests().Get(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ops.Uncertain, stored.State)
+	assert.Equal(t, why, stored.Outcome.Summary)
+	open, err := caller.svc.Pending(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, open, "pending no longer lists it")
+
+	release()
+	assert.Equal(t, ops.Succeeded, (<-done).State)
+	<-reportedDone // billing is stopped: that pause fails
+	stored, err = w.bus.Requests().Get(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ops.Succeeded, stored.State, "the call's outcome wins over the stop's report")
+}

@@ -33,9 +33,7 @@ func (s *Service) Sweep(ctx context.Context) {
 			if _, running := s.inflight.Load(r.ID); running {
 				continue // the call is still under way here: its outcome will come
 			}
-			f := &Failure{Uncertain: true, Reason: "the bot carrying it out stopped before it heard back from " + r.Target.Provider,
-				Message: "it may or may not have acted. Check the target's status before asking again"}
-			to, out = Uncertain, &Outcome{Error: f, Summary: "Outcome uncertain: " + f.Reason + ", so " + f.Message + "."}
+			to, out = Uncertain, lostCall("the bot carrying it out stopped before it heard back from "+r.Target.Provider)
 			text = out.Summary
 		default:
 			continue
@@ -49,6 +47,49 @@ func (s *Service) Sweep(ctx context.Context) {
 		}
 		s.notify(ctx, Notice{Request: r, Text: text})
 	}
+}
+
+// lostCall is the outcome of a call nobody will hear back from.
+func lostCall(reason string) *Outcome {
+	f := &Failure{Uncertain: true, Reason: reason, Message: "it may or may not have acted. Check the target's status before asking again"}
+	return &Outcome{Error: f, Summary: "Outcome uncertain: " + f.Reason + ", so " + f.Message + "."}
+}
+
+// Abandon is for a bot stopping with calls still in flight: it stores that
+// each one's outcome is uncertain and why, records it, and tells the people
+// who asked, so that nobody waits abandon_after to learn it. It returns
+// those requests, as stored or, when the store did not answer within ctx,
+// as they would have been. A call that returns before the bot exits still
+// stores its real outcome over this one (see finish).
+func (s *Service) Abandon(ctx context.Context) []Request {
+	var left []Request
+	for _, r := range s.InFlight() {
+		out := lostCall("the bot was stopped before it heard back from " + r.Target.Provider)
+		stored, err := s.transition(ctx, r, Uncertain, "", out)
+		if errors.Is(err, ErrConflict) {
+			// Read again: the call may have stored its outcome, another
+			// replica reported it, or the copy here missed its last write.
+			cur, gerr := s.store.Get(ctx, r.ID)
+			switch {
+			case gerr != nil:
+				err = gerr
+			case cur.State != Executing:
+				continue
+			default:
+				stored, err = s.transition(ctx, cur, Uncertain, "", out)
+			}
+		}
+		switch {
+		case errors.Is(err, ErrConflict):
+			continue // changed again: by the call itself, which is heard
+		case err != nil:
+			s.log.Error("could not store that a stopped call's outcome is uncertain: the store says executing until another bot reports it abandoned",
+				"request", r.ID, "abandon_after", s.set.AbandonAfter, "err", err)
+		}
+		left = append(left, stored)
+		s.notify(ctx, Notice{Request: stored, Text: out.Summary})
+	}
+	return left
 }
 
 // doubt is a request whose last write failed without proof that it did not

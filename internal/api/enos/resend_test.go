@@ -21,7 +21,7 @@ func hang(w http.ResponseWriter, r apiRequest) { <-r.ctx.Done() }
 func TestOperateNotResentAfterTimeout(t *testing.T) {
 	g := newGateway(t, hang)
 	cfg := testConfig()
-	cfg.Timeout = 300 * time.Millisecond
+	cfg.Timeout = time.Second // long enough for a loaded machine to deliver the send
 	c := New(g.URL, cfg, WithLogger(quiet()))
 	c.retryWait = time.Millisecond
 

@@ -117,7 +117,7 @@ func TestRequestGoneFromTheStoreIsProposedAgain(t *testing.T) {
 type goneOps struct{ *fakeOps }
 
 func (g *goneOps) Lookup(_ context.Context, id string) (ops.Request, error) {
-	return ops.Request{}, &ops.InputError{Msg: "no request " + id}
+	return ops.Request{}, &ops.InputError{Msg: "no request " + id, Err: ops.ErrNotFound}
 }
 
 func TestFlushForgetsAQuietRequestAfterAnHour(t *testing.T) {

@@ -137,18 +137,40 @@ func opMatches(pattern, op string) bool {
 	return ok
 }
 
-// covers reports whether r decides op in channel ("" for the console).
-func (r *Rule) covers(op, channel string) bool {
-	if !slices.ContainsFunc(r.Operations, func(p string) bool { return opMatches(p, op) }) {
+// Action is what the policy decides on: an operation, where it was asked
+// for (the channel; "" for the console) and by whom, and the targets it acts
+// on once they are resolved (none for a command that takes none). Rules
+// match the operation and the channel; the targets are passed for rules
+// that will match them.
+type Action struct {
+	Op        string
+	Origin    Origin
+	Requester string
+	Targets   []Target
+}
+
+// action is what the policy decides r on.
+func (r Request) action() Action {
+	a := Action{Op: r.Op, Origin: r.Origin, Requester: r.Requester}
+	if r.Target.Kind != "" {
+		a.Targets = r.Targets()
+	}
+	return a
+}
+
+// covers reports whether r decides a.
+func (r *Rule) covers(a Action) bool {
+	if !slices.ContainsFunc(r.Operations, func(p string) bool { return opMatches(p, a.Op) }) {
 		return false
 	}
+	channel := a.Origin.Channel
 	return len(r.Channels) == 0 || slices.Contains(r.Channels, "*") || channel != "" && slices.Contains(r.Channels, channel)
 }
 
-// rule is the first rule that covers op in channel, or nil.
-func (p *Policy) rule(op, channel string) *Rule {
+// rule is the first rule that covers a, or nil.
+func (p *Policy) rule(a Action) *Rule {
 	for i := range p.Rules {
-		if p.Rules[i].covers(op, channel) {
+		if p.Rules[i].covers(a) {
 			return &p.Rules[i]
 		}
 	}
@@ -221,15 +243,15 @@ func where(channel string) string {
 	return "in this channel"
 }
 
-// mayRequest checks that in.User may ask for op where in came from. It
-// changes nothing; a refusal is an *InputError naming the rule and who
-// could ask instead.
-func (s *Service) mayRequest(ctx context.Context, op string, in Input) error {
-	p := s.policy
+// mayRequest checks that a.Requester may ask for a.Op, on its targets,
+// where it came from. It changes nothing; a refusal is an *InputError
+// naming the rule and who could ask instead.
+func (s *Service) mayRequest(ctx context.Context, a Action) error {
+	p, op, in := s.policy, a.Op, Input{User: a.Requester, Origin: a.Origin}
 	if p == nil || slices.Contains(freeCommands, op) {
 		return nil
 	}
-	rule := p.rule(op, in.Origin.Channel)
+	rule := p.rule(a)
 	if rule == nil {
 		return inputErrorf("Refused: no policy rule covers %s %s, so nobody may ask for it there. Nothing was done.", op, where(in.Origin.Channel))
 	}
@@ -264,7 +286,7 @@ func (s *Service) mayDecide(ctx context.Context, r Request, user string, to Stat
 			return nil // withdrawing one's own request; a rule withdraws its own when its alert resolves
 		}
 	}
-	rule := p.rule(r.Op, r.Origin.Channel)
+	rule := p.rule(r.action())
 	if rule == nil {
 		return inputErrorf("Refused: no policy rule covers %s %s any more, so nobody may %s %s. Nothing was done; %s is still pending.",
 			r.Op, where(r.Origin.Channel), verb, r.ID, r.ID)
@@ -288,7 +310,7 @@ func (s *Service) mayDecide(ctx context.Context, r Request, user string, to Stat
 // channel and what not, for help.
 func (s *Service) allowedCommands(ctx context.Context, user, channel string) (may, mayNot []*operation) {
 	for _, o := range s.catalogue.sorted() {
-		if s.mayRequest(ctx, o.name, Input{User: user, Origin: Origin{Channel: channel}}) == nil {
+		if s.mayRequest(ctx, Action{Op: o.name, Requester: user, Origin: Origin{Channel: channel}}) == nil {
 			may = append(may, o)
 		} else {
 			mayNot = append(mayNot, o)

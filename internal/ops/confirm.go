@@ -58,6 +58,14 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	r = s.finish(callCtx, withOutcomes(r, outs))
 	s.inflight.Delete(r.ID)
 	s.notify(callCtx, Notice{Request: r})
+	s.checkAfter(callCtx, r, op, outs, release)
+	return r, nil
+}
+
+// checkAfter reads the status of each target whose call succeeded or may
+// have, in the background, and then releases the targets: they stay
+// claimed until their status is known.
+func (s *Service) checkAfter(ctx context.Context, r Request, op *operation, outs []TargetOutcome, release func()) {
 	var check []TargetOutcome
 	for _, o := range outs {
 		if e := o.Outcome.Error; (e == nil || e.Uncertain) && op.check != nil && o.Target.ID != "" {
@@ -67,19 +75,17 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	if len(check) == 0 {
 		release()
 		s.background.Done()
-		return r, nil
+		return
 	}
-	// The targets stay claimed until their status is known.
 	go func() {
 		defer s.background.Done()
 		defer release()
 		var wg sync.WaitGroup
 		for _, o := range check {
-			wg.Go(func() { s.checkStatus(callCtx, r, o, op.check) })
+			wg.Go(func() { s.checkStatus(ctx, r, o, op.check) })
 		}
 		wg.Wait()
 	}()
-	return r, nil
 }
 
 // call carries out r, narrowed to one target, and says what it did.

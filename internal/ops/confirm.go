@@ -227,9 +227,10 @@ func (s *Service) tryDecide(ctx context.Context, r Request, user string, to Stat
 	return r, fmt.Errorf("could not record the decision on %s in NATS, so nothing was done: %w", r.ID, err)
 }
 
-// finish records the outcome of an executing request. The outcome of a call
-// that returned is always stored, even over the sweep's report that the
-// call was abandoned (a provider slower than the abandonment limit).
+// finish records r.Outcome, the outcome of an executing request. The
+// outcome of a call that returned is always stored, even over the sweep's
+// report that the call was abandoned (a provider slower than the
+// abandonment limit).
 func (s *Service) finish(ctx context.Context, r Request) Request {
 	out := *r.Outcome
 	to := Succeeded

@@ -247,24 +247,24 @@ func where(channel string) string {
 // where it came from. It changes nothing; a refusal is an *InputError
 // naming the rule and who could ask instead.
 func (s *Service) mayRequest(ctx context.Context, a Action) error {
-	p, op, in := s.policy, a.Op, Input{User: a.Requester, Origin: a.Origin}
-	if p == nil || slices.Contains(freeCommands, op) {
+	p := s.policy
+	if p == nil || slices.Contains(freeCommands, a.Op) {
 		return nil
 	}
 	rule := p.rule(a)
 	if rule == nil {
-		return inputErrorf("Refused: no policy rule covers %s %s, so nobody may ask for it there. Nothing was done.", op, where(in.Origin.Channel))
+		return inputErrorf("Refused: no policy rule covers %s %s, so nobody may ask for it there. Nothing was done.", a.Op, where(a.Origin.Channel))
 	}
-	if slices.Contains(automated, in.Origin.Frontend) {
+	if slices.Contains(automated, a.Origin.Frontend) {
 		return nil // a rule or a program asked; the confirmer is checked
 	}
-	ok, err := p.includes(ctx, rule.Requesters, in.User)
+	ok, err := p.includes(ctx, rule.Requesters, a.Requester)
 	if err != nil {
-		return fmt.Errorf("could not check policy rule %q for %s, so nothing was done: %w", rule.Name, op, err)
+		return fmt.Errorf("could not check policy rule %q for %s, so nothing was done: %w", rule.Name, a.Op, err)
 	}
 	if !ok {
 		return inputErrorf("Refused by policy rule %q: %s may not ask for %s %s. Who may: %s. Nothing was done.",
-			rule.Name, in.User, op, where(in.Origin.Channel), p.instead(ctx, rule.Requesters, in.User))
+			rule.Name, a.Requester, a.Op, where(a.Origin.Channel), p.instead(ctx, rule.Requesters, a.Requester))
 	}
 	return nil
 }

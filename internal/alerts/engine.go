@@ -252,11 +252,13 @@ func (e *Engine) judge(list []Alert) message {
 }
 
 // keyOf is the ledger key of rule r's command: the rule and the target it
-// acts on, by kind and ID, however the alert named it; the command itself
-// for one without a target (or one ops refuses: it is reported, once).
+// acts on, by account, kind and ID, however the alert named it; the command
+// itself for one without a target (or one ops refuses: it is reported,
+// once). A target of the default account keys as it did before targets had
+// accounts, so that entries stored then still match.
 func (e *Engine) keyOf(r *Compiled, cmd string) string {
 	if t, err := e.svc.TargetOf(cmd); err == nil && t.ID != "" {
-		return r.Name + " " + t.Kind + " " + t.ID
+		return r.Name + " " + t.Key().String()
 	}
 	return r.Name + " " + cmd
 }

@@ -178,18 +178,40 @@ func opMatches(pattern, op string) bool {
 	return ok
 }
 
-// covers reports whether r decides op in channel ("" for the console).
-func (r *Rule) covers(op, channel string) bool {
-	if !slices.ContainsFunc(r.Operations, func(p string) bool { return opMatches(p, op) }) {
+// Action is what the policy decides on: an operation, where it was asked
+// for (the channel; "" for the console) and by whom, and the targets it acts
+// on once they are resolved (none for a command that takes none). Rules
+// match the operation and the channel; the targets are passed for rules
+// that will match them.
+type Action struct {
+	Op        string
+	Origin    Origin
+	Requester string
+	Targets   []Target
+}
+
+// action is what the policy decides r on.
+func (r Request) action() Action {
+	a := Action{Op: r.Op, Origin: r.Origin, Requester: r.Requester}
+	if r.Target.Kind != "" {
+		a.Targets = r.Targets()
+	}
+	return a
+}
+
+// covers reports whether r decides a.
+func (r *Rule) covers(a Action) bool {
+	if !slices.ContainsFunc(r.Operations, func(p string) bool { return opMatches(p, a.Op) }) {
 		return false
 	}
+	channel := a.Origin.Channel
 	return len(r.Channels) == 0 || slices.Contains(r.Channels, "*") || channel != "" && slices.Contains(r.Channels, channel)
 }
 
-// rule is the first rule that covers op in channel, or nil.
-func (p *Policy) rule(op, channel string) *Rule {
+// rule is the first rule that covers a, or nil.
+func (p *Policy) rule(a Action) *Rule {
 	for i := range p.Rules {
-		if p.Rules[i].covers(op, channel) {
+		if p.Rules[i].covers(a) {
 			return &p.Rules[i]
 		}
 	}
@@ -226,27 +248,28 @@ func (p *Policy) includes(ctx context.Context, who []string, user string) (bool,
 	return false, nil
 }
 
-// mayRequest checks that in.User may ask for op where in came from. It
-// changes nothing; a refusal is an *InputError wrapping a *Refusal.
-func (s *Service) mayRequest(ctx context.Context, op string, in Input) error {
+// mayRequest checks that a.Requester may ask for a.Op, on its targets,
+// where it came from. It changes nothing; a refusal is an *InputError
+// wrapping a *Refusal.
+func (s *Service) mayRequest(ctx context.Context, a Action) error {
 	p := s.policy
-	if p == nil || slices.Contains(freeCommands, op) {
+	if p == nil || slices.Contains(freeCommands, a.Op) {
 		return nil
 	}
-	rule := p.rule(op, in.Origin.Channel)
+	rule := p.rule(a)
 	if rule == nil {
-		return refuse(Refusal{Why: NoRule, Operation: op, User: in.User, Channel: in.Origin.Channel})
+		return refuse(Refusal{Why: NoRule, Operation: a.Op, User: a.Requester, Channel: a.Origin.Channel})
 	}
-	if slices.Contains(automated, in.Origin.Frontend) {
+	if slices.Contains(automated, a.Origin.Frontend) {
 		return nil // a rule or a program asked; the confirmer is checked
 	}
-	ok, err := p.includes(ctx, rule.Requesters, in.User)
+	ok, err := p.includes(ctx, rule.Requesters, a.Requester)
 	if err != nil {
-		return fmt.Errorf("could not check policy rule %q for %s, so nothing was done: %w", rule.Name, op, err)
+		return fmt.Errorf("could not check policy rule %q for %s, so nothing was done: %w", rule.Name, a.Op, err)
 	}
 	if !ok {
-		return refuse(Refusal{Why: NotRequester, Rule: rule.Name, Operation: op, User: in.User, Channel: in.Origin.Channel,
-			Instead: p.instead(ctx, rule.Requesters, in.User)})
+		return refuse(Refusal{Why: NotRequester, Rule: rule.Name, Operation: a.Op, User: a.Requester, Channel: a.Origin.Channel,
+			Instead: p.instead(ctx, rule.Requesters, a.Requester)})
 	}
 	return nil
 }
@@ -266,7 +289,7 @@ func (s *Service) mayDecide(ctx context.Context, r Request, user string, to Stat
 		return nil // withdrawing one's own request; a rule withdraws its own when its alert resolves
 	}
 	no := Refusal{Operation: r.Op, User: user, Channel: r.Origin.Channel, Request: r.ID, Cancel: cancel}
-	rule := p.rule(r.Op, r.Origin.Channel)
+	rule := p.rule(r.action())
 	if rule == nil {
 		no.Why = NoRule
 		return refuse(no)
@@ -291,7 +314,7 @@ func (s *Service) mayDecide(ctx context.Context, r Request, user string, to Stat
 // channel and what not, for help.
 func (s *Service) allowedCommands(ctx context.Context, user, channel string) (may, mayNot []*operation) {
 	for _, o := range s.catalogue.sorted() {
-		if s.mayRequest(ctx, o.name, Input{User: user, Origin: Origin{Channel: channel}}) == nil {
+		if s.mayRequest(ctx, Action{Op: o.name, Requester: user, Origin: Origin{Channel: channel}}) == nil {
 			may = append(may, o)
 		} else {
 			mayNot = append(mayNot, o)

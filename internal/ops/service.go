@@ -165,11 +165,12 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	if err := s.mayRequest(ctx, op.name, in); err != nil {
-		return Reply{}, err
-	}
 	r, err := s.parseRequest(op, rest, cmd.Args, in)
 	if err != nil {
+		return Reply{}, err
+	}
+	// Decided once the targets are known, before any provider is read.
+	if err := s.mayRequest(ctx, r.action()); err != nil {
 		return Reply{}, err
 	}
 	if !op.changes() {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/operations/eventgrid"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
 )
@@ -61,7 +62,7 @@ func (w *egWorld) newBot(t *testing.T, templates map[string]eg.JobTemplate) *bot
 	return w.startBot(t, w.bus, ops.Settings{
 		Targets:       ops.Targets{"job": {"orders-dr": jobID}},
 		CheckInterval: 10 * time.Millisecond,
-	}, ops.Deps{EventGrid: &ops.EventGridSetup{API: w.api, Operations: egOperations, Templates: templates}})
+	}, ops.Deps{Providers: []ops.Provider{eventgrid.New(eventgrid.Setup{API: w.api, Operations: egOperations, Templates: templates})}})
 }
 
 func TestSwitchShowsItsEffectAndSwaps(t *testing.T) {

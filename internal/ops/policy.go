@@ -44,6 +44,9 @@ var ErrNoGroup = errors.New("no user group has that handle")
 type Policy struct {
 	Rules  []Rule
 	Groups Groups // nil: a rule naming a group matches nobody
+	// Commands are the names a rule may give: CommandNames of every
+	// provider's specs, whichever providers are configured.
+	Commands []string
 }
 
 // freeCommands need no rule: they read only the bot's own state.
@@ -52,15 +55,6 @@ var freeCommands = []string{"help", "pending", "history"}
 // automated origins make requests no person asked for: their requester is a
 // rule or another program, so only the confirmer is a person to check.
 var automated = []string{"alert", "nats"}
-
-// CommandNames are the names of every command the catalogue may hold, for
-// checking a policy before the providers are known.
-var CommandNames = []string{
-	"help", "pending", "history",
-	"pipeline pause", "pipeline start", "pipeline stop", "pipeline show", "pipeline list",
-	"stream start", "stream pause", "stream show", "stream list",
-	"job start", "job stop", "job switch", "job create", "job show", "job list",
-}
 
 // Validate reports every rule that cannot work, naming it by its place
 // and name, in the words of the config (policy[0].operations).
@@ -89,8 +83,8 @@ func (p *Policy) Validate() error {
 				bad(i, "operations", "%q is not a valid pattern", o)
 				continue
 			}
-			if !slices.ContainsFunc(CommandNames, func(c string) bool { return opMatches(o, c) }) {
-				bad(i, "operations", "%q names no command; the commands are: %s", o, strings.Join(CommandNames, ", "))
+			if !slices.ContainsFunc(p.Commands, func(c string) bool { return opMatches(o, c) }) {
+				bad(i, "operations", "%q names no command; the commands are: %s", o, strings.Join(p.Commands, ", "))
 			}
 		}
 		for key, list := range map[string][]string{"requesters": r.Requesters, "confirmers": r.Confirmers} {

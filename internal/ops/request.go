@@ -46,12 +46,12 @@ type Request struct {
 	Details []Field `json:"details,omitempty"`
 	// Seen is what was read from the provider to make the card; it is
 	// checked again before the call, so that the call does what the card said.
-	Seen      map[string]string `json:"seen,omitempty"`
-	Requester string            `json:"requester"`
-	Origin    Origin            `json:"origin"`
-	State     State             `json:"state"`
-	CreatedAt time.Time         `json:"created_at"`
-	ExpiresAt time.Time         `json:"expires_at"`
+	Seen      *Seen     `json:"seen,omitempty"`
+	Requester string    `json:"requester"`
+	Origin    Origin    `json:"origin"`
+	State     State     `json:"state"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 	// DecidedBy is who confirmed or cancelled it; empty for an expiry.
 	DecidedBy string    `json:"decided_by,omitempty"`
 	DecidedAt time.Time `json:"decided_at,omitzero"`
@@ -64,6 +64,16 @@ type Request struct {
 	// Revision is the store's revision this value was read at; a change is
 	// only written if the stored request is still at this revision.
 	Revision uint64 `json:"-"`
+}
+
+// Seen is a job's source and target addresses as read to make a switch's
+// card, and whether the switch swaps them.
+type Seen struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
+	// Swap is stored as "true" or "false", as requests stored before it
+	// was typed have it.
+	Swap bool `json:"swap,string"`
 }
 
 // Field is one labelled line of a card.
@@ -112,8 +122,8 @@ type Outcome struct {
 	Error *Failure `json:"error,omitempty"`
 }
 
-// ids is the part of a success message that names the provider's IDs.
-func (o Outcome) ids() string {
+// IDs is the part of a success message that names the provider's IDs.
+func (o Outcome) IDs() string {
 	return fmt.Sprintf("job ID %s, request ID %s", o.JobID, o.RequestID)
 }
 

@@ -173,7 +173,7 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 		case <-s.stopping:
 			s.statusChecked(r, CheckStopped)
 			s.followUp(ctx, r, fmt.Sprintf("Stopped watching %s %s as the bot is shutting down; it was %s, not yet %s. Check it with `%s show`.",
-				r.Target.Kind, r.Target.Name(), orUnknown(status), c.want, r.Target.Kind))
+				r.Target.Kind, r.Target.Name(), OrUnknown(status), c.want, r.Target.Kind))
 			return
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/streamops/streamops/internal/config"
+	"github.com/streamops/streamops/internal/operations"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/slackbot"
 )
@@ -22,7 +23,7 @@ func policyOf(cfg *config.Config, log *slog.Logger) *ops.Policy {
 		log.Warn("no policy in the config: anyone may request and confirm any operation; see config.example.yaml")
 		return nil
 	}
-	return &ops.Policy{Rules: cfg.PolicyRules()}
+	return &ops.Policy{Rules: cfg.PolicyRules(), Commands: operations.Names()}
 }
 
 // groupCheckTimeout bounds the look at Slack's user groups at start and in

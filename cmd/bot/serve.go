@@ -20,6 +20,8 @@ import (
 	"github.com/streamops/streamops/internal/config"
 	"github.com/streamops/streamops/internal/console"
 	"github.com/streamops/streamops/internal/metrics"
+	"github.com/streamops/streamops/internal/operations/eventgrid"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -50,7 +52,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 			url = s.url
 			log.Info("EnOS simulator started", "url", url)
 		}
-		deps.Pipelines = enos.New(url, *cfg.EnOS, enos.WithLogger(log))
+		deps.Providers = append(deps.Providers, pipelines.New(enos.New(url, *cfg.EnOS, enos.WithLogger(log))))
 	}
 	if cfg.EG != nil {
 		url, iamURL := cfg.EG.Endpoint, cfg.EG.IAMEndpoint
@@ -67,7 +69,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 		if err != nil {
 			return err
 		}
-		deps.EventGrid = &ops.EventGridSetup{API: client, Operations: cfg.EG.Operations, Templates: cfg.EG.Templates}
+		deps.Providers = append(deps.Providers, eventgrid.New(eventgrid.Setup{API: client, Operations: cfg.EG.Operations, Templates: cfg.EG.Templates}))
 	}
 
 	cfg.NATS.AuditRetention = cfg.Audit.Retention

@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/streamops/streamops/internal/operations"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -57,7 +58,7 @@ func (c *Config) validatePolicy(bad func(string, ...any), add func(error)) {
 	if len(c.Policy) == 0 {
 		bad("policy: an empty list refuses every operation; leave the key out to allow everyone, or add rules")
 	}
-	if err := (&ops.Policy{Rules: c.PolicyRules()}).Validate(); err != nil {
+	if err := (&ops.Policy{Rules: c.PolicyRules(), Commands: operations.Names()}).Validate(); err != nil {
 		add(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -49,7 +50,7 @@ func BenchmarkProviderCall(b *testing.B) {
 func BenchmarkConfirm(b *testing.B) {
 	nats := connect(b, bus.Config{Listen: "127.0.0.1:-1", StoreDir: b.TempDir()})
 	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
-		Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Pipelines: fastEnOS(b),
+		Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Providers: []ops.Provider{pipelines.New(fastEnOS(b))},
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -33,6 +33,10 @@ func inputErrorf(format string, a ...any) error {
 	return &InputError{Msg: fmt.Sprintf(format, a...)}
 }
 
+// InputErrorf is bad input a provider's operation refuses, worded for the
+// person who typed it.
+func InputErrorf(format string, a ...any) error { return inputErrorf(format, a...) }
+
 // ParseCommand splits text into words, honouring double and single quotes
 // (so description="nightly sync" is one argument). A leading "/streamops" is
 // dropped so that the console accepts what people type in Slack.

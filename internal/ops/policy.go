@@ -44,6 +44,9 @@ var ErrNoGroup = errors.New("no user group has that handle")
 type Policy struct {
 	Rules  []Rule
 	Groups Groups // nil: a rule naming a group matches nobody
+	// Commands are the names a rule may give: CommandNames of every
+	// provider's specs, whichever providers are configured.
+	Commands []string
 }
 
 // freeCommands need no rule: they read only the bot's own state.
@@ -52,15 +55,6 @@ var freeCommands = []string{"help", "pending", "history"}
 // automated origins make requests no person asked for: their requester is a
 // rule or another program, so only the confirmer is a person to check.
 var automated = []Frontend{FrontendAlert, FrontendNATS}
-
-// CommandNames are the names of every command the catalogue may hold, for
-// checking a policy before the providers are known.
-var CommandNames = []string{
-	"help", "pending", "history",
-	"pipeline pause", "pipeline start", "pipeline stop", "pipeline show", "pipeline list",
-	"stream start", "stream pause", "stream show", "stream list",
-	"job start", "job stop", "job switch", "job create", "job show", "job list",
-}
 
 // Validate reports every rule that cannot work, naming it by its place
 // and name, in the words of the config (policy[0].operations).
@@ -73,7 +67,7 @@ func (p *Policy) Validate() error {
 	for i, r := range p.Rules {
 		for _, bad := range slices.Concat(
 			r.checkName(i, names),
-			r.checkOperations(),
+			r.checkOperations(p.Commands),
 			checkPeople("requesters", r.Requesters),
 			checkPeople("confirmers", r.Confirmers),
 			r.checkChannels(),
@@ -104,8 +98,8 @@ func (r *Rule) checkName(i int, names map[string]int) []fault {
 	return nil
 }
 
-// checkOperations wants patterns that each name at least one command.
-func (r *Rule) checkOperations() []fault {
+// checkOperations wants patterns that each name at least one of commands.
+func (r *Rule) checkOperations(commands []string) []fault {
 	if len(r.Operations) == 0 {
 		return []fault{faultf("operations", "required: command names like \"pipeline pause\", patterns like \"job *\", or \"*\"")}
 	}
@@ -113,8 +107,8 @@ func (r *Rule) checkOperations() []fault {
 	for _, o := range r.Operations {
 		if _, err := path.Match(o, ""); err != nil {
 			faults = append(faults, faultf("operations", "%q is not a valid pattern", o))
-		} else if !slices.ContainsFunc(CommandNames, func(c string) bool { return opMatches(o, c) }) {
-			faults = append(faults, faultf("operations", "%q names no command; the commands are: %s", o, strings.Join(CommandNames, ", ")))
+		} else if !slices.ContainsFunc(commands, func(c string) bool { return opMatches(o, c) }) {
+			faults = append(faults, faultf("operations", "%q names no command; the commands are: %s", o, strings.Join(commands, ", ")))
 		}
 	}
 	return faults

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/operations"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -62,8 +64,8 @@ func TestRefusalValues(t *testing.T) {
 	// The policy changed since the request was made (another replica, a
 	// restart): no rule covers it any more.
 	narrower := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: 10 * time.Millisecond}, ops.Deps{
-		Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
-		Policy:    &ops.Policy{Rules: testRules[2:3], Groups: oncall()},
+		Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
+		Policy:    &ops.Policy{Rules: testRules[2:3], Groups: oncall(), Commands: operations.Names()},
 	})
 	_, err = narrower.svc.Cancel(ctx, id, "U0LEAD")
 	assert.Equal(t, ops.Refusal{Why: ops.NoRule, Operation: "pipeline pause", User: "U0LEAD", Channel: "C0OPS", Request: id, Cancel: true}, refusalOf(t, err))

@@ -51,12 +51,12 @@ type Request struct {
 	Details []Field `json:"details,omitempty"`
 	// Seen is what was read from the provider to make the card; it is
 	// checked again before the call, so that the call does what the card said.
-	Seen      map[string]string `json:"seen,omitempty"`
-	Requester string            `json:"requester"`
-	Origin    Origin            `json:"origin"`
-	State     State             `json:"state"`
-	CreatedAt time.Time         `json:"created_at"`
-	ExpiresAt time.Time         `json:"expires_at"`
+	Seen      *Seen     `json:"seen,omitempty"`
+	Requester string    `json:"requester"`
+	Origin    Origin    `json:"origin"`
+	State     State     `json:"state"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 	// DecidedBy is who confirmed or cancelled it; empty for an expiry.
 	DecidedBy string    `json:"decided_by,omitempty"`
 	DecidedAt time.Time `json:"decided_at,omitzero"`
@@ -92,6 +92,16 @@ func (r *Request) setTargets(ts []Target) {
 func (r Request) on(t Target) Request {
 	r.Target, r.MoreTargets = t, nil
 	return r
+}
+
+// Seen is a job's source and target addresses as read to make a switch's
+// card, and whether the switch swaps them.
+type Seen struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
+	// Swap is stored as "true" or "false", as requests stored before it
+	// was typed have it.
+	Swap bool `json:"swap,string"`
 }
 
 // Field is one labelled line of a card.
@@ -188,8 +198,8 @@ type TargetOutcome struct {
 	Outcome Outcome `json:"outcome"`
 }
 
-// ids is the part of a success message that names the provider's IDs.
-func (o Outcome) ids() string {
+// IDs is the part of a success message that names the provider's IDs.
+func (o Outcome) IDs() string {
 	return fmt.Sprintf("job ID %s, request ID %s", o.JobID, o.RequestID)
 }
 

@@ -29,17 +29,17 @@ type Settings struct {
 }
 
 // Deps are what the service works through. Store, Claims and Events are
-// required; a nil provider leaves its operations out of the catalogue.
+// required; a provider left out leaves its operations out of the catalogue.
 type Deps struct {
-	Store     Store
-	Claims    Claims
-	Events    Publisher
-	Notifier  Notifier
-	Metrics   Metrics
-	Log       *slog.Logger
-	Now       func() time.Time
-	Pipelines Pipelines
-	EventGrid *EventGridSetup
+	Store    Store
+	Claims   Claims
+	Events   Publisher
+	Notifier Notifier
+	Metrics  Metrics
+	Log      *slog.Logger
+	Now      func() time.Time
+	// Providers are the configured providers' operations.
+	Providers []Provider
 	// Policy says who may request and confirm what; nil allows everyone.
 	Policy *Policy
 	// Trail reads the audit trail back, for `history`; nil leaves it out.
@@ -114,11 +114,8 @@ func New(set Settings, d Deps) (*Service, error) {
 	if d.Trail != nil {
 		s.catalogue.add(s.history())
 	}
-	if d.Pipelines != nil {
-		s.catalogue.add(pipelineOperations(d.Pipelines)...)
-	}
-	if d.EventGrid != nil {
-		s.catalogue.add(eventGridOperations(*d.EventGrid)...)
+	for _, p := range d.Providers {
+		s.catalogue.addSpecs(p.Operations())
 	}
 	return s, nil
 }
@@ -180,10 +177,14 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 		}
 		return Reply{Text: text}, nil
 	}
+	r.Target.Provider = op.provider
 	if op.prepare != nil {
 		if err := op.prepare(ctx, &r); err != nil {
 			return Reply{}, err
 		}
+	}
+	if op.call != nil {
+		r.Call = op.provider + " " + op.call(r)
 	}
 	r, err = s.propose(ctx, r)
 	if err != nil {

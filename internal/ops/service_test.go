@@ -21,6 +21,7 @@ import (
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/fakeclock"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 )
@@ -85,7 +86,7 @@ func (w *world) newBot(t *testing.T, b *bus.Bus, set ops.Settings) *bot {
 		set.CheckInterval = 10 * time.Millisecond
 	}
 	return w.startBot(t, b, set, ops.Deps{
-		Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+		Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
 	})
 }
 
@@ -372,7 +373,7 @@ func TestTimeoutIsReportedAsUncertain(t *testing.T) {
 	defer hang.Close()
 	defer close(release)
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: 10 * time.Millisecond, CheckTimeout: time.Second}, ops.Deps{
-		Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret, Timeout: 100 * time.Millisecond}),
+		Providers: []ops.Provider{pipelines.New(enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret, Timeout: 100 * time.Millisecond}))},
 	})
 	r := propose(t, b, "pipeline pause orders-etl")
 	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
@@ -475,7 +476,7 @@ func TestStatusCheckGivesUpAtShutdown(t *testing.T) {
 	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: time.Hour, CheckTimeout: 2 * time.Hour}, ops.Deps{
 		Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Now: w.clock.Now,
 		Notifier:  notifierFunc(func(n ops.Notice) { notices <- n }),
-		Pipelines: enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+		Providers: []ops.Provider{pipelines.New(enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -178,7 +178,7 @@ func (s *Service) checkStatus(ctx context.Context, r Request, o TargetOutcome, c
 		case <-s.stopping:
 			s.statusChecked(r, CheckStopped)
 			s.followUp(ctx, r, fmt.Sprintf("Stopped watching %s %s as the bot is shutting down; it was %s, not yet %s. Check it with `%s show`.",
-				t.Kind, t.Name(), orUnknown(status), c.want, t.Kind))
+				t.Kind, t.Name(), OrUnknown(status), c.want, t.Kind))
 			return
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 )
@@ -81,7 +82,7 @@ func TestRequestStoredBeforeAccountsIsConfirmedAsBefore(t *testing.T) {
 	api, calls, release := w.pausesOf(t)
 	defer release()
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: 10 * time.Millisecond},
-		ops.Deps{Pipelines: api})
+		ops.Deps{Providers: []ops.Provider{pipelines.New(api)}})
 	ctx := context.Background()
 	js, err := jetstream.New(w.bus.Conn())
 	require.NoError(t, err)
@@ -141,7 +142,7 @@ func TestClaimOfTheVersionBeforeAccountsStillHolds(t *testing.T) {
 
 	elsewhere := ops.Request{
 		ID: "r-0e0e01", Op: "pipeline stop", Text: "pipeline stop p-100", Requester: "U-alice", Origin: ops.Origin{Frontend: "test"},
-		Target: ops.Target{Account: "enos-eu", Kind: "pipeline", ID: "p-100", Provider: ops.ProviderEnOS, Scope: "org o-test"},
+		Target: ops.Target{Account: "enos-eu", Kind: "pipeline", ID: "p-100", Provider: pipelines.Provider, Scope: "org o-test"},
 		State:  ops.Pending, CreatedAt: now, ExpiresAt: now.Add(time.Minute),
 	}
 	_, err = w.bus.Requests().Create(ctx, elsewhere)
@@ -173,7 +174,7 @@ func storeGroupRequest(t *testing.T, w *world, ids ...string) ops.Request {
 	}
 	var targets []ops.Target
 	for _, id := range ids {
-		targets = append(targets, ops.Target{Kind: "pipeline", ID: id, Provider: ops.ProviderEnOS, Scope: "org o-test"})
+		targets = append(targets, ops.Target{Kind: "pipeline", ID: id, Provider: pipelines.Provider, Scope: "org o-test"})
 	}
 	r.Target, r.MoreTargets = targets[0], targets[1:]
 	_, err := w.bus.Requests().Create(context.Background(), r)
@@ -187,7 +188,7 @@ func TestRequestOnTwoTargetsCallsEachOnce(t *testing.T) {
 	w := groupWorld(t)
 	api, calls, release := w.pausesOf(t)
 	defer release()
-	b := w.startBot(t, w.bus, ops.Settings{CheckInterval: 10 * time.Millisecond}, ops.Deps{Pipelines: api})
+	b := w.startBot(t, w.bus, ops.Settings{CheckInterval: 10 * time.Millisecond}, ops.Deps{Providers: []ops.Provider{pipelines.New(api)}})
 	r := storeGroupRequest(t, w, "p-300", "p-100")
 	done := make(chan ops.Request, 1)
 	go func() {
@@ -253,7 +254,7 @@ func TestRequestOnTwoTargetsWithOneBusyCallsNeither(t *testing.T) {
 	w := groupWorld(t)
 	api, calls, release := w.pausesOf(t)
 	defer release()
-	b := w.startBot(t, w.bus, ops.Settings{TargetWait: 200 * time.Millisecond, CheckInterval: 10 * time.Millisecond}, ops.Deps{Pipelines: api})
+	b := w.startBot(t, w.bus, ops.Settings{TargetWait: 200 * time.Millisecond, CheckInterval: 10 * time.Millisecond}, ops.Deps{Providers: []ops.Provider{pipelines.New(api)}})
 	busy := propose(t, b, "pipeline pause p-300")
 	go b.svc.Confirm(context.Background(), busy.ID, "U-bob")
 	waitExecuting(t, w, busy.ID)

@@ -28,6 +28,9 @@ import (
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/fakeclock"
+	"github.com/streamops/streamops/internal/operations"
+	"github.com/streamops/streamops/internal/operations/eventgrid"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
@@ -331,14 +334,16 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		w.slack.mu.Lock()
 		w.slack.groups = o.groups
 		w.slack.mu.Unlock()
-		policy = &ops.Policy{Rules: o.policy, Groups: NewGroups(api, 0, w.clock.Now, log)}
+		policy = &ops.Policy{Rules: o.policy, Groups: NewGroups(api, 0, w.clock.Now, log), Commands: operations.Names()}
 	}
 	w.svc, err = ops.New(o.rules, ops.Deps{
 		Store: b.Requests(), Claims: b.Claims(), Events: b.Events(), Notifier: w.bot, Log: log, Now: w.clock.Now,
-		Pipelines: enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout}),
-		EventGrid: &ops.EventGridSetup{API: egAPI, Operations: egOperations},
-		Policy:    policy,
-		Trail:     b.Audit(),
+		Providers: []ops.Provider{
+			pipelines.New(enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout})),
+			eventgrid.New(eventgrid.Setup{API: egAPI, Operations: egOperations}),
+		},
+		Policy: policy,
+		Trail:  b.Audit(),
 	})
 	require.NoError(t, err)
 	w.bot.svc = w.svc

@@ -269,14 +269,22 @@ func (c *Client) send(ctx context.Context, cl call, body []byte) (*resty.Respons
 	return resp, token, err
 }
 
-// path joins the project's API path with escaped segments.
-func (c *Client) path(segments ...string) string {
+// path is the URL of the project's API path with escaped segments.
+func (c *Client) path(segments ...string) string { return c.base + c.apiPath(segments...) }
+
+// apiPath is the project's API path with escaped segments, from the API's root.
+func (c *Client) apiPath(segments ...string) string {
 	var b strings.Builder
-	b.WriteString(c.base + "/v1/" + url.PathEscape(c.projectID))
+	b.WriteString("/v1/" + url.PathEscape(c.projectID))
 	for _, s := range segments {
 		b.WriteString("/" + url.PathEscape(s))
 	}
 	return b.String()
+}
+
+// changing is the state-changing call that sends ac.
+func (c *Client) changing(name string, ac api.Call) call {
+	return call{name: name, method: ac.Method, url: c.base + ac.Path, query: ac.Query, body: ac.Body, changes: true, want: http.StatusOK}
 }
 
 // checkID refuses an ID that cannot be a path segment, before anything is sent.

@@ -47,10 +47,12 @@ func WithThrottleWait(f func(attempt int) time.Duration) Option {
 	return func(c *Client) { c.throttleWait = f }
 }
 
+// DefaultTimeout bounds each HTTP call when eg.timeout is left out.
+const DefaultTimeout = 10 * time.Second
+
 const (
 	tokenHeader    = "X-Auth-Token"
 	requestIDField = "X-Request-Id"
-	defaultTimeout = 10 * time.Second
 	// maxAttempts bounds the sends of one call when resending is allowed.
 	maxAttempts = 3
 )
@@ -80,7 +82,7 @@ func New(baseURL, iamURL string, cfg Config, opts ...Option) (*Client, error) {
 	}
 	timeout := cfg.Timeout
 	if timeout == 0 {
-		timeout = defaultTimeout
+		timeout = DefaultTimeout
 	}
 	// No SetRetryCount: resty would resend POSTs after transport errors;
 	// do decides every resend itself. No redirects: they would carry

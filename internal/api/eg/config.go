@@ -203,7 +203,7 @@ const maxThrottleWait = 5 * time.Second
 func (c Config) LongestCall() time.Duration {
 	t := c.Timeout
 	if t == 0 {
-		t = defaultTimeout
+		t = DefaultTimeout
 	}
 	attempts := func(n int) time.Duration { return time.Duration(n)*t + time.Duration(n-1)*maxThrottleWait }
 	return attempts(maxAttempts) + attempts(maxAttempts+1) + 2*attempts(maxAttempts)

@@ -281,7 +281,7 @@ func TestPolicyValidate(t *testing.T) {
 			err := (&ops.Policy{Rules: []ops.Rule{tc.rule}}).Validate()
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			_, err = ops.New(ops.Settings{}, ops.Deps{Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Policy: &ops.Policy{Rules: []ops.Rule{tc.rule}}})
+			_, err = ops.New(settings(ops.Settings{}), ops.Deps{Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Policy: &ops.Policy{Rules: []ops.Rule{tc.rule}}})
 			assert.Error(t, err, "the service refuses it too")
 		})
 	}

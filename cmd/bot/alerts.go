@@ -117,7 +117,7 @@ func (f *alertFlow) request(ctx context.Context, m *nats.Msg) {
 	}
 	reply, err := f.svc.Handle(ctx, ops.Input{
 		Text: msg.Command, User: msg.RequestedBy, Reason: msg.Reason,
-		Origin: ops.Origin{Frontend: "nats", Channel: channel},
+		Origin: ops.Origin{Frontend: ops.FrontendNATS, Channel: channel},
 	})
 	switch {
 	case err != nil:
@@ -195,7 +195,7 @@ func alertBoard(sb *slackbot.Bot, con *console.Console, withConsole bool, log *s
 	case sb != nil:
 		return sb
 	case withConsole:
-		con.Follow("alert", "nats")
+		con.Follow(ops.FrontendAlert, ops.FrontendNATS)
 		return con
 	}
 	return logBoard{log: log}

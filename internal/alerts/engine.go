@@ -19,6 +19,7 @@ import (
 // rendered command goes through Handle exactly as a typed one does.
 type Service interface {
 	Handle(ctx context.Context, in ops.Input) (ops.Reply, error)
+	// Lookup's error wraps ops.ErrNotFound when the request is gone.
 	Lookup(ctx context.Context, id string) (ops.Request, error)
 	AddFirings(ctx context.Context, id string, n int, at time.Time) (ops.Request, error)
 	Resolve(ctx context.Context, id string) (ops.Request, error)
@@ -393,8 +394,7 @@ func (e *Engine) stillOpen(ctx context.Context, entry Entry, now time.Time) (boo
 		return now.Sub(entry.At) < claimTimeout, entry.At, nil
 	}
 	req, err := e.svc.Lookup(ctx, entry.Request)
-	var bad *ops.InputError
-	if errors.As(err, &bad) {
+	if errors.Is(err, ops.ErrNotFound) {
 		return false, time.Time{}, nil // gone from the store: long finished
 	}
 	if err != nil {
@@ -430,7 +430,7 @@ func (e *Engine) ask(ctx context.Context, r *Compiled, a Alert, key, cmd string,
 	now := e.now()
 	reply, err := e.svc.Handle(ctx, ops.Input{
 		Text: cmd, User: "alert",
-		Origin: ops.Origin{Frontend: "alert", Channel: r.channelID},
+		Origin: ops.Origin{Frontend: ops.FrontendAlert, Channel: r.channelID},
 		Alert: &ops.Alert{
 			Rule: r.Name, Name: a.Labels["alertname"], Severity: a.Labels["severity"],
 			Summary: a.Annotations["summary"], Matched: r.matched(a), Source: a.GeneratorURL,

@@ -115,14 +115,15 @@ func (s *Service) Cancel(ctx context.Context, id, user string) (Request, error) 
 	return r, nil
 }
 
-// get reads a request for a decision on it.
+// get reads a request for a decision on it. No request has the ID: an
+// *InputError wrapping ErrNotFound.
 func (s *Service) get(ctx context.Context, id string) (Request, error) {
 	if !ValidRequestID(id) {
-		return Request{}, inputErrorf("%q is not a request ID: they look like r-7f3a9c", id)
+		return Request{}, &InputError{Msg: fmt.Sprintf("%q is not a request ID: they look like r-7f3a9c", id), Err: ErrNotFound}
 	}
 	r, err := s.store.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return Request{}, inputErrorf("there is no request %s: it may have been finished more than a week ago, or mistyped. `pending` lists the open ones", id)
+		return Request{}, &InputError{Msg: fmt.Sprintf("there is no request %s: it may have been finished more than a week ago, or mistyped. `pending` lists the open ones", id), Err: ErrNotFound}
 	}
 	if err != nil {
 		return Request{}, fmt.Errorf("could not read request %s from NATS, so nothing was done: %w", id, err)

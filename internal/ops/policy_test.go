@@ -67,9 +67,9 @@ func oncall() *fakeGroups {
 }
 
 func ask(b *bot, user, channel, text string) (ops.Reply, error) {
-	frontend := "slack"
+	frontend := ops.FrontendSlack
 	if channel == "" {
-		frontend = "console"
+		frontend = ops.FrontendConsole
 	}
 	return b.svc.Handle(context.Background(), ops.Input{Text: text, User: user, Origin: ops.Origin{Frontend: frontend, Channel: channel}})
 }
@@ -191,7 +191,7 @@ func TestPolicyTwoPerson(t *testing.T) {
 func TestPolicyAutomatedRequestsNeedAnAllowedConfirmer(t *testing.T) {
 	w, b := policyBot(t, testRules, oncall())
 	ctx := context.Background()
-	for _, frontend := range []string{"alert", "nats"} {
+	for _, frontend := range []ops.Frontend{ops.FrontendAlert, ops.FrontendNATS} {
 		// The rule's name as requester is no person: it is not checked, but
 		// the request is still covered by a rule and needs a confirmer.
 		reply, err := b.svc.Handle(ctx, ops.Input{Text: "pipeline pause orders-etl", User: "rule-orders-lag", Origin: ops.Origin{Frontend: frontend, Channel: "C0OPS"}})

@@ -94,9 +94,19 @@ func (t Target) Name() string {
 	return t.ID
 }
 
+// Frontend is what a request came through; stored as its string.
+type Frontend string
+
+const (
+	FrontendConsole Frontend = "console"
+	FrontendSlack   Frontend = "slack"
+	FrontendNATS    Frontend = "nats"  // a request message on streamops.requests
+	FrontendAlert   Frontend = "alert" // an alert rule
+)
+
 // Origin is where a request came from, so that its outcome goes back there.
 type Origin struct {
-	Frontend string `json:"frontend"` // "console", "slack", "nats", "alert"
+	Frontend Frontend `json:"frontend"`
 	// Channel and Message are where the request's card was posted (a Slack
 	// channel ID and message ts), so that any replica can update it.
 	Channel string `json:"channel,omitempty"`

@@ -15,7 +15,7 @@ import (
 // channel.
 func shownHere(r ops.Request) bool {
 	switch r.Origin.Frontend {
-	case "slack", "alert", "nats":
+	case ops.FrontendSlack, ops.FrontendAlert, ops.FrontendNATS:
 		return true
 	}
 	return false

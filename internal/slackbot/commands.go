@@ -63,14 +63,14 @@ func ackText(text string) string {
 func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text string) {
 	reply, err := b.svc.Handle(ctx, ops.Input{
 		Text: text, User: cmd.UserID,
-		Origin: ops.Origin{Frontend: "slack", Channel: cmd.ChannelID},
+		Origin: ops.Origin{Frontend: ops.FrontendSlack, Channel: cmd.ChannelID},
 	})
 	if err != nil {
 		var bad *ops.InputError
 		if !errors.As(err, &bad) {
 			b.log.Warn("a slash command failed", "user", cmd.UserID, "channel", cmd.ChannelID, "err", err)
 		}
-		b.ephemeral(ctx, "", cmd.ResponseURL, textMessage(err.Error(), append(refused(err), cmd.UserID)...))
+		b.ephemeral(ctx, "", cmd.ResponseURL, errorText(err, cmd.UserID))
 		return
 	}
 	if reply.Text != "" {
@@ -189,7 +189,7 @@ func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action
 		if !errors.As(err, &bad) {
 			b.log.Warn("a click could not be carried out", "request", id, "user", cb.User.ID, "action", action, "err", err)
 		}
-		b.ephemeral(ctx, id, cb.ResponseURL, textMessage(err.Error(), append(append(people(r), cb.User.ID), refused(err)...)...))
+		b.ephemeral(ctx, id, cb.ResponseURL, errorText(err, append(people(r), cb.User.ID)...))
 		return
 	}
 	b.decided(ctx, r)

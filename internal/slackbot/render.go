@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 
@@ -166,6 +167,27 @@ func textMessage(text string, users ...string) string {
 		return truncate("```"+escape(text)+"```", maxFallbackText)
 	}
 	return truncate(mrkdwn(text, users...), maxFallbackText)
+}
+
+// errorText is an error as Slack shows it: a policy refusal worded from its
+// value, its people as mentions; any other error as text naming users.
+func errorText(err error, users ...string) string {
+	var no *ops.Refusal
+	if errors.As(err, &no) {
+		return truncate(refusalText(no), maxFallbackText)
+	}
+	return textMessage(err.Error(), users...)
+}
+
+// refusalText words a refusal with each Slack user in it a mention; a
+// group stays its @handle, as the policy names it.
+func refusalText(no *ops.Refusal) string {
+	return no.Words(escape, func(u string) string {
+		if userIDPattern.MatchString(u) {
+			return "<@" + u + ">"
+		}
+		return escape(u)
+	})
 }
 
 func lastWord(s string) string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamops/streamops/internal/api/eg"
 	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/bus"
 )
 
 // durationDefaults are the duration keys that take a default when left out,
@@ -27,7 +28,7 @@ var durationDefaults = []struct {
 	{"requests.abandon_after", func(c *Config) *time.Duration { return &c.Requests.AbandonAfter }, 5 * time.Minute},
 	{"requests.target_wait", func(c *Config) *time.Duration { return &c.Requests.TargetWait }, 10 * time.Second},
 	{"shutdown.timeout", func(c *Config) *time.Duration { return &c.Shutdown.Timeout }, 30 * time.Second},
-	{"audit.retention", func(c *Config) *time.Duration { return &c.Audit.Retention }, 90 * 24 * time.Hour},
+	{"audit.retention", func(c *Config) *time.Duration { return &c.Audit.Retention }, bus.DefaultAuditRetention},
 	{"alerts.retention", func(c *Config) *time.Duration { return &c.Alerts.Retention }, 24 * time.Hour},
 	{"alerts.update_every", func(c *Config) *time.Duration { return &c.Alerts.UpdateEvery }, 2 * time.Second},
 	{"enos.timeout", func(c *Config) *time.Duration {

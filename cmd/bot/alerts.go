@@ -48,7 +48,7 @@ func newAlertFlow(ctx context.Context, cfg *config.Config, b *bus.Bus, svc *ops.
 	if err != nil {
 		return nil, err
 	}
-	engine := alerts.NewEngine(rules, svc, board, ledger, alerts.Settings{UpdateEvery: cfg.Alerts.UpdateEvery, Metrics: m}, log, nil)
+	engine := alerts.NewEngine(rules, svc, board, ledger, alerts.Settings{UpdateEvery: cfg.Alerts.UpdateEvery, Metrics: m}, alerts.WithLogger(log))
 	return &alertFlow{cfg: cfg.Alerts, bus: b, svc: svc, board: board, engine: engine, metrics: m, log: log}, nil
 }
 

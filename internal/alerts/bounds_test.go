@@ -15,11 +15,11 @@ import (
 // The limits and defaults that keep a storm cheap, each tested at its edge.
 
 func TestEngineDefaults(t *testing.T) {
-	e := NewEngine(nil, nil, nil, nil, Settings{}, slog.New(slog.DiscardHandler), nil)
+	e := NewEngine(nil, nil, nil, nil, Settings{})
 	if e.set.UpdateEvery != 2*time.Second || e.set.Quiet != 10*time.Minute || e.now == nil {
 		t.Fatalf("defaults %+v", e.set)
 	}
-	e = NewEngine(nil, nil, nil, nil, Settings{UpdateEvery: time.Millisecond, Quiet: time.Second}, slog.New(slog.DiscardHandler), nil)
+	e = NewEngine(nil, nil, nil, nil, Settings{UpdateEvery: time.Millisecond, Quiet: time.Second})
 	if e.set.UpdateEvery != time.Millisecond || e.set.Quiet != time.Second {
 		t.Fatalf("given settings replaced: %+v", e.set)
 	}
@@ -231,9 +231,9 @@ func TestUnmadeRequestIsMadeByAnotherReplica(t *testing.T) {
 	clock := func() time.Time { return now }
 	ledger := &downLedger{memLedger: memLedger{m: map[string]ledgerRow{}}}
 	fake := &fakeOps{now: clock, reqs: map[string]ops.Request{}}
-	a := NewEngine(rules, &failOnce{fakeOps: fake, job: "orders-dr"}, &recordBoard{}, ledger, Settings{}, slog.New(slog.DiscardHandler), clock)
+	a := NewEngine(rules, &failOnce{fakeOps: fake, job: "orders-dr"}, &recordBoard{}, ledger, Settings{}, WithClock(clock))
 	board := &recordBoard{}
-	b := NewEngine(rules, fake, board, ledger, Settings{}, slog.New(slog.DiscardHandler), clock)
+	b := NewEngine(rules, fake, board, ledger, Settings{}, WithClock(clock))
 	body := []byte(`{"status":"firing","labels":{"alertname":"KafkaLag","severity":"critical","job_id":"orders-dr","dr_address":"10.0.2.9:9092"}}`)
 	if err := a.Handle(context.Background(), "", body); err == nil {
 		t.Fatal("the failure is not reported")

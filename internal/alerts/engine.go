@@ -147,25 +147,36 @@ type tracked struct {
 	held      map[string]bool // fingerprints known to be in the entry's Firing
 }
 
+// Option sets what NewEngine leaves to a default.
+type Option func(*Engine)
+
+// WithLogger logs to l instead of nowhere.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// WithClock reads the time from now instead of the system clock.
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
 // NewEngine builds an engine over compiled rules (from Compile).
-func NewEngine(rules []*Compiled, svc Service, board Board, ledger Ledger, set Settings, log *slog.Logger, now func() time.Time) *Engine {
+func NewEngine(rules []*Compiled, svc Service, board Board, ledger Ledger, set Settings, opts ...Option) *Engine {
 	if set.UpdateEvery <= 0 {
 		set.UpdateEvery = 2 * time.Second
 	}
 	if set.Quiet <= 0 {
 		set.Quiet = 10 * time.Minute
 	}
-	if now == nil {
-		now = time.Now
-	}
 	if set.Metrics == nil {
 		set.Metrics = noMetrics{}
 	}
-	return &Engine{
-		rules: rules, svc: svc, board: board, ledger: ledger, set: set, now: now,
-		log: log.With("component", "alerts"), open: map[string]*tracked{}, unmade: map[string]bool{},
+	e := &Engine{
+		rules: rules, svc: svc, board: board, ledger: ledger, set: set, now: time.Now,
+		log: slog.New(slog.DiscardHandler), open: map[string]*tracked{}, unmade: map[string]bool{},
 		recent: map[[sha256.Size]byte]message{}, partial: map[string]map[int]bool{},
 	}
+	for _, o := range opts {
+		o(e)
+	}
+	e.log = e.log.With("component", "alerts")
+	return e
 }
 
 // Handle takes one message; delivery names it in the stream (its sequence),

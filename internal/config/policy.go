@@ -28,9 +28,6 @@ type Audit struct {
 	MaxBytes Size `yaml:"max_bytes"`
 }
 
-// DefaultAuditRetention is audit.retention when it is not set.
-const DefaultAuditRetention = 90 * 24 * time.Hour
-
 // PolicyRules is the policy in the shape the product's rules take; nil
 // when the config has no `policy:` (everyone may do everything).
 func (c *Config) PolicyRules() []ops.Rule {

@@ -49,7 +49,7 @@ func BenchmarkProviderCall(b *testing.B) {
 // published on NATS.
 func BenchmarkConfirm(b *testing.B) {
 	nats := connect(b, bus.Config{Listen: "127.0.0.1:-1", StoreDir: b.TempDir()})
-	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
+	svc, err := ops.New(settings(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}), ops.Deps{
 		Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Providers: []ops.Provider{pipelines.New(fastEnOS(b))},
 	})
 	if err != nil {
@@ -96,7 +96,7 @@ func BenchmarkSweep(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			svc, err := ops.New(ops.Settings{}, ops.Deps{
+			svc, err := ops.New(settings(ops.Settings{}), ops.Deps{
 				Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Now: func() time.Time { return now },
 			})
 			if err != nil {

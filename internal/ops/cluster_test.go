@@ -152,7 +152,7 @@ func startReplica(t testing.TB, cfg bus.Config, providerURL string, clock *fakec
 	defer cancel()
 	b, err := bus.Connect(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	svc, err := ops.New(ops.Settings{SweepInterval: 20 * time.Millisecond, CheckInterval: 10 * time.Millisecond, TargetWait: 20 * time.Second}, ops.Deps{
+	svc, err := ops.New(settings(ops.Settings{SweepInterval: 20 * time.Millisecond, CheckInterval: 10 * time.Millisecond, TargetWait: 20 * time.Second}), ops.Deps{
 		Store: b.Requests(), Claims: b.Claims(), Events: b.Events(), Now: clock.Now,
 		Providers: []ops.Provider{pipelines.New(enos.New(providerURL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
 	})

@@ -283,7 +283,7 @@ func TestPolicyValidate(t *testing.T) {
 			err := (&ops.Policy{Rules: []ops.Rule{tc.rule}, Commands: operations.Names()}).Validate()
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			_, err = ops.New(ops.Settings{}, ops.Deps{Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Policy: &ops.Policy{Rules: []ops.Rule{tc.rule}, Commands: operations.Names()}})
+			_, err = ops.New(settings(ops.Settings{}), ops.Deps{Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Policy: &ops.Policy{Rules: []ops.Rule{tc.rule}, Commands: operations.Names()}})
 			assert.Error(t, err, "the service refuses it too")
 		})
 	}

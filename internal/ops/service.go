@@ -13,7 +13,8 @@ import (
 	"github.com/streamops/streamops/internal/tasks"
 )
 
-// Settings are the service's tunables, from the config.
+// Settings are the service's tunables, from the config, which gives every
+// duration its default: New takes them as they are and refuses one unset.
 type Settings struct {
 	Expiry        time.Duration // how long a request waits for confirmation
 	SweepInterval time.Duration // how often expired requests are looked for
@@ -31,13 +32,18 @@ type Settings struct {
 // Deps are what the service works through. Store, Claims and Events are
 // required; a provider left out leaves its operations out of the catalogue.
 type Deps struct {
-	Store    Store
-	Claims   Claims
-	Events   Publisher
-	Notifier Notifier
-	Metrics  Metrics
-	Log      *slog.Logger
-	Now      func() time.Time
+	Store  Store
+	Claims Claims
+	Events Publisher
+	// FrontEnds makes the front ends that show notices, given the service
+	// they call. A front end needs the service (a click confirms) and the
+	// service needs it (to tell what became of a request), so New makes
+	// them here, once, instead of having them added afterwards. Nil: notices
+	// go nowhere.
+	FrontEnds func(*Service) []Notifier
+	Metrics   Metrics
+	Log       *slog.Logger
+	Now       func() time.Time
 	// Providers are the configured providers' operations.
 	Providers []Provider
 	// Policy says who may request and confirm what; nil allows everyone.
@@ -78,37 +84,22 @@ func New(set Settings, d Deps) (*Service, error) {
 	if d.Store == nil || d.Claims == nil || d.Events == nil {
 		return nil, errors.New("ops: a store, a claims store and an event publisher are required")
 	}
-	s := &Service{
-		set: set, store: d.Store, claims: d.Claims, events: d.Events, notifier: d.Notifier,
-		metrics: d.Metrics, log: d.Log, now: d.Now, stopping: make(chan struct{}),
-		policy: d.Policy, trail: d.Trail,
+	if err := set.validate(); err != nil {
+		return nil, err
 	}
 	if err := d.Policy.Validate(); err != nil {
 		return nil, err
+	}
+	s := &Service{
+		set: set, store: d.Store, claims: d.Claims, events: d.Events,
+		metrics: d.Metrics, log: d.Log, now: d.Now, stopping: make(chan struct{}),
+		policy: d.Policy, trail: d.Trail,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.set.Expiry <= 0 {
-		s.set.Expiry = 10 * time.Minute
-	}
-	if s.set.SweepInterval <= 0 {
-		s.set.SweepInterval = time.Second
-	}
-	if s.set.CheckInterval <= 0 {
-		s.set.CheckInterval = 2 * time.Second
-	}
-	if s.set.CheckTimeout <= 0 {
-		s.set.CheckTimeout = 2 * time.Minute
-	}
-	if s.set.AbandonAfter <= 0 {
-		s.set.AbandonAfter = 5 * time.Minute
-	}
-	if s.set.TargetWait <= 0 {
-		s.set.TargetWait = 10 * time.Second
 	}
 	s.catalogue.add(s.builtins()...)
 	if d.Trail != nil {
@@ -117,7 +108,31 @@ func New(set Settings, d Deps) (*Service, error) {
 	for _, p := range d.Providers {
 		s.catalogue.addSpecs(p.Operations())
 	}
+	if d.FrontEnds != nil {
+		s.notifier = frontEnds(d.FrontEnds(s))
+	}
 	return s, nil
+}
+
+// validate refuses a duration left unset: it would expire every request at
+// once, or check and sweep without pause.
+func (set Settings) validate() error {
+	var unset []string
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"Expiry", set.Expiry}, {"SweepInterval", set.SweepInterval}, {"CheckInterval", set.CheckInterval},
+		{"CheckTimeout", set.CheckTimeout}, {"AbandonAfter", set.AbandonAfter}, {"TargetWait", set.TargetWait},
+	} {
+		if d.d <= 0 {
+			unset = append(unset, d.name)
+		}
+	}
+	if len(unset) > 0 {
+		return fmt.Errorf("ops: settings %s must be positive durations (the config gives each its default)", strings.Join(unset, ", "))
+	}
+	return nil
 }
 
 // Input is one line from a person or from automation.

@@ -312,6 +312,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 
 	o := setup{
 		rules: ops.Settings{
+			Expiry: 10 * time.Minute, AbandonAfter: 5 * time.Minute, TargetWait: 10 * time.Second,
 			CheckInterval: 10 * time.Millisecond, CheckTimeout: 5 * time.Second, SweepInterval: 20 * time.Millisecond,
 			Targets: ops.Targets{
 				"pipeline": {"orders-etl": "p-7d3f9a21", "billing-agg": "p-1c2b3a45"},
@@ -328,7 +329,6 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	if o.bot.Deliveries == nil {
 		o.bot.Deliveries = b.Deliveries()
 	}
-	w.bot = New(nil, api, o.bot)
 	var policy *ops.Policy
 	if o.policy != nil {
 		w.slack.mu.Lock()
@@ -337,7 +337,11 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		policy = &ops.Policy{Rules: o.policy, Groups: NewGroups(api, 0, w.clock.Now, log), Commands: operations.Names()}
 	}
 	w.svc, err = ops.New(o.rules, ops.Deps{
-		Store: b.Requests(), Claims: b.Claims(), Events: b.Events(), Notifier: w.bot, Log: log, Now: w.clock.Now,
+		Store: b.Requests(), Claims: b.Claims(), Events: b.Events(), Log: log, Now: w.clock.Now,
+		FrontEnds: func(svc *ops.Service) []ops.Notifier {
+			w.bot = New(svc, api, o.bot)
+			return []ops.Notifier{w.bot}
+		},
 		Providers: []ops.Provider{
 			pipelines.New(enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout})),
 			eventgrid.New(eventgrid.Setup{API: egAPI, Operations: egOperations}),
@@ -346,7 +350,6 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		Trail:  b.Audit(),
 	})
 	require.NoError(t, err)
-	w.bot.svc = w.svc
 	require.NoError(t, w.bot.Start(context.Background()))
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -40,10 +40,17 @@ func needDescriptors(t testing.TB, n uint64) {
 
 // slackBot runs the bot headless with Slack over HTTP and Alertmanager's
 // webhook behind a token.
-func slackBot(t *testing.T) (*headless, *slackAPI) {
+func slackBot(t *testing.T) (*headless, *slackAPI) { return slackBotWith(t, "") }
+
+// slackBotWith is slackBot with more keys in its slack section, like "queue_wait: 10m".
+func slackBotWith(t *testing.T, slackKeys string) (*headless, *slackAPI) {
 	t.Helper()
 	api := newSlackAPI(t, authOK)
-	h := startHeadless(t, slackConfig(t.TempDir(), api.URL+"/api/")+strings.Replace(alertRules, "alerts:\n", "alerts:\n  webhook_token: hook-secret\n", 1),
+	cfg := slackConfig(t.TempDir(), api.URL+"/api/")
+	if slackKeys != "" {
+		cfg = strings.Replace(cfg, "slack: {", "slack: {"+slackKeys+", ", 1)
+	}
+	h := startHeadless(t, cfg+strings.Replace(alertRules, "alerts:\n", "alerts:\n  webhook_token: hook-secret\n", 1),
 		map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": floodSecret}, strings.NewReader(""))
 	return h, api
 }
@@ -223,7 +230,7 @@ func atOnce(client *http.Client, reqs []*http.Request, check func(i, code int, b
 func TestCommandBurstIsAnsweredAndCarriedOut(t *testing.T) {
 	const n = 1000
 	needDescriptors(t, 4*n)
-	h, api := slackBot(t)
+	h, api := slackBotWith(t, "queue_wait: 10m")
 	reqs := make([]*http.Request, n)
 	for i := range reqs {
 		reqs[i] = slashCommand(t, h, "pipeline pause orders-etl", fmt.Sprintf("%d.burst", i))
@@ -246,7 +253,9 @@ func TestCommandBurstIsAnsweredAndCarriedOut(t *testing.T) {
 		}
 		return k
 	}
-	assert.Eventually(t, func() bool { return cards() == n }, time.Minute, 50*time.Millisecond, "a card for each command within a minute")
+	// How soon is BenchmarkCommandBurst's to measure; here every command
+	// must be carried out, however loaded the machine (the queue waits long).
+	assert.Eventually(t, func() bool { return cards() == n }, 10*time.Minute, 50*time.Millisecond, "a card for each command")
 	assert.Equal(t, n, cards())
 	assert.NotContains(t, h.stderr.String(), "was dropped", "nothing waited too long in the queue")
 }

@@ -19,7 +19,7 @@ import (
 
 // newSlack makes the Slack front end.
 func newSlack(cfg config.Slack, svc *ops.Service, api *slack.Client, deliveries slackbot.Deliveries, log *slog.Logger) *slackbot.Bot {
-	return slackbot.New(svc, api, slackbot.Config{SigningSecret: cfg.SigningSecret, Deliveries: deliveries, CallTimeout: slackCallTimeout, Log: log})
+	return slackbot.New(svc, api, slackbot.Config{SigningSecret: cfg.SigningSecret, Deliveries: deliveries, CallTimeout: slackCallTimeout, QueueWait: cfg.QueueWait, Log: log})
 }
 
 // startSlack checks the Slack front end's token (auth.test, for /readyz);

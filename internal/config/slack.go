@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Slack connects the bot to a Slack workspace. With no bot token the bot
@@ -15,6 +16,9 @@ type Slack struct {
 	AppToken      string `yaml:"app_token"`      // xapp-…, for Socket Mode; or SLACK_APP_TOKEN
 	APIURL        string `yaml:"api_url"`        // Slack's Web API; tests and proxies point it elsewhere
 	Command       string `yaml:"command"`        // the slash command, as set up in the Slack app
+	// QueueWait is how long a command or click may wait for a worker in a
+	// burst; one that waited longer is dropped and its sender told.
+	QueueWait time.Duration `yaml:"queue_wait"`
 }
 
 // Configured reports whether the bot should talk to Slack at all.

@@ -29,6 +29,7 @@ var durationDefaults = []struct {
 	{"requests.target_wait", func(c *Config) *time.Duration { return &c.Requests.TargetWait }, 10 * time.Second},
 	{"shutdown.timeout", func(c *Config) *time.Duration { return &c.Shutdown.Timeout }, 30 * time.Second},
 	{"audit.retention", func(c *Config) *time.Duration { return &c.Audit.Retention }, bus.DefaultAuditRetention},
+	{"slack.queue_wait", func(c *Config) *time.Duration { return &c.Slack.QueueWait }, time.Minute},
 	{"alerts.retention", func(c *Config) *time.Duration { return &c.Alerts.Retention }, 24 * time.Hour},
 	{"alerts.update_every", func(c *Config) *time.Duration { return &c.Alerts.UpdateEvery }, 2 * time.Second},
 	{"enos.timeout", func(c *Config) *time.Duration {

@@ -31,6 +31,7 @@ func TestEveryDefaultedDurationRefusesZero(t *testing.T) {
 		"audit.retention":         minimal + "audit: {retention: 0s}\n",
 		"alerts.retention":        minimal + "alerts: {retention: 0s}\n",
 		"alerts.update_every":     minimal + "alerts: {update_every: 0s}\n",
+		"slack.queue_wait":        minimal + "slack: {queue_wait: 0s}\n",
 		"enos.timeout":            strings.Replace(minimal, "app_secret: s}", "app_secret: s, timeout: 0s}", 1),
 		"eg.timeout":              withEG + "  timeout: 0s\n",
 	}

@@ -4,10 +4,11 @@ import (
 	"context"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 )
 
-// RunSocketMode takes commands and clicks over a Socket Mode websocket
+// RunSocketMode takes commands, interactions and events over a Socket Mode websocket
 // until ctx ends; client is made with the app-level (xapp-) token. They go
 // through the same handlers as over HTTP, and are acknowledged the same way.
 func (b *Bot) RunSocketMode(ctx context.Context, client *socketmode.Client) error {
@@ -51,12 +52,19 @@ func (b *Bot) socketEvents(ctx context.Context, client *socketmode.Client) {
 			if !ok || evt.Request == nil {
 				continue
 			}
-			b.interaction(ctx, socketDelivery(*evt.Request), cb)
-			b.socketAck(client, *evt.Request)
-		case socketmode.EventTypeEventsAPI:
-			if evt.Request != nil {
-				b.socketAck(client, *evt.Request) // nothing is subscribed; ack so Slack does not resend
+			var payload []any
+			if answer := b.interaction(ctx, socketDelivery(*evt.Request), cb); answer != nil {
+				payload = append(payload, answer)
 			}
+			b.socketAck(client, *evt.Request, payload...)
+		case socketmode.EventTypeEventsAPI:
+			if evt.Request == nil {
+				continue
+			}
+			if ev, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
+				b.event(ctx, socketDelivery(*evt.Request), ev)
+			}
+			b.socketAck(client, *evt.Request) // acked even if unread, so Slack does not resend it
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/slacktest"
 )
 
 // alertRequest makes a pending request as an alert rule would.
@@ -29,15 +30,15 @@ func alertRequest(t *testing.T, w *world) ops.Request {
 // still sees the request.
 func TestRefusedAlertCardFallsBackToText(t *testing.T) {
 	w := newWorld(t)
-	w.slack.setBefore(func(m string, form url.Values) *answer {
+	w.slack.SetBefore(func(m string, form url.Values) *slacktest.Answer {
 		if m == "chat.postMessage" && form.Get("blocks") != "" {
-			return &answer{status: 200, body: `{"ok":false,"error":"invalid_blocks"}`}
+			return &slacktest.Answer{Status: 200, Body: `{"ok":false,"error":"invalid_blocks"}`}
 		}
 		return nil
 	})
 	r := alertRequest(t, w)
 	w.bot.ShowCard(context.Background(), r)
-	c := w.slack.waitFor("the card as text", containing("chat.postMessage", `Slack would not show this request's card: invalid_blocks`))
+	c := w.slack.WaitFor("the card as text", slacktest.Containing("chat.postMessage", `Slack would not show this request's card: invalid_blocks`))
 	require.Contains(t, c.Form.Get("text"), "orders-etl")
 	require.Equal(t, channel, c.Form.Get("channel"))
 	require.Eventually(t, func() bool {
@@ -51,9 +52,9 @@ func TestAlertCardSlackMissedIsPostedOnTheNextFiring(t *testing.T) {
 	w := newWorld(t)
 	var down atomic.Bool
 	down.Store(true)
-	w.slack.setBefore(func(m string, _ url.Values) *answer {
+	w.slack.SetBefore(func(m string, _ url.Values) *slacktest.Answer {
 		if m == "chat.postMessage" && down.Load() {
-			return &answer{status: 200, body: `{"ok":false,"error":"fatal_error"}`}
+			return &slacktest.Answer{Status: 200, Body: `{"ok":false,"error":"fatal_error"}`}
 		}
 		return nil
 	})
@@ -65,8 +66,8 @@ func TestAlertCardSlackMissedIsPostedOnTheNextFiring(t *testing.T) {
 	r, err := w.svc.AddFirings(context.Background(), r.ID, 1, w.clock.Now())
 	require.NoError(t, err)
 	w.bot.RefreshCard(context.Background(), r)
-	w.slack.waitFor("the card", containing("chat.postMessage", `orders-etl`))
-	require.Equal(t, 1, w.slack.count(method("chat.postMessage")))
+	w.slack.WaitFor("the card", slacktest.Containing("chat.postMessage", `orders-etl`))
+	require.Equal(t, 1, w.slack.Count(slacktest.Method("chat.postMessage")))
 }
 
 // Firings while the request's call is under way are counted, and kept when

@@ -37,36 +37,35 @@ func (b *Bot) socketEvents(ctx context.Context, client *socketmode.Client) {
 			b.log.Info("Slack Socket Mode connected")
 		case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
 			b.log.Warn("Slack Socket Mode could not connect; it will try again", "event", string(evt.Type), "err", evt.Data)
-		case socketmode.EventTypeSlashCommand:
-			cmd, ok := evt.Data.(slack.SlashCommand)
-			if !ok || evt.Request == nil {
-				continue
+		case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+			if evt.Request != nil {
+				b.socketAck(client, *evt.Request, b.socketAnswer(ctx, evt)...)
 			}
-			var payload []any
-			if text := b.command(ctx, socketDelivery(*evt.Request), cmd); text != "" {
-				payload = append(payload, ack{ResponseType: slack.ResponseTypeEphemeral, Text: text})
-			}
-			b.socketAck(client, *evt.Request, payload...)
-		case socketmode.EventTypeInteractive:
-			cb, ok := evt.Data.(slack.InteractionCallback)
-			if !ok || evt.Request == nil {
-				continue
-			}
-			var payload []any
-			if answer := b.interaction(ctx, socketDelivery(*evt.Request), cb); answer != nil {
-				payload = append(payload, answer)
-			}
-			b.socketAck(client, *evt.Request, payload...)
-		case socketmode.EventTypeEventsAPI:
-			if evt.Request == nil {
-				continue
-			}
-			if ev, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
-				b.event(ctx, socketDelivery(*evt.Request), ev)
-			}
-			b.socketAck(client, *evt.Request) // acked even if unread, so Slack does not resend it
 		}
 	}
+}
+
+// socketAnswer hands an envelope to what takes its payload, and returns
+// the ack's payload: a command's ephemeral text, an interaction handler's
+// answer, or none. An event or a type nobody handles is acked all the same,
+// so that Slack does not resend it.
+func (b *Bot) socketAnswer(ctx context.Context, evt socketmode.Event) []any {
+	delivery := socketDelivery(*evt.Request)
+	var answer any
+	switch data := evt.Data.(type) {
+	case slack.SlashCommand:
+		if text := b.command(ctx, delivery, data); text != "" {
+			answer = ack{ResponseType: slack.ResponseTypeEphemeral, Text: text}
+		}
+	case slack.InteractionCallback:
+		answer = b.interaction(ctx, delivery, data)
+	case slackevents.EventsAPIEvent:
+		b.event(ctx, delivery, data)
+	}
+	if answer == nil {
+		return nil
+	}
+	return []any{answer}
 }
 
 func (b *Bot) socketAck(client *socketmode.Client, req socketmode.Request, payload ...any) {

@@ -421,10 +421,10 @@ func sendHostileText(t *testing.T, nc *nats.Conn) {
 	msg, err := json.Marshal(map[string]string{"command": "pipeline pause billing-agg", "requested_by": "runbook", "channel": "incidents", "reason": "step 3" + hostile})
 	require.NoError(t, err)
 	var answer *nats.Msg
-	require.Eventually(t, func() bool { // the bot may still be subscribing
+	testwait.Until(t, func() bool { // the bot may still be subscribing
 		answer, err = nc.Request("streamops.requests", msg, 10*time.Second)
 		return err == nil
-	}, 15*time.Second, 10*time.Millisecond)
+	}, func() string { return fmt.Sprintf("no answer on streamops.requests: %v", err) })
 	require.Contains(t, string(answer.Data), `"request"`)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 	"github.com/streamops/streamops/internal/slacktest"
 	"github.com/streamops/streamops/internal/syncbuf"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // A console line of 1 MiB is refused; the bot, and the NATS server inside
@@ -62,7 +63,7 @@ enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.send("confirm " + id)
-	require.Eventually(t, func() bool { return strings.Contains(p.stderr.String(), `"state":"executing"`) }, 10*time.Second, 10*time.Millisecond)
+	testwait.Until(t, func() bool { return strings.Contains(p.stderr.String(), `"state":"executing"`) }, func() string { return "never executing\n" + p.stderr.String() })
 
 	stopped := time.Now()
 	p.signal()

@@ -110,14 +110,14 @@ sandbox:
 	publishAlerts(20, 30)
 	// An alert whose handling NATS cut short comes again once the consumer's
 	// ack wait (30 s) has passed on the restarted server: about a minute.
-	require.Eventually(t, func() bool {
+	testwait.Until(t, func() bool {
 		for i := range 30 {
 			if !strings.Contains(p.stderr.String(), fmt.Sprintf(`"fingerprint":"f%04d","request"`, i)) {
 				return false
 			}
 		}
 		return true
-	}, 2*time.Minute, 50*time.Millisecond, "a request for each of the 30 alerts\nstderr:\n%s", p.stderr)
+	}, func() string { return "a request for each of the 30 alerts\nstderr:\n" + p.stderr.String() })
 	assert.Equal(t, 30, strings.Count(p.stdout.String(), "* alert Backlog proposes"), "one card per alert, none twice")
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\+-- pipeline pause orders-etl \(p-7d3f9a21\)\n\| Request\s+(r-[0-9a-f]{6})`)[1]

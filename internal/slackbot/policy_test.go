@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/slacktest"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 const (
@@ -100,9 +101,9 @@ func TestPolicyChecksShareOneGroupRead(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	require.Eventually(t, func() bool {
+	testwait.Until(t, func() bool {
 		return w.slack.Count(slacktest.Containing("response_url cmd-", `Commands|Request r-|Job orders-dr`)) >= 30
-	}, 20*time.Second, 5*time.Millisecond, "every command answered:\n%s", slacktest.Dump(w.slack.Calls()))
+	}, func() string { return "every command answered:\n" + slacktest.Dump(w.slack.Calls()) })
 	assert.Zero(t, w.slack.Count(slacktest.Containing("response_url cmd-", `could not check|Refused`)))
 	require.NoError(t, w.bot.Wait(t.Context()))
 	lookups := w.slack.Count(func(c slacktest.Call) bool { return strings.HasPrefix(c.Method, "usergroups.") })

@@ -48,7 +48,7 @@ func newAlertFlow(ctx context.Context, cfg *config.Config, b *bus.Bus, svc *ops.
 	if err != nil {
 		return nil, err
 	}
-	engine := alerts.NewEngine(rules, svc, board, ledger, alerts.Settings{UpdateEvery: cfg.Alerts.UpdateEvery, Metrics: m}, log, nil)
+	engine := alerts.NewEngine(rules, svc, board, ledger, alerts.Settings{UpdateEvery: cfg.Alerts.UpdateEvery, Metrics: m}, alerts.WithLogger(log))
 	return &alertFlow{cfg: cfg.Alerts, bus: b, svc: svc, board: board, engine: engine, metrics: m, log: log}, nil
 }
 
@@ -117,7 +117,7 @@ func (f *alertFlow) request(ctx context.Context, m *nats.Msg) {
 	}
 	reply, err := f.svc.Handle(ctx, ops.Input{
 		Text: msg.Command, User: msg.RequestedBy, Reason: msg.Reason,
-		Origin: ops.Origin{Frontend: "nats", Channel: channel},
+		Origin: ops.Origin{Frontend: ops.FrontendNATS, Channel: channel},
 	})
 	switch {
 	case err != nil:
@@ -195,7 +195,7 @@ func alertBoard(sb *slackbot.Bot, con *console.Console, withConsole bool, log *s
 	case sb != nil:
 		return sb
 	case withConsole:
-		con.Follow("alert", "nats")
+		con.Follow(ops.FrontendAlert, ops.FrontendNATS)
 		return con
 	}
 	return logBoard{log: log}

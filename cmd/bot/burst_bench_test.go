@@ -107,7 +107,9 @@ func BenchmarkCommandBurst(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { nats.Close(context.Background()) })
-			svc, err := ops.New(ops.Settings{}, ops.Deps{Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Log: log})
+			set := ops.Settings{Expiry: 10 * time.Minute, SweepInterval: sweepInterval, CheckInterval: 2 * time.Second,
+				CheckTimeout: 2 * time.Minute, AbandonAfter: 5 * time.Minute, TargetWait: 10 * time.Second}
+			svc, err := ops.New(set, ops.Deps{Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Log: log})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -11,33 +11,40 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/streamops/streamops/internal/config"
+	"github.com/streamops/streamops/internal/operations"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/slackbot"
 )
 
-// policyOf is the config's policy for the product's rules; nil, with a
+// policyOf is the config's policy for the product's rules, its @handles
+// read from Slack's user groups when Slack is configured; nil, with a
 // warning, when the config has none.
-func policyOf(cfg *config.Config, log *slog.Logger) *ops.Policy {
+func policyOf(cfg *config.Config, api *slack.Client, log *slog.Logger) *ops.Policy {
 	if !cfg.HasPolicy() {
 		log.Warn("no policy in the config: anyone may request and confirm any operation; see config.example.yaml")
 		return nil
 	}
-	return &ops.Policy{Rules: cfg.PolicyRules()}
+	var groups ops.Groups // without Slack, a rule naming a group matches nobody
+	if api != nil {
+		groups = slackbot.NewGroups(api, 0, nil, log)
+	}
+	return &ops.Policy{Rules: cfg.PolicyRules(), Groups: groups, Commands: operations.Names()}
 }
 
 // groupCheckTimeout bounds the look at Slack's user groups at start and in
 // check-config.
 const groupCheckTimeout = 10 * time.Second
 
-// withGroups lets the policy's @handles be read from Slack, and names in
-// the log each one Slack has no group with. It runs before the service
-// serves anything.
-func withGroups(ctx context.Context, p *ops.Policy, api *slack.Client, log *slog.Logger) {
-	if p == nil || api == nil {
+// checkGroups names in the log each of the policy's @handles Slack has no
+// group with. It runs before the service serves anything.
+func checkGroups(ctx context.Context, p *ops.Policy, log *slog.Logger) {
+	if p == nil {
 		return
 	}
-	groups := slackbot.NewGroups(api, 0, nil, log)
-	p.Groups = groups
+	groups, ok := p.Groups.(*slackbot.Groups)
+	if !ok {
+		return
+	}
 	handles := p.GroupHandles()
 	if len(handles) == 0 {
 		return

@@ -130,7 +130,7 @@ func TestAuditReadsARequestBackAfterARestart(t *testing.T) {
 	}
 	require.Equal(t, []ops.State{ops.Pending, ops.Executing, ops.Succeeded, ops.Checked}, states)
 	assert.Equal(t, "alice", events[0].Requester)
-	assert.Equal(t, "console", events[0].Origin.Frontend)
+	assert.Equal(t, ops.FrontendConsole, events[0].Origin.Frontend)
 	assert.Equal(t, "alice", events[1].Actor)
 	require.NotNil(t, events[2].Outcome)
 	assert.NotEmpty(t, events[2].Outcome.RequestID)

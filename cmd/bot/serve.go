@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/slack-go/slack"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamops/streamops/internal/api/eg"
@@ -20,7 +21,10 @@ import (
 	"github.com/streamops/streamops/internal/config"
 	"github.com/streamops/streamops/internal/console"
 	"github.com/streamops/streamops/internal/metrics"
+	"github.com/streamops/streamops/internal/operations/eventgrid"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/slackbot"
 )
 
 func serve(ctx context.Context, path string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -38,36 +42,10 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 			s.close()
 		}
 	}()
-	deps := ops.Deps{Log: log}
-	if cfg.EnOS != nil {
-		url := cfg.EnOS.Endpoint
-		if url == config.SandboxEndpoint {
-			s, err := startHTTP("127.0.0.1:0", newEnOSSimulator(cfg, log), log)
-			if err != nil {
-				return fmt.Errorf("starting the EnOS simulator: %w", err)
-			}
-			servers = append(servers, s)
-			url = s.url
-			log.Info("EnOS simulator started", "url", url)
-		}
-		deps.Pipelines = enos.New(url, *cfg.EnOS, enos.WithLogger(log))
-	}
-	if cfg.EG != nil {
-		url, iamURL := cfg.EG.Endpoint, cfg.EG.IAMEndpoint
-		if url == config.SandboxEndpoint {
-			s, err := startHTTP("127.0.0.1:0", newEGSimulator(cfg, log), log)
-			if err != nil {
-				return fmt.Errorf("starting the EventGrid simulator: %w", err)
-			}
-			servers = append(servers, s)
-			url, iamURL = s.url, s.url // the simulator serves IAM too
-			log.Info("EventGrid simulator started", "url", url)
-		}
-		client, err := eg.New(url, iamURL, *cfg.EG, eg.WithLogger(log))
-		if err != nil {
-			return err
-		}
-		deps.EventGrid = &ops.EventGridSetup{API: client, Operations: cfg.EG.Operations, Templates: cfg.EG.Templates}
+	deps, sims, err := providers(cfg, log)
+	servers = append(servers, sims...)
+	if err != nil {
+		return err
 	}
 
 	cfg.NATS.AuditRetention = cfg.Audit.Retention
@@ -75,44 +53,40 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	defer func() {
-		closeCtx, done := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Timeout)
-		defer done()
-		if err := b.Close(closeCtx); err != nil {
-			log.Warn("closing NATS", "err", err)
-		}
-	}()
+	defer closeBus(ctx, b, cfg.Shutdown.Timeout, log)
 
 	m := metrics.New()
+	withConsole := consoleWanted(cfg, stdin)
 	con := console.New(cfg.Console.User, stdin, stdout)
-	front := &notifiers{}
-	deps.Store, deps.Claims, deps.Events, deps.Notifier, deps.Metrics = b.Requests(), b.Claims(), b.Events(), front, m
-	deps.Trail, deps.Policy = b.Audit(), policyOf(cfg, log)
-	svc, err := ops.New(ops.Settings{
-		Expiry:        cfg.Requests.Expiry,
-		CheckInterval: cfg.Requests.CheckInterval,
-		CheckTimeout:  cfg.Requests.CheckTimeout,
-		AbandonAfter:  cfg.Requests.AbandonAfter,
-		TargetWait:    cfg.Requests.TargetWait,
-		Targets:       cfg.Targets.ByKind(),
-	}, deps)
+	var slackAPI *slack.Client
+	if cfg.Slack.Configured() {
+		slackAPI = slackClient(cfg.Slack)
+	}
+	policy := policyOf(cfg, slackAPI, log)
+	var sb *slackbot.Bot
+	deps.Store, deps.Claims, deps.Events, deps.Metrics = b.Requests(), b.Claims(), b.Events(), m
+	deps.Trail, deps.Policy = b.Audit(), policy
+	deps.FrontEnds = func(svc *ops.Service) []ops.Notifier {
+		var fronts []ops.Notifier
+		if withConsole {
+			fronts = append(fronts, con)
+		}
+		if slackAPI != nil {
+			sb = newSlack(cfg.Slack, svc, slackAPI, b.Deliveries(), log)
+			fronts = append(fronts, sb)
+		}
+		return fronts
+	}
+	svc, err := ops.New(settingsOf(cfg), deps)
 	if err != nil {
 		return err
 	}
+	startSlack(ctx, sb, cfg.Slack, log)
+	checkGroups(ctx, policy, log)
 	m.Declare(svc.Operations())
 	m.WatchRequests(svc)
 	m.WatchNATS(b.Conn().IsConnected)
 	m.WatchStreams(b.StreamFill, bus.AuditStream, bus.AlertsStream)
-
-	withConsole := consoleWanted(cfg, stdin)
-	if withConsole {
-		front.list = append(front.list, con)
-	}
-	sb, slackAPI := newSlack(ctx, cfg.Slack, svc, b.Deliveries(), log)
-	withGroups(ctx, deps.Policy, slackAPI, log)
-	if sb != nil {
-		front.list = append(front.list, sb)
-	}
 
 	flow, err := newAlertFlow(ctx, cfg, b, svc, alertBoard(sb, con, withConsole, log), m, log)
 	if err != nil {
@@ -143,9 +117,82 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	ended := make(chan error, 1)
 	go func() { ended <- g.Wait() }()
 	<-ctx.Done()
-	// From here on the stop is bounded: calls in flight get shutdown.timeout
-	// to return, then are reported as left uncertain.
-	waitCtx, done := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Timeout)
+	err = stop(ctx, cfg.Shutdown.Timeout, ended, svc, sb, stderr, log)
+	log.Info("stopped")
+	return err
+}
+
+// settingsOf is the config's settings for the product's rules.
+func settingsOf(cfg *config.Config) ops.Settings {
+	return ops.Settings{
+		Expiry:        cfg.Requests.Expiry,
+		SweepInterval: sweepInterval,
+		CheckInterval: cfg.Requests.CheckInterval,
+		CheckTimeout:  cfg.Requests.CheckTimeout,
+		AbandonAfter:  cfg.Requests.AbandonAfter,
+		TargetWait:    cfg.Requests.TargetWait,
+		Targets:       cfg.Targets.ByKind(),
+	}
+}
+
+// sweepInterval is how often expired and abandoned requests are looked
+// for: an expiry is told within a second of its time.
+const sweepInterval = time.Second
+
+// providers makes the clients of the configured providers, first starting
+// the simulator of each whose endpoint is "sandbox"; the servers started
+// are returned to be closed even when a later one fails.
+func providers(cfg *config.Config, log *slog.Logger) (ops.Deps, []*httpServer, error) {
+	deps := ops.Deps{Log: log}
+	var servers []*httpServer
+	if cfg.EnOS != nil {
+		url := cfg.EnOS.Endpoint
+		if url == config.SandboxEndpoint {
+			s, err := startHTTP("127.0.0.1:0", newEnOSSimulator(cfg, log), log)
+			if err != nil {
+				return deps, servers, fmt.Errorf("starting the EnOS simulator: %w", err)
+			}
+			servers = append(servers, s)
+			url = s.url
+			log.Info("EnOS simulator started", "url", url)
+		}
+		deps.Providers = append(deps.Providers, pipelines.New(enos.New(url, *cfg.EnOS, enos.WithLogger(log))))
+	}
+	if cfg.EG != nil {
+		url, iamURL := cfg.EG.Endpoint, cfg.EG.IAMEndpoint
+		if url == config.SandboxEndpoint {
+			s, err := startHTTP("127.0.0.1:0", newEGSimulator(cfg, log), log)
+			if err != nil {
+				return deps, servers, fmt.Errorf("starting the EventGrid simulator: %w", err)
+			}
+			servers = append(servers, s)
+			url, iamURL = s.url, s.url // the simulator serves IAM too
+			log.Info("EventGrid simulator started", "url", url)
+		}
+		client, err := eg.New(url, iamURL, *cfg.EG, eg.WithLogger(log))
+		if err != nil {
+			return deps, servers, err
+		}
+		deps.Providers = append(deps.Providers, eventgrid.New(eventgrid.Setup{API: client, Operations: cfg.EG.Operations, Templates: cfg.EG.Templates}))
+	}
+	return deps, servers, nil
+}
+
+// closeBus closes NATS within shutdown.timeout of its own.
+func closeBus(ctx context.Context, b *bus.Bus, timeout time.Duration, log *slog.Logger) {
+	closeCtx, done := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer done()
+	if err := b.Close(closeCtx); err != nil {
+		log.Warn("closing NATS", "err", err)
+	}
+}
+
+// stop waits, once ctx has ended, for what runs to end; the stop is
+// bounded: calls in flight get shutdown.timeout to return, then are
+// reported as left uncertain. It returns what ended the run.
+func stop(ctx context.Context, timeout time.Duration, ended <-chan error, svc *ops.Service, sb *slackbot.Bot, stderr io.Writer, log *slog.Logger) error {
+	var err error
+	waitCtx, done := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer done()
 	select {
 	case err = <-ended:
@@ -160,7 +207,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 			log.Error("stopped while a provider call was in flight: its outcome is uncertain", "request", r.ID, "op", r.Op, "target", r.Target.ID, "confirmed_by", r.DecidedBy)
 			fmt.Fprintf(stderr, "bot: stopped while %s (%s %s) was being carried out: its outcome is uncertain; check the target before asking again\n", r.ID, r.Op, r.Target.Name())
 		}
-		log.Warn("stopped before calls and status checks finished", "err", werr, "timeout", cfg.Shutdown.Timeout)
+		log.Warn("stopped before calls and status checks finished", "err", werr, "timeout", timeout)
 		waitCtx = tellCtx // for the Slack replies that say so
 	}
 	if sb != nil {
@@ -168,7 +215,6 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 			log.Warn("stopped before every Slack answer was sent", "err", werr)
 		}
 	}
-	log.Info("stopped")
 	return err
 }
 

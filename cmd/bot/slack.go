@@ -17,19 +17,21 @@ import (
 	"github.com/streamops/streamops/internal/slackbot"
 )
 
-// newSlack makes the Slack front end and checks its token (auth.test, for
-// /readyz); nil when the config has no Slack.
-func newSlack(ctx context.Context, cfg config.Slack, svc *ops.Service, deliveries slackbot.Deliveries, log *slog.Logger) (*slackbot.Bot, *slack.Client) {
-	if !cfg.Configured() {
-		return nil, nil
+// newSlack makes the Slack front end.
+func newSlack(cfg config.Slack, svc *ops.Service, api *slack.Client, deliveries slackbot.Deliveries, log *slog.Logger) *slackbot.Bot {
+	return slackbot.New(svc, api, slackbot.Config{SigningSecret: cfg.SigningSecret, Deliveries: deliveries, CallTimeout: slackCallTimeout, Log: log})
+}
+
+// startSlack checks the Slack front end's token (auth.test, for /readyz);
+// nothing without Slack.
+func startSlack(ctx context.Context, bot *slackbot.Bot, cfg config.Slack, log *slog.Logger) {
+	if bot == nil {
+		return
 	}
-	api := slackClient(cfg)
-	bot := slackbot.New(svc, api, slackbot.Config{SigningSecret: cfg.SigningSecret, Deliveries: deliveries, CallTimeout: slackCallTimeout, Log: log})
 	if err := bot.Start(ctx); err != nil {
 		log.Error("Slack did not accept the bot token; /readyz says so until a restart", "err", err)
 	}
 	log.Info("Slack front end", "http", cfg.HTTPMode(), "socket_mode", cfg.SocketMode(), "command", cfg.Command)
-	return bot, api
 }
 
 // slackClient is the one Web API client setup, for serve and check-config.
@@ -71,23 +73,4 @@ func isTerminal(r io.Reader) bool {
 	// /dev/null is a character device too, and what `docker run` without -it gives.
 	null, err := os.Stat(os.DevNull)
 	return err != nil || !os.SameFile(fi, null)
-}
-
-// notifiers hands each notice to every front end; each keeps to the
-// requests that came from it. The list is complete before the service runs.
-type notifiers struct{ list []ops.Notifier }
-
-func (ns *notifiers) Notify(ctx context.Context, n ops.Notice) {
-	for _, x := range ns.list {
-		x.Notify(ctx, n)
-	}
-}
-
-// Started implements ops.Starter for the front ends that show running calls.
-func (ns *notifiers) Started(ctx context.Context, r ops.Request) {
-	for _, x := range ns.list {
-		if s, ok := x.(ops.Starter); ok {
-			s.Started(ctx, r)
-		}
-	}
 }

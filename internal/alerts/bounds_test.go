@@ -15,11 +15,11 @@ import (
 // The limits and defaults that keep a storm cheap, each tested at its edge.
 
 func TestEngineDefaults(t *testing.T) {
-	e := NewEngine(nil, nil, nil, nil, Settings{}, slog.New(slog.DiscardHandler), nil)
+	e := NewEngine(nil, nil, nil, nil, Settings{})
 	if e.set.UpdateEvery != 2*time.Second || e.set.Quiet != 10*time.Minute || e.now == nil {
 		t.Fatalf("defaults %+v", e.set)
 	}
-	e = NewEngine(nil, nil, nil, nil, Settings{UpdateEvery: time.Millisecond, Quiet: time.Second}, slog.New(slog.DiscardHandler), nil)
+	e = NewEngine(nil, nil, nil, nil, Settings{UpdateEvery: time.Millisecond, Quiet: time.Second})
 	if e.set.UpdateEvery != time.Millisecond || e.set.Quiet != time.Second {
 		t.Fatalf("given settings replaced: %+v", e.set)
 	}
@@ -106,7 +106,7 @@ func TestCooldownOfAnExpiredRequestRunsFromItsExpiry(t *testing.T) {
 func TestRequestGoneFromTheStoreIsProposedAgain(t *testing.T) {
 	g := newRig(t, dr())
 	g.send(t, "firing", "orders-dr")
-	g.engine.svc = &goneOps{g.ops}
+	g.engine.svc = &goneOps{fakeOps: g.ops}
 	g.engine.forget("kafka-dr job j-1", g.board.shown[0].ID)
 	g.send(t, "firing", "orders-dr")
 	if len(g.board.shown) != 2 {
@@ -114,10 +114,40 @@ func TestRequestGoneFromTheStoreIsProposedAgain(t *testing.T) {
 	}
 }
 
-type goneOps struct{ *fakeOps }
+// A request that cannot be read now, or that the ID names no request for
+// some other reason than being gone, is not taken as gone: nothing is
+// proposed again, and the firing is tried again later.
+func TestRequestThatCannotBeReadIsNotTakenAsGone(t *testing.T) {
+	for _, err := range []error{
+		errors.New("nats: timeout"),
+		&ops.InputError{Msg: "not a request of this bot"},
+	} {
+		g := newRig(t, dr())
+		g.send(t, "firing", "orders-dr")
+		g.engine.svc = &goneOps{g.ops, err}
+		g.engine.forget("kafka-dr job j-1", g.board.shown[0].ID)
+		body := `{"status":"firing","labels":{"alertname":"KafkaLag","severity":"critical","job_id":"orders-dr","dr_address":"10.0.2.9:9092"}}`
+		if got := g.engine.Handle(context.Background(), "", []byte(body)); !errors.Is(got, err) {
+			t.Errorf("%v: the firing ended with %v, want it to be tried again", err, got)
+		}
+		if len(g.board.shown) != 1 {
+			t.Errorf("%v: %d cards, want no new one", err, len(g.board.shown))
+		}
+	}
+}
+
+// goneOps answers every Lookup with err; nil: the request is gone, as ops
+// says it, wrapped as callers wrap it.
+type goneOps struct {
+	*fakeOps
+	err error
+}
 
 func (g *goneOps) Lookup(_ context.Context, id string) (ops.Request, error) {
-	return ops.Request{}, &ops.InputError{Msg: "no request " + id}
+	if g.err != nil {
+		return ops.Request{}, g.err
+	}
+	return ops.Request{}, fmt.Errorf("reading the ledger's request: %w", &ops.InputError{Msg: "no request " + id, Err: ops.ErrNotFound})
 }
 
 func TestFlushForgetsAQuietRequestAfterAnHour(t *testing.T) {
@@ -201,9 +231,9 @@ func TestUnmadeRequestIsMadeByAnotherReplica(t *testing.T) {
 	clock := func() time.Time { return now }
 	ledger := &downLedger{memLedger: memLedger{m: map[string]ledgerRow{}}}
 	fake := &fakeOps{now: clock, reqs: map[string]ops.Request{}}
-	a := NewEngine(rules, &failOnce{fakeOps: fake, job: "orders-dr"}, &recordBoard{}, ledger, Settings{}, slog.New(slog.DiscardHandler), clock)
+	a := NewEngine(rules, &failOnce{fakeOps: fake, job: "orders-dr"}, &recordBoard{}, ledger, Settings{}, WithClock(clock))
 	board := &recordBoard{}
-	b := NewEngine(rules, fake, board, ledger, Settings{}, slog.New(slog.DiscardHandler), clock)
+	b := NewEngine(rules, fake, board, ledger, Settings{}, WithClock(clock))
 	body := []byte(`{"status":"firing","labels":{"alertname":"KafkaLag","severity":"critical","job_id":"orders-dr","dr_address":"10.0.2.9:9092"}}`)
 	if err := a.Handle(context.Background(), "", body); err == nil {
 		t.Fatal("the failure is not reported")

@@ -19,6 +19,7 @@ import (
 // rendered command goes through Handle exactly as a typed one does.
 type Service interface {
 	Handle(ctx context.Context, in ops.Input) (ops.Reply, error)
+	// Lookup's error wraps ops.ErrNotFound when the request is gone.
 	Lookup(ctx context.Context, id string) (ops.Request, error)
 	AddFirings(ctx context.Context, id string, n int, at time.Time) (ops.Request, error)
 	Resolve(ctx context.Context, id string) (ops.Request, error)
@@ -146,25 +147,36 @@ type tracked struct {
 	held      map[string]bool // fingerprints known to be in the entry's Firing
 }
 
+// Option sets what NewEngine leaves to a default.
+type Option func(*Engine)
+
+// WithLogger logs to l instead of nowhere.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// WithClock reads the time from now instead of the system clock.
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
 // NewEngine builds an engine over compiled rules (from Compile).
-func NewEngine(rules []*Compiled, svc Service, board Board, ledger Ledger, set Settings, log *slog.Logger, now func() time.Time) *Engine {
+func NewEngine(rules []*Compiled, svc Service, board Board, ledger Ledger, set Settings, opts ...Option) *Engine {
 	if set.UpdateEvery <= 0 {
 		set.UpdateEvery = 2 * time.Second
 	}
 	if set.Quiet <= 0 {
 		set.Quiet = 10 * time.Minute
 	}
-	if now == nil {
-		now = time.Now
-	}
 	if set.Metrics == nil {
 		set.Metrics = noMetrics{}
 	}
-	return &Engine{
-		rules: rules, svc: svc, board: board, ledger: ledger, set: set, now: now,
-		log: log.With("component", "alerts"), open: map[string]*tracked{}, unmade: map[string]bool{},
+	e := &Engine{
+		rules: rules, svc: svc, board: board, ledger: ledger, set: set, now: time.Now,
+		log: slog.New(slog.DiscardHandler), open: map[string]*tracked{}, unmade: map[string]bool{},
 		recent: map[[sha256.Size]byte]message{}, partial: map[string]map[int]bool{},
 	}
+	for _, o := range opts {
+		o(e)
+	}
+	e.log = e.log.With("component", "alerts")
+	return e
 }
 
 // Handle takes one message; delivery names it in the stream (its sequence),
@@ -251,11 +263,13 @@ func (e *Engine) judge(list []Alert) message {
 }
 
 // keyOf is the ledger key of rule r's command: the rule and the target it
-// acts on, by kind and ID, however the alert named it; the command itself
-// for one without a target (or one ops refuses: it is reported, once).
+// acts on, by account, kind and ID, however the alert named it; the command
+// itself for one without a target (or one ops refuses: it is reported,
+// once). A target of the default account keys as it did before targets had
+// accounts, so that entries stored then still match.
 func (e *Engine) keyOf(r *Compiled, cmd string) string {
 	if t, err := e.svc.TargetOf(cmd); err == nil && t.ID != "" {
-		return r.Name + " " + t.Kind + " " + t.ID
+		return r.Name + " " + t.Key().String()
 	}
 	return r.Name + " " + cmd
 }
@@ -382,8 +396,7 @@ func (e *Engine) stillOpen(ctx context.Context, entry Entry, now time.Time) (boo
 		return now.Sub(entry.At) < claimTimeout, entry.At, nil
 	}
 	req, err := e.svc.Lookup(ctx, entry.Request)
-	var bad *ops.InputError
-	if errors.As(err, &bad) {
+	if errors.Is(err, ops.ErrNotFound) {
 		return false, time.Time{}, nil // gone from the store: long finished
 	}
 	if err != nil {
@@ -419,7 +432,7 @@ func (e *Engine) ask(ctx context.Context, r *Compiled, a Alert, key, cmd string,
 	now := e.now()
 	reply, err := e.svc.Handle(ctx, ops.Input{
 		Text: cmd, User: "alert",
-		Origin: ops.Origin{Frontend: "alert", Channel: r.channelID},
+		Origin: ops.Origin{Frontend: ops.FrontendAlert, Channel: r.channelID},
 		Alert: &ops.Alert{
 			Rule: r.Name, Name: a.Labels["alertname"], Severity: a.Labels["severity"],
 			Summary: a.Annotations["summary"], Matched: r.matched(a), Source: a.GeneratorURL,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -141,7 +140,7 @@ func newRig(t *testing.T, rule Rule) *rig {
 	g := &rig{board: &recordBoard{}, now: time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return g.now }
 	g.ops = &fakeOps{now: clock, reqs: map[string]ops.Request{}}
-	g.engine = NewEngine(rules, g.ops, g.board, &memLedger{m: map[string]ledgerRow{}}, Settings{}, slog.New(slog.DiscardHandler), clock)
+	g.engine = NewEngine(rules, g.ops, g.board, &memLedger{m: map[string]ledgerRow{}}, Settings{}, WithClock(clock))
 	return g
 }
 
@@ -279,7 +278,7 @@ func TestAlertWhoseRequestWasNotMadeIsProposedWhenItComesAgain(t *testing.T) {
 	ledger := &downLedger{memLedger: memLedger{m: map[string]ledgerRow{}}}
 	svc := &failingOps{fakeOps: &fakeOps{now: clock, reqs: map[string]ops.Request{}}, ledger: ledger, fail: true}
 	board := &recordBoard{}
-	engine := NewEngine(rules, svc, board, ledger, Settings{}, slog.New(slog.DiscardHandler), clock)
+	engine := NewEngine(rules, svc, board, ledger, Settings{}, WithClock(clock))
 	body := []byte(`{"status":"firing","labels":{"alertname":"KafkaLag","severity":"critical","job_id":"orders-dr","dr_address":"10.0.2.9:9092"}}`)
 
 	if err := engine.Handle(context.Background(), "", body); err == nil {

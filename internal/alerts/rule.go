@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
 
+	"github.com/streamops/streamops/internal/operations"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -148,7 +149,7 @@ func parseCommand(name, text string) (*template.Template, error) {
 		return nil, fmt.Errorf("the template cannot work on an alert: %s", strings.TrimPrefix(err.Error(), "template: "))
 	}
 	// Every label is "" in the trial: the command's own words are judged.
-	if err := ops.KnownCommand(out.b.String()); err != nil {
+	if err := ops.KnownCommand(out.b.String(), operations.All()); err != nil {
 		return nil, fmt.Errorf("not a command this bot has: %w", err)
 	}
 	return t, nil

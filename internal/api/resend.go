@@ -43,6 +43,10 @@ type UncertainError struct {
 func (e *UncertainError) Error() string { return e.Reason + ": " + e.Err.Error() }
 func (e *UncertainError) Unwrap() error { return e.Err }
 
+// UncertainReason says why the outcome is unknown; callers that import no
+// client find the error by this method.
+func (e *UncertainError) UncertainReason() string { return e.Reason }
+
 // Uncertain marks err, the failure of a state-changing call, as an
 // uncertain outcome unless it proves the call never reached the server.
 // A nil err stays nil.

@@ -227,7 +227,7 @@ func ingestRound(ctx context.Context, b *testing.B, bus *Bus, js jetstream.JetSt
 	if err != nil {
 		b.Fatal(err)
 	}
-	engine := alerts.NewEngine(rules, &fakeService{}, quietBoard{}, ledger, alerts.Settings{}, slog.New(slog.DiscardHandler), nil)
+	engine := alerts.NewEngine(rules, &fakeService{}, quietBoard{}, ledger, alerts.Settings{})
 	ingestCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
@@ -283,8 +283,8 @@ func TestLedgerKeepsTheRequestUntilItsLastAlertResolves(t *testing.T) {
 	require.NoError(t, err)
 	svc := &oneRequestService{}
 	replicas := []*alerts.Engine{
-		alerts.NewEngine(rules, svc, quietBoard{}, ledger, alerts.Settings{}, slog.New(slog.DiscardHandler), nil),
-		alerts.NewEngine(rules, svc, quietBoard{}, ledger, alerts.Settings{}, slog.New(slog.DiscardHandler), nil),
+		alerts.NewEngine(rules, svc, quietBoard{}, ledger, alerts.Settings{}),
+		alerts.NewEngine(rules, svc, quietBoard{}, ledger, alerts.Settings{}),
 	}
 	alert := func(status string, n int) []byte {
 		return fmt.Appendf(nil, `{"status":%q,"labels":{"alertname":"OrdersBacklog","pipeline":"orders-etl","n":"%d"}}`, status, n)

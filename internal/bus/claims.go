@@ -18,7 +18,7 @@ const ClaimsBucket = "streamops_claims"
 
 var claimsBucket = jetstream.KeyValueConfig{
 	Bucket:      ClaimsBucket,
-	Description: "streamops target claims, JSON, keyed by target kind and ID",
+	Description: "streamops target claims, JSON, keyed by target account, kind and ID",
 	History:     1,
 	Storage:     jetstream.FileStorage,
 	// A claim lapses after its Until (minutes); a day is plenty to drop the

@@ -40,17 +40,11 @@ func (a *Alerts) prepare(getenv func(string) string) {
 	if a.DeadLetter == "" {
 		a.DeadLetter = "alerts.dead"
 	}
-	if a.Retention == 0 {
-		a.Retention = 24 * time.Hour
-	}
 	if a.MaxDeliver == 0 {
 		a.MaxDeliver = 5
 	}
 	if a.WebhookSubject == "" {
 		a.WebhookSubject = "alerts.alertmanager"
-	}
-	if a.UpdateEvery == 0 {
-		a.UpdateEvery = 2 * time.Second
 	}
 	if v := getenv("ALERTS_WEBHOOK_TOKEN"); v != "" {
 		a.WebhookToken = v

@@ -189,30 +189,10 @@ func (c *Config) applyDefaults() {
 	if c.HTTP.Listen == "" {
 		c.HTTP.Listen = "127.0.0.1:8080"
 	}
-	if c.Requests.Expiry == 0 {
-		c.Requests.Expiry = 10 * time.Minute
-	}
-	if c.Requests.CheckInterval == 0 {
-		c.Requests.CheckInterval = 2 * time.Second
-	}
-	if c.Requests.CheckTimeout == 0 {
-		c.Requests.CheckTimeout = 2 * time.Minute
-	}
-	if c.Requests.AbandonAfter == 0 {
-		c.Requests.AbandonAfter = 5 * time.Minute
-	}
-	if c.Requests.TargetWait == 0 {
-		c.Requests.TargetWait = 10 * time.Second
-	}
-	if c.Shutdown.Timeout == 0 {
-		c.Shutdown.Timeout = 30 * time.Second
-	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
-	if c.Audit.Retention == 0 {
-		c.Audit.Retention = DefaultAuditRetention
-	}
+	c.applyDurationDefaults()
 }
 
 // Validate checks every value and returns all problems at once.

@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/streamops/streamops/internal/operations"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -26,9 +27,6 @@ type Audit struct {
 	// go first (default 1GiB).
 	MaxBytes Size `yaml:"max_bytes"`
 }
-
-// DefaultAuditRetention is audit.retention when it is not set.
-const DefaultAuditRetention = 90 * 24 * time.Hour
 
 // PolicyRules is the policy in the shape the product's rules take; nil
 // when the config has no `policy:` (everyone may do everything).
@@ -57,7 +55,7 @@ func (c *Config) validatePolicy(bad func(string, ...any), add func(error)) {
 	if len(c.Policy) == 0 {
 		bad("policy: an empty list refuses every operation; leave the key out to allow everyone, or add rules")
 	}
-	if err := (&ops.Policy{Rules: c.PolicyRules()}).Validate(); err != nil {
+	if err := (&ops.Policy{Rules: c.PolicyRules(), Commands: operations.Names()}).Validate(); err != nil {
 		add(err)
 	}
 }

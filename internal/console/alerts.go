@@ -9,12 +9,12 @@ import (
 )
 
 // Follow has the console show requests from these front ends too (like
-// "alert"), when no other front end shows them.
-func (c *Console) Follow(frontends ...string) {
+// alerts), when no other front end shows them.
+func (c *Console) Follow(frontends ...ops.Frontend) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.follow == nil {
-		c.follow = map[string]bool{}
+		c.follow = map[ops.Frontend]bool{}
 	}
 	for _, f := range frontends {
 		c.follow[f] = true
@@ -22,7 +22,7 @@ func (c *Console) Follow(frontends ...string) {
 }
 
 func (c *Console) shows(r ops.Request) bool {
-	if r.Origin.Frontend == "console" {
+	if r.Origin.Frontend == ops.FrontendConsole {
 		return true
 	}
 	c.mu.Lock()

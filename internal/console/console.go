@@ -32,7 +32,7 @@ type Console struct {
 	// echoed: in is a terminal, which echoes each line and its newline.
 	echoed bool
 	// follow names the other front ends whose requests the console shows.
-	follow map[string]bool
+	follow map[ops.Frontend]bool
 }
 
 // New makes a console for user.
@@ -103,7 +103,7 @@ func (c *Console) handle(ctx context.Context, h Handler, line string) {
 	if strings.TrimSpace(line) == "" {
 		return
 	}
-	reply, err := h.Handle(ctx, ops.Input{Text: line, User: c.user, Origin: ops.Origin{Frontend: "console"}})
+	reply, err := h.Handle(ctx, ops.Input{Text: line, User: c.user, Origin: ops.Origin{Frontend: ops.FrontendConsole}})
 	var b strings.Builder
 	switch r := reply.Request; {
 	case r != nil && r.State == ops.Pending:

@@ -50,7 +50,7 @@ func run(t *testing.T, h Handler, lines ...string) string {
 func TestCardMatchesGolden(t *testing.T) {
 	got := run(t, handlerFunc(func(in ops.Input) (ops.Reply, error) {
 		assert.Equal(t, "alice", in.User)
-		assert.Equal(t, "console", in.Origin.Frontend)
+		assert.Equal(t, ops.FrontendConsole, in.Origin.Frontend)
 		r := switchRequest
 		return ops.Reply{Request: &r}, nil
 	}), "job switch orders-dr now")

@@ -51,7 +51,8 @@ func (a *Alert) plain() *Alert {
 // names as who decided it.
 const alertResolver = "alert"
 
-// Lookup returns request id as stored now.
+// Lookup returns request id as stored now; an error wrapping ErrNotFound
+// when no request has that ID (any more).
 func (s *Service) Lookup(ctx context.Context, id string) (Request, error) {
 	return s.get(ctx, id)
 }

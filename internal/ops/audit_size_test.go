@@ -8,6 +8,7 @@ import (
 
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -20,9 +21,9 @@ const auditBytesPer1000 = 3 << 20
 func TestAuditStreamBytesPerThousandRequests(t *testing.T) {
 	const n = 200
 	w := newWorld(t)
-	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
+	svc, err := ops.New(settings(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}), ops.Deps{
 		Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(),
-		Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+		Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
 	})
 	require.NoError(t, err)
 	ctx := context.Background()

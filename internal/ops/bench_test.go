@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -48,8 +49,8 @@ func BenchmarkProviderCall(b *testing.B) {
 // published on NATS.
 func BenchmarkConfirm(b *testing.B) {
 	nats := connect(b, bus.Config{Listen: "127.0.0.1:-1", StoreDir: b.TempDir()})
-	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
-		Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Pipelines: fastEnOS(b),
+	svc, err := ops.New(settings(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}), ops.Deps{
+		Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Providers: []ops.Provider{pipelines.New(fastEnOS(b))},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -95,7 +96,7 @@ func BenchmarkSweep(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			svc, err := ops.New(ops.Settings{}, ops.Deps{
+			svc, err := ops.New(settings(ops.Settings{}), ops.Deps{
 				Store: nats.Requests(), Claims: nats.Claims(), Events: nats.Events(), Now: func() time.Time { return now },
 			})
 			if err != nil {

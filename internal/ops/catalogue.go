@@ -9,12 +9,14 @@ import (
 	"strings"
 )
 
-// operation is one command of the catalogue and how it is carried out.
+// operation is one command of the catalogue as the engine carries it out:
+// a provider's Spec, or a built-in command.
 type operation struct {
-	name    string // the words that name it: "pipeline pause"
-	usage   string // what follows the name: "<pipeline>"
-	summary string
-	kind    string // the kind of target it takes; "" for none
+	name     string // the words that name it: "pipeline pause"
+	usage    string // what follows the name: "<pipeline>"
+	summary  string
+	kind     string // the kind of target it takes; "" for none
+	provider string
 	// named: the first word after the operation's name names a new resource.
 	named bool
 	keys  []string // allowed key=value arguments
@@ -25,9 +27,11 @@ type operation struct {
 	// A state-changing operation has execute; a read-only one has read.
 	execute func(ctx context.Context, r Request) (Outcome, error)
 	read    func(ctx context.Context, r Request) (string, error)
-	// prepare fills in r.Call and r.Details before the card is shown; it
-	// may read the provider and refuse the request.
+	// prepare fills in r.Details before the card is shown; it may read
+	// the provider and refuse the request.
 	prepare func(ctx context.Context, r *Request) error
+	// call is the call the client will send, for the card.
+	call func(r Request) string
 	// done describes a success, e.g. "Paused pipeline orders-etl (p-1):
 	// job ID p-1, request ID 2a1c".
 	done func(r Request, out Outcome) string
@@ -36,6 +40,25 @@ type operation struct {
 	// check reads the target's status after a success and says whether it
 	// has reached what the operation asked for.
 	check *statusCheck
+	// spec is what the operation was made from, for front ends.
+	spec Spec
+}
+
+// fromSpec is the engine's view of a provider's operation.
+func fromSpec(sp Spec) *operation {
+	o := &operation{
+		name: sp.Name, usage: sp.Usage, summary: sp.Summary, kind: sp.Kind, provider: sp.Provider,
+		named: sp.Named, flags: sp.Flags,
+		execute: sp.Execute, read: sp.Read, prepare: sp.Prepare, call: sp.Call, done: sp.Done, verb: sp.Verb,
+		spec: sp,
+	}
+	for _, p := range sp.Params {
+		o.keys = append(o.keys, p.Name)
+	}
+	if c := sp.Check; c != nil {
+		o.check = &statusCheck{status: c.Status, reached: c.Reached, want: c.Want, phrase: c.Phrase, note: c.Note}
+	}
+	return o
 }
 
 type statusCheck struct {
@@ -55,11 +78,6 @@ func (c *statusCheck) verb() string {
 	return c.phrase
 }
 
-// statusIs is the usual check: one of these statuses means done.
-func statusIs(status func(ctx context.Context, r Request) (string, error), want ...string) *statusCheck {
-	return &statusCheck{status: status, reached: func(_ Request, s string) bool { return slices.Contains(want, s) }, want: strings.Join(want, " or ")}
-}
-
 func (o *operation) changes() bool { return o.execute != nil }
 
 // catalogue is the set of operations the configured providers make possible.
@@ -72,7 +90,16 @@ func (c *catalogue) add(ops ...*operation) {
 		c.byName = map[string]*operation{}
 	}
 	for _, o := range ops {
+		if o.spec.Name == "" { // a built-in: front ends see it as a spec too
+			o.spec = Spec{Name: o.name, Usage: o.usage, Summary: o.summary}
+		}
 		c.byName[o.name] = o
+	}
+}
+
+func (c *catalogue) addSpecs(specs []Spec) {
+	for _, sp := range specs {
+		c.add(fromSpec(sp))
 	}
 }
 

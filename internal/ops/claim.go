@@ -1,11 +1,14 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -43,87 +46,150 @@ const claimGrace = 30 * time.Second
 
 var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-// claimKey names a target in the claims store: its kind and ID, the ID in
-// hex where it has characters a key may not hold.
+// claimKey names a target in the claims store: its kind and ID, after its
+// account unless that is the default one, each part in hex where it has
+// characters a key may not hold. The default account's keys are the ones
+// claims had before targets had accounts, so that during a rolling upgrade
+// a claim held by a bot of the earlier version still keeps this one off the
+// target; and they cannot clash with another account's, which have one
+// part more.
 func claimKey(t Target) string {
-	id := t.ID
-	if id == "" {
-		id = t.Alias // a job yet to be created is known by its name
+	k := t.Key()
+	key := k.Kind + "." + keyPart(k.ID)
+	if k.Account != DefaultAccount {
+		key = keyPart(k.Account) + "." + key
 	}
-	if !plainKey.MatchString(id) {
-		id = "x" + hex.EncodeToString([]byte(id))
-	}
-	return t.Kind + "." + id
+	return key
 }
 
-// holdTarget takes the claim on r's target for r, waiting while another
-// request holds it: it looks again when the claim changes (a watch) or
-// when it lapses, which takes no write. It returns the function that
-// releases the claim. If r stops being pending while it waits, it returns r
-// as it now is and the explanation.
-func (s *Service) holdTarget(ctx context.Context, r Request) (release func(), now Request, err error) {
-	key := claimKey(r.Target)
-	wait := time.NewTimer(s.set.TargetWait)
-	defer wait.Stop()
+func keyPart(s string) string {
+	if plainKey.MatchString(s) {
+		return s
+	}
+	return "x" + hex.EncodeToString([]byte(s))
+}
+
+// holdTargets takes the claim on every target of r for r, or on none: each
+// waits while another request holds it, all within one target_wait. It
+// returns the function that releases them. If r stops being pending while
+// it waits, it returns r as it now is and the explanation; if a target
+// stays busy, the refusal names it.
+func (s *Service) holdTargets(ctx context.Context, r Request) (release func(), now Request, err error) {
+	// Taken in one order everywhere, so that two requests sharing targets
+	// never each hold one the other waits for.
+	targets := slices.SortedFunc(slices.Values(r.Targets()), func(a, b Target) int { return strings.Compare(claimKey(a), claimKey(b)) })
+	giveUp := time.NewTimer(s.set.TargetWait)
+	defer giveUp.Stop()
+	var releases []func()
+	releaseAll := func() {
+		for _, rel := range releases {
+			rel()
+		}
+	}
+	for _, t := range targets {
+		rel, cur, err := s.holdTarget(ctx, r, t, giveUp.C)
+		if err != nil {
+			releaseAll()
+			return nil, cur, err
+		}
+		releases = append(releases, rel)
+	}
+	return releaseAll, r, nil
+}
+
+// holder is who holds a claim, as read while waiting for it.
+type holder struct {
+	claim   Claim
+	held    Request
+	readErr error
+}
+
+// holdTarget takes the claim on t for r, waiting while another request
+// holds it: it looks again when the claim changes (a watch) or when it
+// lapses, which takes no write, until giveUp.
+func (s *Service) holdTarget(ctx context.Context, r Request, t Target, giveUp <-chan time.Time) (release func(), now Request, err error) {
+	key := claimKey(t)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	var changed <-chan struct{} // watched only once the target is found busy
 	for {
-		at := s.now()
-		c := Claim{Request: r.ID, At: at, Until: at.Add(s.set.AbandonAfter + s.set.CheckTimeout)}
-		rev, err := s.claims.CreateClaim(ctx, key, c)
-		if err == nil {
-			return func() { s.releaseTarget(key, r.ID, rev) }, r, nil
-		}
-		if !errors.Is(err, ErrExists) {
-			return nil, r, fmt.Errorf("could not reserve %s %s for this request, so nothing was done: %w", r.Target.Kind, r.Target.Name(), err)
-		}
-		if changed == nil {
+		release, h, err := s.tryClaim(ctx, r, t, key, changed != nil)
+		switch {
+		case err != nil || release != nil:
+			return release, r, err
+		case changed == nil:
 			if changed, err = s.claims.WatchClaim(watchCtx, key); err != nil {
-				return nil, r, fmt.Errorf("could not wait for %s %s to be free, so nothing was done: %w", r.Target.Kind, r.Target.Name(), err)
+				return nil, r, fmt.Errorf("could not wait for %s %s to be free, so nothing was done: %w", t.Kind, t.Name(), err)
 			}
 			continue // it may have been released before the watch began
-		}
-		holder, hrev, err := s.claims.GetClaim(ctx, key)
-		if errors.Is(err, ErrNotFound) {
-			continue // released meanwhile
-		}
-		if err != nil {
-			return nil, r, fmt.Errorf("could not read who holds %s %s, so nothing was done: %w", r.Target.Kind, r.Target.Name(), err)
-		}
-		held, heldErr := s.store.Get(ctx, holder.Request)
-		if s.lapsed(holder, held, heldErr) {
-			if rev, err := s.claims.ReplaceClaim(ctx, key, c, hrev); err == nil {
-				s.log.Warn("took over a lapsed target claim", "target", key, "request", r.ID, "held_by", holder.Request)
-				return func() { s.releaseTarget(key, r.ID, rev) }, r, nil
-			}
-			continue
+		case h == nil:
+			continue // released or taken over meanwhile
 		}
 		// While it waits, someone may confirm, cancel or expire r itself.
 		if cur, decided := s.decidedMeanwhile(ctx, r.ID); decided {
 			return nil, cur, &InputError{Msg: alreadyDecided(cur)}
 		}
-		lapse := time.NewTimer(lapsesAt(holder, held, heldErr).Sub(s.now()))
-		select {
-		case <-changed:
-		case <-lapse.C:
-		case <-ctx.Done():
-			lapse.Stop()
-			return nil, r, ctx.Err()
-		case <-wait.C:
-			lapse.Stop()
-			if cur, decided := s.decidedMeanwhile(ctx, r.ID); decided {
-				return nil, cur, &InputError{Msg: alreadyDecided(cur)}
-			}
-			who := held.DecidedBy
-			if who == "" {
-				who = "someone"
-			}
-			return nil, r, &InputError{Msg: fmt.Sprintf("%s %s is busy with %s (%s, confirmed by %s), still running or being checked: nothing was done for %s, which is still pending. Confirm it again once %s has finished; a switchover is read again then.",
-				r.Target.Kind, r.Target.Name(), holder.Request, held.Op, who, r.ID, holder.Request)}
+		if cur, err := s.awaitClaim(ctx, r, t, *h, changed, giveUp); err != nil {
+			return nil, cur, err
 		}
-		lapse.Stop()
 	}
+}
+
+// tryClaim makes one attempt at the claim under key: it creates it, or,
+// once the claim is watched (readHolder), takes it over if it has lapsed.
+// It returns the claim's release if it got it, and who holds it if not;
+// neither when the claim changed meanwhile.
+func (s *Service) tryClaim(ctx context.Context, r Request, t Target, key string, readHolder bool) (func(), *holder, error) {
+	at := s.now()
+	c := Claim{Request: r.ID, At: at, Until: at.Add(s.set.AbandonAfter + s.set.CheckTimeout)}
+	rev, err := s.claims.CreateClaim(ctx, key, c)
+	if err == nil {
+		return func() { s.releaseTarget(key, r.ID, rev) }, nil, nil
+	}
+	if !errors.Is(err, ErrExists) {
+		return nil, nil, fmt.Errorf("could not reserve %s %s for this request, so nothing was done: %w", t.Kind, t.Name(), err)
+	}
+	if !readHolder {
+		return nil, nil, nil
+	}
+	held, hrev, err := s.claims.GetClaim(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("could not read who holds %s %s, so nothing was done: %w", t.Kind, t.Name(), err)
+	}
+	h := holder{claim: held}
+	h.held, h.readErr = s.store.Get(ctx, held.Request)
+	if !s.lapsed(h.claim, h.held, h.readErr) {
+		return nil, &h, nil
+	}
+	if rev, err := s.claims.ReplaceClaim(ctx, key, c, hrev); err == nil {
+		s.log.Warn("took over a lapsed target claim", "target", key, "request", r.ID, "held_by", held.Request)
+		return func() { s.releaseTarget(key, r.ID, rev) }, nil, nil
+	}
+	return nil, nil, nil
+}
+
+// awaitClaim waits for the claim h holds on t to change or lapse. At
+// giveUp it returns the refusal that says who holds t, with r as it now is.
+func (s *Service) awaitClaim(ctx context.Context, r Request, t Target, h holder, changed <-chan struct{}, giveUp <-chan time.Time) (Request, error) {
+	lapse := time.NewTimer(lapsesAt(h.claim, h.held, h.readErr).Sub(s.now()))
+	defer lapse.Stop()
+	select {
+	case <-changed:
+	case <-lapse.C:
+	case <-ctx.Done():
+		return r, ctx.Err()
+	case <-giveUp:
+		if cur, decided := s.decidedMeanwhile(ctx, r.ID); decided {
+			return cur, &InputError{Msg: alreadyDecided(cur)}
+		}
+		who := cmp.Or(h.held.DecidedBy, "someone")
+		return r, &InputError{Msg: fmt.Sprintf("%s %s is busy with %s (%s, confirmed by %s), still running or being checked: nothing was done for %s, which is still pending. Confirm it again once %s has finished; a switchover is read again then.",
+			t.Kind, t.Name(), h.claim.Request, h.held.Op, who, r.ID, h.claim.Request)}
+	}
+	return r, nil
 }
 
 // decidedMeanwhile reads request id and reports whether it is no longer pending.

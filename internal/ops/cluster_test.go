@@ -22,6 +22,7 @@ import (
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/fakeclock"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 )
@@ -151,9 +152,9 @@ func startReplica(t testing.TB, cfg bus.Config, providerURL string, clock *fakec
 	defer cancel()
 	b, err := bus.Connect(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	svc, err := ops.New(ops.Settings{SweepInterval: 20 * time.Millisecond, CheckInterval: 10 * time.Millisecond, TargetWait: 20 * time.Second}, ops.Deps{
+	svc, err := ops.New(settings(ops.Settings{SweepInterval: 20 * time.Millisecond, CheckInterval: 10 * time.Millisecond, TargetWait: 20 * time.Second}), ops.Deps{
 		Store: b.Requests(), Claims: b.Claims(), Events: b.Events(), Now: clock.Now,
-		Pipelines: enos.New(providerURL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+		Providers: []ops.Provider{pipelines.New(enos.New(providerURL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
 	})
 	require.NoError(t, err)
 	runCtx, stop := context.WithCancel(context.Background())

@@ -18,13 +18,24 @@ type Command struct {
 }
 
 // InputError is bad input: its text is shown to the person who typed it.
-type InputError struct{ Msg string }
+// Err, when set, is what it is in values (ErrNotFound, a *Refusal), for
+// callers that act on the kind rather than show the text.
+type InputError struct {
+	Msg string
+	Err error
+}
 
 func (e *InputError) Error() string { return e.Msg }
+
+func (e *InputError) Unwrap() error { return e.Err }
 
 func inputErrorf(format string, a ...any) error {
 	return &InputError{Msg: fmt.Sprintf(format, a...)}
 }
+
+// InputErrorf is bad input a provider's operation refuses, worded for the
+// person who typed it.
+func InputErrorf(format string, a ...any) error { return inputErrorf(format, a...) }
 
 // ParseCommand splits text into words, honouring double and single quotes
 // (so description="nightly sync" is one argument). A leading "/streamops" is

@@ -44,11 +44,11 @@ func TestCommandNamesFoldCase(t *testing.T) {
 }
 
 func TestCountsReadNaturally(t *testing.T) {
-	assert.Equal(t, "1 event stream", count(1, "event stream"))
-	assert.Equal(t, "2 jobs", count(2, "job"))
-	assert.Equal(t, "0 pipelines", count(0, "pipeline"))
-	assert.Equal(t, "1 job in project p:\n  j", listing(1, "job", "project p", []string{"  j"}))
-	assert.Equal(t, "No event streams in project p.", listing(0, "event stream", "project p", nil))
+	assert.Equal(t, "1 event stream", Count(1, "event stream"))
+	assert.Equal(t, "2 jobs", Count(2, "job"))
+	assert.Equal(t, "0 pipelines", Count(0, "pipeline"))
+	assert.Equal(t, "1 job in project p:\n  j", Listing(1, "job", "project p", []string{"  j"}))
+	assert.Equal(t, "No event streams in project p.", Listing(0, "event stream", "project p", nil))
 }
 
 func TestParseCommandRejectsMalformedInput(t *testing.T) {

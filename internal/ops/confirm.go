@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 )
 
 // Confirm executes a pending request on behalf of user. However many times
@@ -28,7 +30,7 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 		// Another replica, with that provider, may carry it out.
 		return r, &InputError{Msg: fmt.Sprintf("this bot cannot carry out %s: its provider is not configured here. Nothing was done and %s is still pending", r.Op, r.ID)}
 	}
-	release, cur, err := s.holdTarget(ctx, r)
+	release, cur, err := s.holdTargets(ctx, r)
 	if err != nil {
 		return cur, err
 	}
@@ -46,11 +48,50 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	}
 	s.inflight.Store(r.ID, r)
 	s.started(ctx, r)
-	// The call must finish even if whoever confirmed goes away: a half-known
-	// outcome is worse than a late one.
+	// The calls must finish even if whoever confirmed goes away: a
+	// half-known outcome is worse than a late one.
 	callCtx := context.WithoutCancel(ctx)
+	outs := make([]TargetOutcome, 0, len(r.Targets()))
+	for _, t := range r.Targets() {
+		outs = append(outs, s.call(callCtx, op, r.on(t)))
+	}
+	r = s.finish(callCtx, withOutcomes(r, outs))
+	s.inflight.Delete(r.ID)
+	s.notify(callCtx, Notice{Request: r})
+	s.checkAfter(callCtx, r, op, outs, release)
+	return r, nil
+}
+
+// checkAfter reads the status of each target whose call succeeded or may
+// have, in the background, and then releases the targets: they stay
+// claimed until their status is known.
+func (s *Service) checkAfter(ctx context.Context, r Request, op *operation, outs []TargetOutcome, release func()) {
+	var check []TargetOutcome
+	for _, o := range outs {
+		if e := o.Outcome.Error; (e == nil || e.Uncertain) && op.check != nil && o.Target.ID != "" {
+			check = append(check, o)
+		}
+	}
+	if len(check) == 0 {
+		release()
+		s.background.Done()
+		return
+	}
+	go func() {
+		defer s.background.Done()
+		defer release()
+		var wg sync.WaitGroup
+		for _, o := range check {
+			wg.Go(func() { s.checkStatus(ctx, r, o, op.check) })
+		}
+		wg.Wait()
+	}()
+}
+
+// call carries out r, narrowed to one target, and says what it did.
+func (s *Service) call(ctx context.Context, op *operation, r Request) TargetOutcome {
 	start := s.now()
-	out, err := op.execute(callCtx, r)
+	out, err := op.execute(ctx, r)
 	if s.metrics != nil {
 		s.metrics.ProviderCall(r.Target.Provider, r.Op, s.now().Sub(start), err)
 	}
@@ -61,27 +102,40 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 		if f.Uncertain {
 			out.Summary = uncertainSummary(r, op, f)
 		}
-	} else {
-		if r.Target.ID == "" {
-			r.Target.ID = out.JobID // a created job has its ID now
+		return TargetOutcome{Target: r.Target, Outcome: out}
+	}
+	if r.Target.ID == "" {
+		r.Target.ID = out.JobID // a created job has its ID now
+	}
+	out.Summary = op.done(r, out)
+	return TargetOutcome{Target: r.Target, Outcome: out}
+}
+
+// withOutcomes is r with what its calls did: a request on one target has
+// that target's outcome; one on several keeps each and sums them up, as
+// uncertain if any call may have acted unseen, failed if any failed.
+func withOutcomes(r Request, outs []TargetOutcome) Request {
+	targets := make([]Target, len(outs))
+	for i, o := range outs {
+		targets[i] = o.Target // with the IDs of what was created
+	}
+	r.setTargets(targets)
+	if len(outs) == 1 {
+		r.Outcome = &outs[0].Outcome
+		return r
+	}
+	r.Outcomes = outs
+	sum := Outcome{}
+	lines := make([]string, len(outs))
+	for i, o := range outs {
+		lines[i] = o.Outcome.Summary
+		if e := o.Outcome.Error; e != nil && (sum.Error == nil || e.Uncertain && !sum.Error.Uncertain) {
+			sum.Error = e
 		}
-		out.Summary = op.done(r, out)
 	}
-	r = s.finish(callCtx, r, out)
-	s.inflight.Delete(r.ID)
-	s.notify(callCtx, Notice{Request: r})
-	if (r.State == Succeeded || r.State == Uncertain) && op.check != nil && r.Target.ID != "" {
-		// The target stays claimed until its status is known.
-		go func() {
-			defer s.background.Done()
-			defer release()
-			s.checkStatus(callCtx, r, op.check)
-		}()
-		return r, nil
-	}
-	release()
-	s.background.Done()
-	return r, nil
+	sum.Summary = strings.Join(lines, "\n")
+	r.Outcome = &sum
+	return r
 }
 
 // uncertainSummary says plainly that the call may have acted, and why.
@@ -115,14 +169,15 @@ func (s *Service) Cancel(ctx context.Context, id, user string) (Request, error) 
 	return r, nil
 }
 
-// get reads a request for a decision on it.
+// get reads a request for a decision on it. No request has the ID: an
+// *InputError wrapping ErrNotFound.
 func (s *Service) get(ctx context.Context, id string) (Request, error) {
 	if !ValidRequestID(id) {
-		return Request{}, inputErrorf("%q is not a request ID: they look like r-7f3a9c", id)
+		return Request{}, &InputError{Msg: fmt.Sprintf("%q is not a request ID: they look like r-7f3a9c", id), Err: ErrNotFound}
 	}
 	r, err := s.store.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return Request{}, inputErrorf("there is no request %s: it may have been finished more than a week ago, or mistyped. `pending` lists the open ones", id)
+		return Request{}, &InputError{Msg: fmt.Sprintf("there is no request %s: it may have been finished more than a week ago, or mistyped. `pending` lists the open ones", id), Err: ErrNotFound}
 	}
 	if err != nil {
 		return Request{}, fmt.Errorf("could not read request %s from NATS, so nothing was done: %w", id, err)
@@ -138,44 +193,47 @@ func (s *Service) decide(ctx context.Context, r Request, user string, to State) 
 		if r.State != Pending {
 			return r, &InputError{Msg: alreadyDecided(r)}
 		}
-		now := s.now()
-		var err error
-		if !now.Before(r.ExpiresAt) {
-			if r, err = s.transition(ctx, r, Expired, "", nil); errors.Is(err, ErrConflict) {
-				if r, err = s.get(ctx, r.ID); err != nil {
-					return r, err
-				}
-				continue
-			}
-			if err == nil {
-				return r, &InputError{Msg: alreadyDecided(r)}
-			}
+		decided, err := s.tryDecide(ctx, r, user, to)
+		if !errors.Is(err, ErrConflict) {
+			return decided, err
+		}
+		// Someone else decided first; read what they did.
+		if r, err = s.get(ctx, r.ID); err != nil {
 			return r, err
 		}
-		from := r
-		r.DecidedBy, r.DecidedAt = user, now
-		r, err = s.transition(ctx, r, to, user, nil)
-		if errors.Is(err, ErrConflict) {
-			// Someone else decided first; read what they did.
-			if r, err = s.get(ctx, r.ID); err != nil {
-				return r, err
-			}
-			continue
-		}
-		if err != nil {
-			if to == Executing {
-				s.doubt(r)
-			}
-			return from, fmt.Errorf("could not record the decision on %s in NATS, so nothing was done: %w", r.ID, err)
-		}
-		return r, nil
 	}
 }
 
-// finish records the outcome of an executing request. The outcome of a call
-// that returned is always stored, even over the sweep's report that the
-// call was abandoned (a provider slower than the abandonment limit).
-func (s *Service) finish(ctx context.Context, r Request, out Outcome) Request {
+// tryDecide makes one attempt at decide's write, or at the expiry that
+// comes first once the request's time is up; ErrConflict if someone
+// changed r since it was read.
+func (s *Service) tryDecide(ctx context.Context, r Request, user string, to State) (Request, error) {
+	now := s.now()
+	if !now.Before(r.ExpiresAt) {
+		expired, err := s.transition(ctx, r, Expired, "", nil)
+		if err == nil {
+			return expired, &InputError{Msg: alreadyDecided(expired)}
+		}
+		return expired, err
+	}
+	decided := r
+	decided.DecidedBy, decided.DecidedAt = user, now
+	decided, err := s.transition(ctx, decided, to, user, nil)
+	if err == nil || errors.Is(err, ErrConflict) {
+		return decided, err
+	}
+	if to == Executing {
+		s.doubt(decided)
+	}
+	return r, fmt.Errorf("could not record the decision on %s in NATS, so nothing was done: %w", r.ID, err)
+}
+
+// finish records r.Outcome, the outcome of an executing request. The
+// outcome of a call that returned is always stored, even over the sweep's
+// report that the call was abandoned (a provider slower than the
+// abandonment limit).
+func (s *Service) finish(ctx context.Context, r Request) Request {
+	out := *r.Outcome
 	to := Succeeded
 	if out.Error != nil {
 		to = Failed

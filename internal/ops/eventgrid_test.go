@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,10 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/operations/eventgrid"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
 )
@@ -61,7 +65,7 @@ func (w *egWorld) newBot(t *testing.T, templates map[string]eg.JobTemplate) *bot
 	return w.startBot(t, w.bus, ops.Settings{
 		Targets:       ops.Targets{"job": {"orders-dr": jobID}},
 		CheckInterval: 10 * time.Millisecond,
-	}, ops.Deps{EventGrid: &ops.EventGridSetup{API: w.api, Operations: egOperations, Templates: templates}})
+	}, ops.Deps{Providers: []ops.Provider{eventgrid.New(eventgrid.Setup{API: w.api, Operations: egOperations, Templates: templates})}})
 }
 
 func TestSwitchShowsItsEffectAndSwaps(t *testing.T) {
@@ -209,4 +213,38 @@ func TestSwitchSaysNothingWasSentWhenTheJobCannotBeReadAgain(t *testing.T) {
 	assert.Equal(t, ops.Failed, done.State)
 	assert.Equal(t, "Could not switch job orders-dr ("+jobID+"): could not read the job again before switching, so nothing was sent: EG.00014040 Not request resource found (request ID req-gone)", done.Outcome.Summary)
 	assert.Zero(t, w.actions.Load())
+}
+
+// A switch stored by the code before its state was typed (seen as strings,
+// swap "true") still loads, and its confirmation sends the switch it showed.
+func TestSwitchStoredBeforeSeenWasTypedStillConfirms(t *testing.T) {
+	w := newEGWorld(t)
+	b := w.newBot(t, nil)
+	now := w.clock.Now().UTC()
+	stored := fmt.Sprintf(`{"id":"r-01d5e1","op":"job switch","target":{"kind":"job","alias":"orders-dr","id":%q,"provider":"EventGrid","scope":"region cn-north-4, project %s"},`+
+		`"args":{"sink":"10.0.0.5:9092"},"flags":["now"],"text":"job switch orders-dr now",`+
+		`"call":"EventGrid POST /v1/%s/eventrouter/jobs/%s/action {\"operation\":\"SWITCH\",\"config\":{\"switch_now\":true,\"sink_address\":\"10.0.0.5:9092\"}}",`+
+		`"seen":{"source":"10.0.0.5:9092","swap":"true","target":"10.0.1.7:9092"},`+
+		`"requester":"U-alice","origin":{"frontend":"test"},"state":"pending","created_at":%q,"expires_at":%q}`,
+		jobID, projectID, projectID, jobID, now.Format(time.RFC3339Nano), now.Add(10*time.Minute).Format(time.RFC3339Nano))
+	js, err := jetstream.New(w.bus.Conn())
+	require.NoError(t, err)
+	kv, err := js.KeyValue(context.Background(), bus.RequestsBucket)
+	require.NoError(t, err)
+	_, err = kv.Create(context.Background(), "r-01d5e1", []byte(stored))
+	require.NoError(t, err)
+
+	done, err := b.svc.Confirm(context.Background(), "r-01d5e1", "U-bob")
+	require.NoError(t, err)
+	require.Equal(t, ops.Succeeded, done.State, done.Outcome.Summary)
+	assert.Equal(t, &ops.Seen{Source: "10.0.0.5:9092", Target: "10.0.1.7:9092", Swap: true}, done.Seen)
+	assert.Contains(t, done.Outcome.Summary, "Switched job orders-dr")
+	j, _ := w.egSim.Job(jobID)
+	assert.Equal(t, "10.0.1.7:9092", j.SourceAddress)
+	assert.Equal(t, "10.0.0.5:9092", j.SinkAddress)
+
+	// What is stored now reads as before: swap is still the string "true".
+	e, err := kv.Get(context.Background(), "r-01d5e1")
+	require.NoError(t, err)
+	assert.Contains(t, string(e.Value()), `"seen":{"source":"10.0.0.5:9092","target":"10.0.1.7:9092","swap":"true"}`)
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/streamops/streamops/internal/api"
 )
 
 // providerError is what the provider clients' errors offer, so that the
@@ -17,14 +15,22 @@ type providerError interface {
 	ProviderRequestID() string
 }
 
+// uncertainError is a client's failure of a call that may have taken
+// effect (an api.UncertainError): an interface, so that ops imports no client.
+type uncertainError interface {
+	error
+	UncertainReason() string
+	Unwrap() error
+}
+
 // failureOf turns a failed call into what a person on call needs to read.
 // It is uncertain only when the client said the call may have acted.
 func failureOf(err error) *Failure {
 	f := &Failure{}
-	var ue *api.UncertainError
+	var ue uncertainError
 	if errors.As(err, &ue) {
-		f.Uncertain, f.Reason = true, ue.Reason
-		err = ue.Err
+		f.Uncertain, f.Reason = true, ue.UncertainReason()
+		err = ue.Unwrap()
 	}
 	var pe providerError
 	if errors.As(err, &pe) {
@@ -38,6 +44,10 @@ func failureOf(err error) *Failure {
 	f.Message, f.RequestID = PlainText(f.Message), PlainText(f.RequestID)
 	return f
 }
+
+// FailureText words a failed call as Failure.Text does, for a provider's
+// operation that reports a failed read in a sentence of its own.
+func FailureText(err error) string { return failureOf(err).Text() }
 
 // Text is the failure as one line: what the bot was doing, the provider's
 // code and message, and its request ID.

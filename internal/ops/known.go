@@ -5,11 +5,11 @@ import (
 	"strings"
 )
 
-// KnownCommand reports whether text names a command this product has, with
-// whichever provider: a rule's command is checked with it when the config
-// is read, long before an alert renders it. A name word left empty (a label
-// the rule fills in) is not judged.
-func KnownCommand(text string) error {
+// KnownCommand reports whether text names a built-in command or one of
+// specs, every provider's whichever is configured: a rule's command is
+// checked with it when the config is read, long before an alert renders
+// it. A name word left empty (a label the rule fills in) is not judged.
+func KnownCommand(text string, specs []Spec) error {
 	c, err := ParseCommand(text)
 	if err != nil {
 		return err
@@ -22,7 +22,7 @@ func KnownCommand(text string) error {
 	case "confirm", "cancel":
 		return nil
 	}
-	table := commandTable()
+	table := commandTable(specs)
 	if _, _, err := table.lookup(c.Words); err != nil {
 		if near := table.nearest(commandName(name)); near != "" {
 			return inputErrorf("%s; did you mean `%s`?", err, near)
@@ -32,31 +32,15 @@ func KnownCommand(text string) error {
 	return nil
 }
 
-// commandTable is every command the product has, whatever the config
-// enables; the providers are stand-ins, as only the names are read.
-func commandTable() *catalogue {
+// commandTable is the built-in commands and specs; only the names are read.
+func commandTable(specs []Spec) *catalogue {
 	var c catalogue
 	s := &Service{}
 	c.add(s.builtins()...)
 	c.add(s.history())
-	c.add(pipelineOperations(namesOnlyPipelines{})...)
-	c.add(eventGridOperations(EventGridSetup{API: namesOnlyEventGrid{}})...)
+	c.addSpecs(specs)
 	return &c
 }
-
-type (
-	pipelinesAPI = Pipelines
-	eventGridAPI = EventGrid
-)
-
-type namesOnlyPipelines struct{ pipelinesAPI }
-
-func (namesOnlyPipelines) OrgID() string { return "" }
-
-type namesOnlyEventGrid struct{ eventGridAPI }
-
-func (namesOnlyEventGrid) ProjectID() string { return "" }
-func (namesOnlyEventGrid) Region() string    { return "" }
 
 // nearest is the command whose name is within two typos of name, for a
 // hint; empty if none is that close.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -73,9 +74,9 @@ func (s *starter) Started(_ context.Context, r ops.Request) {
 func TestStarterHearsOfTheCallBeforeItIsMade(t *testing.T) {
 	w := newWorld(t)
 	st := &starter{posts: w.posts.Load}
-	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}, ops.Deps{
-		Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Notifier: st, Now: w.clock.Now,
-		Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+	svc, err := ops.New(settings(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}}), ops.Deps{
+		Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), FrontEnds: notifying(st), Now: w.clock.Now,
+		Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { svc.Wait(context.Background()) })

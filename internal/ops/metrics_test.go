@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -53,7 +54,7 @@ func TestStatusChecksAreCounted(t *testing.T) {
 	b := w.startBot(t, w.bus, ops.Settings{
 		Targets:       ops.Targets{"pipeline": {"orders-etl": "p-100", "billing": "p-200"}},
 		CheckInterval: 5 * time.Millisecond, CheckTimeout: time.Minute,
-	}, ops.Deps{Metrics: m, Pipelines: enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+	}, ops.Deps{Metrics: m, Providers: []ops.Provider{pipelines.New(enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))}})
 
 	for _, text := range []string{"pipeline pause orders-etl", "pipeline start billing"} {
 		r := propose(t, b, text)
@@ -82,7 +83,7 @@ func TestOperationsListsWhatChangesState(t *testing.T) {
 	for _, o := range b.svc.Operations() {
 		got[o.Name] = o
 	}
-	assert.Equal(t, ops.OperationInfo{Name: "pipeline pause", Provider: ops.ProviderEnOS, Checked: true}, got["pipeline pause"])
+	assert.Equal(t, ops.OperationInfo{Name: "pipeline pause", Provider: pipelines.Provider, Checked: true}, got["pipeline pause"])
 	assert.Contains(t, got, "pipeline stop")
 	assert.NotContains(t, got, "pipeline list", "reads make no requests")
 	assert.NotContains(t, got, "help")

@@ -20,6 +20,25 @@ type Notifier interface {
 	Notify(ctx context.Context, n Notice)
 }
 
+// frontEnds hands each notice to every front end; each keeps to the
+// requests that came from it.
+type frontEnds []Notifier
+
+func (fs frontEnds) Notify(ctx context.Context, n Notice) {
+	for _, f := range fs {
+		f.Notify(ctx, n)
+	}
+}
+
+// Started tells the front ends that show running calls.
+func (fs frontEnds) Started(ctx context.Context, r Request) {
+	for _, f := range fs {
+		if st, ok := f.(Starter); ok {
+			st.Started(ctx, r)
+		}
+	}
+}
+
 // Metrics counts what the service does.
 type Metrics interface {
 	Transition(op string, to State)

@@ -1,21 +1,10 @@
 package ops
 
-import "strings"
-
-// The providers, as Target.Provider names them.
-const (
-	ProviderEnOS      = "EnOS"
-	ProviderEventGrid = "EventGrid"
-)
-
-// providerOf is the provider behind each kind of target.
-var providerOf = map[string]string{"pipeline": ProviderEnOS, "stream": ProviderEventGrid, "job": ProviderEventGrid}
-
 // OperationInfo describes a state-changing operation, so that the metrics
 // can show its series, at zero, before its first request.
 type OperationInfo struct {
 	Name     string // like "pipeline pause"
-	Provider string // ProviderEnOS or ProviderEventGrid
+	Provider string // as Spec.Provider names it: "EnOS"
 	Checked  bool   // a status check follows a success
 }
 
@@ -27,8 +16,7 @@ func (s *Service) Operations() []OperationInfo {
 		if !o.changes() {
 			continue
 		}
-		kind, _, _ := strings.Cut(o.name, " ")
-		out = append(out, OperationInfo{Name: o.name, Provider: providerOf[kind], Checked: o.check != nil})
+		out = append(out, OperationInfo{Name: o.name, Provider: o.provider, Checked: o.check != nil})
 	}
 	return out
 }

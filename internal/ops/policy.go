@@ -44,6 +44,9 @@ var ErrNoGroup = errors.New("no user group has that handle")
 type Policy struct {
 	Rules  []Rule
 	Groups Groups // nil: a rule naming a group matches nobody
+	// Commands are the names a rule may give: CommandNames of every
+	// provider's specs, whichever providers are configured.
+	Commands []string
 }
 
 // freeCommands need no rule: they read only the bot's own state.
@@ -51,16 +54,7 @@ var freeCommands = []string{"help", "pending", "history"}
 
 // automated origins make requests no person asked for: their requester is a
 // rule or another program, so only the confirmer is a person to check.
-var automated = []string{"alert", "nats"}
-
-// CommandNames are the names of every command the catalogue may hold, for
-// checking a policy before the providers are known.
-var CommandNames = []string{
-	"help", "pending", "history",
-	"pipeline pause", "pipeline start", "pipeline stop", "pipeline show", "pipeline list",
-	"stream start", "stream pause", "stream show", "stream list",
-	"job start", "job stop", "job switch", "job create", "job show", "job list",
-}
+var automated = []Frontend{FrontendAlert, FrontendNATS}
 
 // Validate reports every rule that cannot work, naming it by its place
 // and name, in the words of the config (policy[0].operations).
@@ -69,51 +63,92 @@ func (p *Policy) Validate() error {
 		return nil
 	}
 	var errs []error
-	bad := func(i int, key, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("policy[%d].%s: %s", i, key, fmt.Sprintf(format, a...)))
-	}
 	names := map[string]int{}
 	for i, r := range p.Rules {
-		if strings.TrimSpace(r.Name) == "" {
-			bad(i, "name", "required: refusals name the rule that refused")
-		} else if j, dup := names[r.Name]; dup {
-			bad(i, "name", "%q is also the name of policy[%d]: give each rule its own name", r.Name, j)
-		} else {
-			names[r.Name] = i
-		}
-		if len(r.Operations) == 0 {
-			bad(i, "operations", "required: command names like \"pipeline pause\", patterns like \"job *\", or \"*\"")
-		}
-		for _, o := range r.Operations {
-			if _, err := path.Match(o, ""); err != nil {
-				bad(i, "operations", "%q is not a valid pattern", o)
-				continue
-			}
-			if !slices.ContainsFunc(CommandNames, func(c string) bool { return opMatches(o, c) }) {
-				bad(i, "operations", "%q names no command; the commands are: %s", o, strings.Join(CommandNames, ", "))
-			}
-		}
-		for key, list := range map[string][]string{"requesters": r.Requesters, "confirmers": r.Confirmers} {
-			if len(list) == 0 {
-				bad(i, key, "required: Slack user IDs like U0ALICE, user groups like @oncall, or \"*\" for anyone")
-			}
-			for _, who := range list {
-				if who == "" || who == "@" || strings.ContainsAny(who, " \t,<>") {
-					bad(i, key, "%q is neither a user ID, an @group handle nor \"*\"", who)
-				}
-			}
-		}
-		for _, c := range r.Channels {
-			if c == "" || strings.ContainsAny(c, " \t,#<>") {
-				bad(i, "channels", "%q is not a channel ID (like C0OPS) or \"*\"", c)
-			}
-		}
-		if r.TwoPerson && len(r.Confirmers) == 1 && !strings.HasPrefix(r.Confirmers[0], "@") && r.Confirmers[0] != "*" &&
-			slices.Equal(r.Requesters, r.Confirmers) {
-			bad(i, "two_person", "the only confirmer, %s, is also the only requester, so nothing it covers could ever be confirmed", r.Confirmers[0])
+		for _, bad := range slices.Concat(
+			r.checkName(i, names),
+			r.checkOperations(p.Commands),
+			checkPeople("requesters", r.Requesters),
+			checkPeople("confirmers", r.Confirmers),
+			r.checkChannels(),
+			r.checkTwoPerson(),
+		) {
+			errs = append(errs, fmt.Errorf("policy[%d].%s: %s", i, bad.key, bad.msg))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// fault is one thing wrong with a rule, under its key in the config.
+type fault struct{ key, msg string }
+
+func faultf(key, format string, a ...any) fault {
+	return fault{key, fmt.Sprintf(format, a...)}
+}
+
+// checkName wants a name no earlier rule has; names holds theirs, by place.
+func (r *Rule) checkName(i int, names map[string]int) []fault {
+	if strings.TrimSpace(r.Name) == "" {
+		return []fault{faultf("name", "required: refusals name the rule that refused")}
+	}
+	if j, dup := names[r.Name]; dup {
+		return []fault{faultf("name", "%q is also the name of policy[%d]: give each rule its own name", r.Name, j)}
+	}
+	names[r.Name] = i
+	return nil
+}
+
+// checkOperations wants patterns that each name at least one of commands.
+func (r *Rule) checkOperations(commands []string) []fault {
+	if len(r.Operations) == 0 {
+		return []fault{faultf("operations", "required: command names like \"pipeline pause\", patterns like \"job *\", or \"*\"")}
+	}
+	var faults []fault
+	for _, o := range r.Operations {
+		if _, err := path.Match(o, ""); err != nil {
+			faults = append(faults, faultf("operations", "%q is not a valid pattern", o))
+		} else if !slices.ContainsFunc(commands, func(c string) bool { return opMatches(o, c) }) {
+			faults = append(faults, faultf("operations", "%q names no command; the commands are: %s", o, strings.Join(commands, ", ")))
+		}
+	}
+	return faults
+}
+
+// checkPeople wants user IDs, @group handles or "*" under key.
+func checkPeople(key string, who []string) []fault {
+	if len(who) == 0 {
+		return []fault{faultf(key, "required: Slack user IDs like U0ALICE, user groups like @oncall, or \"*\" for anyone")}
+	}
+	var faults []fault
+	for _, w := range who {
+		if w == "" || w == "@" || strings.ContainsAny(w, " \t,<>") {
+			faults = append(faults, faultf(key, "%q is neither a user ID, an @group handle nor \"*\"", w))
+		}
+	}
+	return faults
+}
+
+// checkChannels wants channel IDs or "*".
+func (r *Rule) checkChannels() []fault {
+	var faults []fault
+	for _, c := range r.Channels {
+		if c == "" || strings.ContainsAny(c, " \t,#<>") {
+			faults = append(faults, faultf("channels", "%q is not a channel ID (like C0OPS) or \"*\"", c))
+		}
+	}
+	return faults
+}
+
+// checkTwoPerson refuses two people where the rule names only one.
+func (r *Rule) checkTwoPerson() []fault {
+	if !r.TwoPerson || len(r.Confirmers) != 1 || !slices.Equal(r.Requesters, r.Confirmers) {
+		return nil
+	}
+	only := r.Confirmers[0]
+	if strings.HasPrefix(only, "@") || only == "*" {
+		return nil // a group or anyone may hold a second person
+	}
+	return []fault{faultf("two_person", "the only confirmer, %s, is also the only requester, so nothing it covers could ever be confirmed", only)}
 }
 
 // GroupHandles are the user groups the rules name, without @, each once.
@@ -137,18 +172,40 @@ func opMatches(pattern, op string) bool {
 	return ok
 }
 
-// covers reports whether r decides op in channel ("" for the console).
-func (r *Rule) covers(op, channel string) bool {
-	if !slices.ContainsFunc(r.Operations, func(p string) bool { return opMatches(p, op) }) {
+// Action is what the policy decides on: an operation, where it was asked
+// for (the channel; "" for the console) and by whom, and the targets it acts
+// on once they are resolved (none for a command that takes none). Rules
+// match the operation and the channel; the targets are passed for rules
+// that will match them.
+type Action struct {
+	Op        string
+	Origin    Origin
+	Requester string
+	Targets   []Target
+}
+
+// action is what the policy decides r on.
+func (r Request) action() Action {
+	a := Action{Op: r.Op, Origin: r.Origin, Requester: r.Requester}
+	if r.Target.Kind != "" {
+		a.Targets = r.Targets()
+	}
+	return a
+}
+
+// covers reports whether r decides a.
+func (r *Rule) covers(a Action) bool {
+	if !slices.ContainsFunc(r.Operations, func(p string) bool { return opMatches(p, a.Op) }) {
 		return false
 	}
+	channel := a.Origin.Channel
 	return len(r.Channels) == 0 || slices.Contains(r.Channels, "*") || channel != "" && slices.Contains(r.Channels, channel)
 }
 
-// rule is the first rule that covers op in channel, or nil.
-func (p *Policy) rule(op, channel string) *Rule {
+// rule is the first rule that covers a, or nil.
+func (p *Policy) rule(a Action) *Rule {
 	for i := range p.Rules {
-		if p.Rules[i].covers(op, channel) {
+		if p.Rules[i].covers(a) {
 			return &p.Rules[i]
 		}
 	}
@@ -185,64 +242,28 @@ func (p *Policy) includes(ctx context.Context, who []string, user string) (bool,
 	return false, nil
 }
 
-// instead names who could do what user may not: the list as configured,
-// each group followed by its members, leaving out user.
-func (p *Policy) instead(ctx context.Context, who []string, user string) string {
-	var out []string
-	for _, w := range who {
-		switch {
-		case w == "*":
-			out = append(out, "anyone")
-		case w == user:
-		case strings.HasPrefix(w, "@") && p.Groups != nil:
-			members, err := p.Groups.Members(ctx, strings.TrimPrefix(w, "@"))
-			members = slices.DeleteFunc(slices.Clone(members), func(m string) bool { return m == user })
-			switch {
-			case errors.Is(err, ErrNoGroup):
-				w += " (no such user group)"
-			case err == nil && len(members) > 0:
-				w += " (" + strings.Join(members, ", ") + ")"
-			}
-			out = append(out, w)
-		default:
-			out = append(out, w)
-		}
-	}
-	if len(out) == 0 {
-		return "nobody else"
-	}
-	return strings.Join(out, ", ")
-}
-
-func where(channel string) string {
-	if channel == "" {
-		return "at the console"
-	}
-	return "in this channel"
-}
-
-// mayRequest checks that in.User may ask for op where in came from. It
-// changes nothing; a refusal is an *InputError naming the rule and who
-// could ask instead.
-func (s *Service) mayRequest(ctx context.Context, op string, in Input) error {
+// mayRequest checks that a.Requester may ask for a.Op, on its targets,
+// where it came from. It changes nothing; a refusal is an *InputError
+// wrapping a *Refusal.
+func (s *Service) mayRequest(ctx context.Context, a Action) error {
 	p := s.policy
-	if p == nil || slices.Contains(freeCommands, op) {
+	if p == nil || slices.Contains(freeCommands, a.Op) {
 		return nil
 	}
-	rule := p.rule(op, in.Origin.Channel)
+	rule := p.rule(a)
 	if rule == nil {
-		return inputErrorf("Refused: no policy rule covers %s %s, so nobody may ask for it there. Nothing was done.", op, where(in.Origin.Channel))
+		return refuse(Refusal{Why: NoRule, Operation: a.Op, User: a.Requester, Channel: a.Origin.Channel})
 	}
-	if slices.Contains(automated, in.Origin.Frontend) {
+	if slices.Contains(automated, a.Origin.Frontend) {
 		return nil // a rule or a program asked; the confirmer is checked
 	}
-	ok, err := p.includes(ctx, rule.Requesters, in.User)
+	ok, err := p.includes(ctx, rule.Requesters, a.Requester)
 	if err != nil {
-		return fmt.Errorf("could not check policy rule %q for %s, so nothing was done: %w", rule.Name, op, err)
+		return fmt.Errorf("could not check policy rule %q for %s, so nothing was done: %w", rule.Name, a.Op, err)
 	}
 	if !ok {
-		return inputErrorf("Refused by policy rule %q: %s may not ask for %s %s. Who may: %s. Nothing was done.",
-			rule.Name, in.User, op, where(in.Origin.Channel), p.instead(ctx, rule.Requesters, in.User))
+		return refuse(Refusal{Why: NotRequester, Rule: rule.Name, Operation: a.Op, User: a.Requester, Channel: a.Origin.Channel,
+			Instead: p.instead(ctx, rule.Requesters, a.Requester)})
 	}
 	return nil
 }
@@ -257,29 +278,28 @@ func (s *Service) mayDecide(ctx context.Context, r Request, user string, to Stat
 	if p == nil {
 		return nil
 	}
-	verb := "confirm"
-	if to == Cancelled {
-		verb = "cancel"
-		if user == r.Requester {
-			return nil // withdrawing one's own request; a rule withdraws its own when its alert resolves
-		}
+	cancel := to == Cancelled
+	if cancel && user == r.Requester {
+		return nil // withdrawing one's own request; a rule withdraws its own when its alert resolves
 	}
-	rule := p.rule(r.Op, r.Origin.Channel)
+	no := Refusal{Operation: r.Op, User: user, Channel: r.Origin.Channel, Request: r.ID, Cancel: cancel}
+	rule := p.rule(r.action())
 	if rule == nil {
-		return inputErrorf("Refused: no policy rule covers %s %s any more, so nobody may %s %s. Nothing was done; %s is still pending.",
-			r.Op, where(r.Origin.Channel), verb, r.ID, r.ID)
+		no.Why = NoRule
+		return refuse(no)
 	}
+	no.Rule = rule.Name
 	if to == Executing && rule.TwoPerson && user == r.Requester {
-		return inputErrorf("Refused by policy rule %q: it needs two people, and %s asked for %s, so someone else must confirm it. Who may: %s. Nothing was done; %s is still pending.",
-			rule.Name, user, r.ID, p.instead(ctx, rule.Confirmers, user), r.ID)
+		no.Why, no.Instead = TwoPeople, p.instead(ctx, rule.Confirmers, user)
+		return refuse(no)
 	}
 	ok, err := p.includes(ctx, rule.Confirmers, user)
 	if err != nil {
 		return fmt.Errorf("could not check policy rule %q for %s, so nothing was done and it is still pending: %w", rule.Name, r.ID, err)
 	}
 	if !ok {
-		return inputErrorf("Refused by policy rule %q: %s may not %s %s (%s). Who may: %s. Nothing was done; %s is still pending.",
-			rule.Name, user, verb, r.ID, r.Op, p.instead(ctx, rule.Confirmers, user), r.ID)
+		no.Why, no.Instead = NotConfirmer, p.instead(ctx, rule.Confirmers, user)
+		return refuse(no)
 	}
 	return nil
 }
@@ -288,7 +308,7 @@ func (s *Service) mayDecide(ctx context.Context, r Request, user string, to Stat
 // channel and what not, for help.
 func (s *Service) allowedCommands(ctx context.Context, user, channel string) (may, mayNot []*operation) {
 	for _, o := range s.catalogue.sorted() {
-		if s.mayRequest(ctx, o.name, Input{User: user, Origin: Origin{Channel: channel}}) == nil {
+		if s.mayRequest(ctx, Action{Op: o.name, Requester: user, Origin: Origin{Channel: channel}}) == nil {
 			may = append(may, o)
 		} else {
 			mayNot = append(mayNot, o)

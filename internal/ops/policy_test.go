@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/operations"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -46,8 +48,8 @@ func policyBot(t *testing.T, rules []ops.Rule, groups ops.Groups) (*world, *bot)
 		Targets:       ops.Targets{"pipeline": {"orders-etl": "p-100", "billing": "p-200"}},
 		CheckInterval: 10 * time.Millisecond,
 	}, ops.Deps{
-		Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
-		Policy:    &ops.Policy{Rules: rules, Groups: groups},
+		Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
+		Policy:    &ops.Policy{Rules: rules, Groups: groups, Commands: operations.Names()},
 	})
 }
 
@@ -67,9 +69,9 @@ func oncall() *fakeGroups {
 }
 
 func ask(b *bot, user, channel, text string) (ops.Reply, error) {
-	frontend := "slack"
+	frontend := ops.FrontendSlack
 	if channel == "" {
-		frontend = "console"
+		frontend = ops.FrontendConsole
 	}
 	return b.svc.Handle(context.Background(), ops.Input{Text: text, User: user, Origin: ops.Origin{Frontend: frontend, Channel: channel}})
 }
@@ -191,7 +193,7 @@ func TestPolicyTwoPerson(t *testing.T) {
 func TestPolicyAutomatedRequestsNeedAnAllowedConfirmer(t *testing.T) {
 	w, b := policyBot(t, testRules, oncall())
 	ctx := context.Background()
-	for _, frontend := range []string{"alert", "nats"} {
+	for _, frontend := range []ops.Frontend{ops.FrontendAlert, ops.FrontendNATS} {
 		// The rule's name as requester is no person: it is not checked, but
 		// the request is still covered by a rule and needs a confirmer.
 		reply, err := b.svc.Handle(ctx, ops.Input{Text: "pipeline pause orders-etl", User: "rule-orders-lag", Origin: ops.Origin{Frontend: frontend, Channel: "C0OPS"}})
@@ -278,10 +280,10 @@ func TestPolicyValidate(t *testing.T) {
 		{"two person with one person", ops.Rule{Name: "x", Operations: []string{"*"}, Requesters: []string{"U1"}, Confirmers: []string{"U1"}, TwoPerson: true}, "nothing it covers could ever be confirmed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := (&ops.Policy{Rules: []ops.Rule{tc.rule}}).Validate()
+			err := (&ops.Policy{Rules: []ops.Rule{tc.rule}, Commands: operations.Names()}).Validate()
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			_, err = ops.New(ops.Settings{}, ops.Deps{Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Policy: &ops.Policy{Rules: []ops.Rule{tc.rule}}})
+			_, err = ops.New(settings(ops.Settings{}), ops.Deps{Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Policy: &ops.Policy{Rules: []ops.Rule{tc.rule}, Commands: operations.Names()}})
 			assert.Error(t, err, "the service refuses it too")
 		})
 	}
@@ -289,5 +291,5 @@ func TestPolicyValidate(t *testing.T) {
 		{Name: "x", Operations: []string{"*"}, Requesters: []string{"*"}, Confirmers: []string{"*"}},
 		{Name: "x", Operations: []string{"*"}, Requesters: []string{"*"}, Confirmers: []string{"*"}},
 	}
-	assert.ErrorContains(t, (&ops.Policy{Rules: dup}).Validate(), `policy[1].name: "x" is also the name of policy[0]`)
+	assert.ErrorContains(t, (&ops.Policy{Rules: dup, Commands: operations.Names()}).Validate(), `policy[1].name: "x" is also the name of policy[0]`)
 }

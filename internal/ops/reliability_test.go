@@ -20,6 +20,8 @@ import (
 	"github.com/streamops/streamops/internal/api/eg"
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/operations/eventgrid"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
 )
@@ -79,7 +81,7 @@ func TestSwitchThatMayHaveActedIsUncertainAndItsStatusIsRead(t *testing.T) {
 			api, err := eg.New(srv.URL, srv.URL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
 			require.NoError(t, err)
 			b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"job": {"orders-dr": jobID}}, CheckInterval: 10 * time.Millisecond},
-				ops.Deps{EventGrid: &ops.EventGridSetup{API: api, Operations: egOperations}})
+				ops.Deps{Providers: []ops.Provider{eventgrid.New(eventgrid.Setup{API: api, Operations: egOperations})}})
 			events := subscribe(t, w.bus)
 
 			r := propose(t, b, "job switch orders-dr now")
@@ -127,7 +129,7 @@ func TestPauseThatMayHaveActedIsUncertain(t *testing.T) {
 			srv := httptest.NewServer(actThenFail(w.sim, f, &calls))
 			t.Cleanup(srv.Close)
 			b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: 10 * time.Millisecond},
-				ops.Deps{Pipelines: enos.New(srv.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+				ops.Deps{Providers: []ops.Provider{pipelines.New(enos.New(srv.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))}})
 			r := propose(t, b, "pipeline pause orders-etl")
 			done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 			require.NoError(t, err)
@@ -151,7 +153,7 @@ func TestRefusedSwitchIsAFailure(t *testing.T) {
 	t.Cleanup(srv.Close)
 	api, err := eg.New(srv.URL, srv.URL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
 	require.NoError(t, err)
-	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"job": {"orders-dr": jobID}}}, ops.Deps{EventGrid: &ops.EventGridSetup{API: api, Operations: egOperations}})
+	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"job": {"orders-dr": jobID}}}, ops.Deps{Providers: []ops.Provider{eventgrid.New(eventgrid.Setup{API: api, Operations: egOperations})}})
 	r := propose(t, b, "job switch orders-dr")
 	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 	require.NoError(t, err)
@@ -182,7 +184,7 @@ func TestTwoSwitchesOfOneJobOnTwoReplicasSendOne(t *testing.T) {
 	api, err := eg.New(srv.URL, srv.URL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
 	require.NoError(t, err)
 	set := ops.Settings{Targets: ops.Targets{"job": {"orders-dr": jobID}}, CheckInterval: 10 * time.Millisecond}
-	deps := ops.Deps{EventGrid: &ops.EventGridSetup{API: api, Operations: egOperations}}
+	deps := ops.Deps{Providers: []ops.Provider{eventgrid.New(eventgrid.Setup{API: api, Operations: egOperations})}}
 	first := w.startBot(t, w.bus, set, deps)
 	second := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
 
@@ -242,7 +244,7 @@ func TestBusyTargetRefusesWithTheReason(t *testing.T) {
 	api, release := w.heldPauses(t)
 	defer release()
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: 200 * time.Millisecond, CheckInterval: 10 * time.Millisecond},
-		ops.Deps{Pipelines: api})
+		ops.Deps{Providers: []ops.Provider{pipelines.New(api)}})
 	first := propose(t, b, "pipeline pause orders-etl")
 	second := propose(t, b, "pipeline stop orders-etl")
 	firstDone := make(chan struct{})
@@ -305,7 +307,7 @@ func TestWaitingConfirmationWakesWhenTheTargetIsReleased(t *testing.T) {
 	claims := &countedClaims{Claims: w.bus.Claims(), watched: make(chan struct{})}
 	// A minute's wait: a waiter that missed the release would fail the test.
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: time.Minute, CheckInterval: 10 * time.Millisecond},
-		ops.Deps{Claims: claims, Pipelines: api})
+		ops.Deps{Claims: claims, Providers: []ops.Provider{pipelines.New(api)}})
 	first := propose(t, b, "pipeline pause orders-etl")
 	second := propose(t, b, "pipeline stop orders-etl")
 	events := subscribe(t, w.bus)
@@ -353,7 +355,7 @@ func TestReplicaWithoutTheProviderLeavesTheRequestPending(t *testing.T) {
 	withEnOS := w.newBot(t, w.bus, ops.Settings{})
 	egOnly := newEGWorld(t)
 	withoutEnOS := egOnly.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), ops.Settings{},
-		ops.Deps{EventGrid: &ops.EventGridSetup{API: egOnly.api, Operations: egOperations}})
+		ops.Deps{Providers: []ops.Provider{eventgrid.New(eventgrid.Setup{API: egOnly.api, Operations: egOperations})}})
 	r := propose(t, withEnOS, "pipeline pause orders-etl")
 
 	_, err := withoutEnOS.svc.Confirm(context.Background(), r.ID, "U-bob")
@@ -373,7 +375,7 @@ func TestCallLongerThanTheAbandonLimitKeepsItsOutcome(t *testing.T) {
 	api, release := w.heldPauses(t)
 	defer release()
 	set := ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, AbandonAfter: time.Minute, SweepInterval: 5 * time.Millisecond, CheckInterval: 10 * time.Millisecond}
-	deps := ops.Deps{Pipelines: api}
+	deps := ops.Deps{Providers: []ops.Provider{pipelines.New(api)}}
 	caller := w.startBot(t, w.bus, set, deps)
 	other := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -434,7 +436,7 @@ func TestProviderTextIsPlain(t *testing.T) {
 	}))
 	defer evil.Close()
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}},
-		ops.Deps{Pipelines: enos.New(evil.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+		ops.Deps{Providers: []ops.Provider{pipelines.New(enos.New(evil.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))}})
 	r := propose(t, b, "pipeline pause orders-etl")
 	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
 	require.NoError(t, err)
@@ -485,7 +487,7 @@ func TestConfirmationNotRecordedCallsNothing(t *testing.T) {
 	w := newWorld(t)
 	store := &storeThatLosesAcks{Store: w.bus.Requests()}
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}},
-		ops.Deps{Store: store, Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+		ops.Deps{Store: store, Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))}})
 	r := propose(t, b, "pipeline pause orders-etl")
 	store.lose.Store(true)
 	_, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
@@ -508,7 +510,7 @@ func TestRequestSaidNotStoredIsWithdrawn(t *testing.T) {
 	store := &storeThatLosesAcks{Store: w.bus.Requests()}
 	store.lose.Store(true)
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}},
-		ops.Deps{Store: store, Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})})
+		ops.Deps{Store: store, Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))}})
 	_, err := b.svc.Handle(context.Background(), ops.Input{Text: "pipeline pause orders-etl", User: "U-alice"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "could not store the request in NATS, so it was not made and nothing will be done")
@@ -575,7 +577,7 @@ func TestCreateThatMayHaveActedSaysWhereToLook(t *testing.T) {
 	plain := &eg.KafkaParams{ConfigType: "CLOUD", Region: "cn-north-4", ProjectID: projectID, InstanceID: "i-1", ClusterAlias: "a", Address: "10.0.0.5:9092", AuthenticateMode: "PLAINTEXT"}
 	tmpl := eg.JobTemplate{ClusterID: jobID, Source: eg.SourceConfig{Kafka: plain}, Sink: eg.SinkConfig{Kafka: plain},
 		Advance: eg.AdvanceConfig{Kafka2Kafka: &eg.Kafka2Kafka{Topics: "orders", ReplicaCnt: 1, SeekTo: "latest", CompressAlg: "none", IsSyncProgress: new(true), IsAddHeader: new(false)}}}
-	b := w.startBot(t, w.bus, ops.Settings{}, ops.Deps{EventGrid: &ops.EventGridSetup{API: api, Operations: egOperations, Templates: map[string]eg.JobTemplate{"dr": tmpl}}})
+	b := w.startBot(t, w.bus, ops.Settings{}, ops.Deps{Providers: []ops.Provider{eventgrid.New(eventgrid.Setup{API: api, Operations: egOperations, Templates: map[string]eg.JobTemplate{"dr": tmpl}})}})
 
 	r := propose(t, b, "job create nightly template=dr")
 	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
@@ -651,7 +653,7 @@ func TestAbandonAtShutdown(t *testing.T) {
 	api, release := w.heldPauses(t)
 	defer release()
 	set := ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100", "billing": "p-200"}}, AbandonAfter: time.Minute, CheckInterval: 10 * time.Millisecond}
-	deps := ops.Deps{Pipelines: api}
+	deps := ops.Deps{Providers: []ops.Provider{pipelines.New(api)}}
 	caller := w.startBot(t, w.bus, set, deps)
 	other := w.startBot(t, connect(t, bus.Config{URL: w.bus.ClientURL()}), set, deps)
 	ctx := context.Background()

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -34,28 +35,35 @@ func (s State) Final() bool {
 // ends. It is stored as JSON, so everything needed to execute it on any
 // replica after a restart is in it.
 type Request struct {
-	ID     string            `json:"id"`
-	Op     string            `json:"op"` // catalogue name, e.g. "pipeline pause"
-	Target Target            `json:"target"`
-	Args   map[string]string `json:"args,omitempty"`
-	Flags  []string          `json:"flags,omitempty"`
-	Text   string            `json:"text"` // the command as typed
+	ID string `json:"id"`
+	Op string `json:"op"` // catalogue name, e.g. "pipeline pause"
+	// Target is what it acts on; a request on several targets holds the
+	// first here and the others in MoreTargets, so that a request on one is
+	// stored as it always was. Targets lists them all.
+	Target      Target            `json:"target"`
+	MoreTargets []Target          `json:"more_targets,omitempty"`
+	Args        map[string]string `json:"args,omitempty"`
+	Flags       []string          `json:"flags,omitempty"`
+	Text        string            `json:"text"` // the command as typed
 	// Call and Details say what will be sent, fixed when the request is made
 	// so that every replica shows and sends the same thing.
 	Call    string  `json:"call"`
 	Details []Field `json:"details,omitempty"`
 	// Seen is what was read from the provider to make the card; it is
 	// checked again before the call, so that the call does what the card said.
-	Seen      map[string]string `json:"seen,omitempty"`
-	Requester string            `json:"requester"`
-	Origin    Origin            `json:"origin"`
-	State     State             `json:"state"`
-	CreatedAt time.Time         `json:"created_at"`
-	ExpiresAt time.Time         `json:"expires_at"`
+	Seen      *Seen     `json:"seen,omitempty"`
+	Requester string    `json:"requester"`
+	Origin    Origin    `json:"origin"`
+	State     State     `json:"state"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 	// DecidedBy is who confirmed or cancelled it; empty for an expiry.
 	DecidedBy string    `json:"decided_by,omitempty"`
 	DecidedAt time.Time `json:"decided_at,omitzero"`
 	Outcome   *Outcome  `json:"outcome,omitempty"`
+	// Outcomes are what each target's call did, for a request on several
+	// targets (Outcome then sums them up); a request on one has Outcome only.
+	Outcomes []TargetOutcome `json:"outcomes,omitempty"`
 	// Alert is the alert that proposed the request, if one did.
 	Alert *Alert `json:"alert,omitempty"`
 	// Reason is why automation asked for it (a request message's reason).
@@ -66,6 +74,36 @@ type Request struct {
 	Revision uint64 `json:"-"`
 }
 
+// Targets are what r acts on, in the order they were named.
+func (r Request) Targets() []Target {
+	return append([]Target{r.Target}, r.MoreTargets...)
+}
+
+// setTargets stores ts, as Targets lists them, in r.
+func (r *Request) setTargets(ts []Target) {
+	r.Target, r.MoreTargets = ts[0], nil
+	if len(ts) > 1 {
+		r.MoreTargets = ts[1:]
+	}
+}
+
+// on is r narrowed to one of its targets: what an operation's call, status
+// read and wording take, so that they know nothing of several targets.
+func (r Request) on(t Target) Request {
+	r.Target, r.MoreTargets = t, nil
+	return r
+}
+
+// Seen is a job's source and target addresses as read to make a switch's
+// card, and whether the switch swaps them.
+type Seen struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
+	// Swap is stored as "true" or "false", as requests stored before it
+	// was typed have it.
+	Swap bool `json:"swap,string"`
+}
+
 // Field is one labelled line of a card.
 type Field struct {
 	Label string `json:"label"`
@@ -73,13 +111,45 @@ type Field struct {
 }
 
 // Target is what an operation acts on: the alias a person typed (if any),
-// the provider's ID and where it lives.
+// the provider's ID, the account it is reached through and where it lives.
 type Target struct {
+	// Account names the provider account the target belongs to; empty is
+	// DefaultAccount, so that requests stored before targets had accounts
+	// load as targets of it.
+	Account  string `json:"account,omitempty"`
 	Kind     string `json:"kind"` // pipeline, stream, job
 	Alias    string `json:"alias,omitempty"`
 	ID       string `json:"id"`
 	Provider string `json:"provider"` // "EnOS", "EventGrid"
 	Scope    string `json:"scope"`    // "org o123", "region cn-north-4, project 0a1b"
+}
+
+// DefaultAccount is the name of a provider's account when the config names
+// none: today each provider has exactly this one.
+const DefaultAccount = "default"
+
+// TargetKey is what tells targets apart: claims, the alert ledger and
+// status checks are keyed by it. Two targets with one key are the same
+// thing at the provider, however a person named them.
+type TargetKey struct {
+	Account, Kind, ID string
+}
+
+// Key is t's identity. A target yet to be created (a job) is known by its
+// name until the provider gives it an ID.
+func (t Target) Key() TargetKey {
+	return TargetKey{Account: cmp.Or(t.Account, DefaultAccount), Kind: t.Kind, ID: cmp.Or(t.ID, t.Alias)}
+}
+
+// String is the key in words, "job fac5" or, outside the default account,
+// "job fac5 in eg-shanghai": the default account's form is the one keys had
+// before targets had accounts, so that what was stored under it still matches.
+func (k TargetKey) String() string {
+	s := k.Kind + " " + k.ID
+	if k.Account != DefaultAccount {
+		s += " in " + k.Account
+	}
+	return s
 }
 
 // Name is how a person refers to the target: its alias and ID, or the ID
@@ -94,9 +164,19 @@ func (t Target) Name() string {
 	return t.ID
 }
 
+// Frontend is what a request came through; stored as its string.
+type Frontend string
+
+const (
+	FrontendConsole Frontend = "console"
+	FrontendSlack   Frontend = "slack"
+	FrontendNATS    Frontend = "nats"  // a request message on streamops.requests
+	FrontendAlert   Frontend = "alert" // an alert rule
+)
+
 // Origin is where a request came from, so that its outcome goes back there.
 type Origin struct {
-	Frontend string `json:"frontend"` // "console", "slack", "nats", "alert"
+	Frontend Frontend `json:"frontend"`
 	// Channel and Message are where the request's card was posted (a Slack
 	// channel ID and message ts), so that any replica can update it.
 	Channel string `json:"channel,omitempty"`
@@ -112,8 +192,14 @@ type Outcome struct {
 	Error *Failure `json:"error,omitempty"`
 }
 
-// ids is the part of a success message that names the provider's IDs.
-func (o Outcome) ids() string {
+// TargetOutcome is what one target's call did.
+type TargetOutcome struct {
+	Target  Target  `json:"target"`
+	Outcome Outcome `json:"outcome"`
+}
+
+// IDs is the part of a success message that names the provider's IDs.
+func (o Outcome) IDs() string {
 	return fmt.Sprintf("job ID %s, request ID %s", o.JobID, o.RequestID)
 }
 

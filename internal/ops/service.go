@@ -13,7 +13,8 @@ import (
 	"github.com/streamops/streamops/internal/tasks"
 )
 
-// Settings are the service's tunables, from the config.
+// Settings are the service's tunables, from the config, which gives every
+// duration its default: New takes them as they are and refuses one unset.
 type Settings struct {
 	Expiry        time.Duration // how long a request waits for confirmation
 	SweepInterval time.Duration // how often expired requests are looked for
@@ -29,17 +30,22 @@ type Settings struct {
 }
 
 // Deps are what the service works through. Store, Claims and Events are
-// required; a nil provider leaves its operations out of the catalogue.
+// required; a provider left out leaves its operations out of the catalogue.
 type Deps struct {
-	Store     Store
-	Claims    Claims
-	Events    Publisher
-	Notifier  Notifier
+	Store  Store
+	Claims Claims
+	Events Publisher
+	// FrontEnds makes the front ends that show notices, given the service
+	// they call. A front end needs the service (a click confirms) and the
+	// service needs it (to tell what became of a request), so New makes
+	// them here, once, instead of having them added afterwards. Nil: notices
+	// go nowhere.
+	FrontEnds func(*Service) []Notifier
 	Metrics   Metrics
 	Log       *slog.Logger
 	Now       func() time.Time
-	Pipelines Pipelines
-	EventGrid *EventGridSetup
+	// Providers are the configured providers' operations.
+	Providers []Provider
 	// Policy says who may request and confirm what; nil allows everyone.
 	Policy *Policy
 	// Trail reads the audit trail back, for `history`; nil leaves it out.
@@ -78,13 +84,16 @@ func New(set Settings, d Deps) (*Service, error) {
 	if d.Store == nil || d.Claims == nil || d.Events == nil {
 		return nil, errors.New("ops: a store, a claims store and an event publisher are required")
 	}
-	s := &Service{
-		set: set, store: d.Store, claims: d.Claims, events: d.Events, notifier: d.Notifier,
-		metrics: d.Metrics, log: d.Log, now: d.Now, stopping: make(chan struct{}),
-		policy: d.Policy, trail: d.Trail,
+	if err := set.validate(); err != nil {
+		return nil, err
 	}
 	if err := d.Policy.Validate(); err != nil {
 		return nil, err
+	}
+	s := &Service{
+		set: set, store: d.Store, claims: d.Claims, events: d.Events,
+		metrics: d.Metrics, log: d.Log, now: d.Now, stopping: make(chan struct{}),
+		policy: d.Policy, trail: d.Trail,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -92,35 +101,38 @@ func New(set Settings, d Deps) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.set.Expiry <= 0 {
-		s.set.Expiry = 10 * time.Minute
-	}
-	if s.set.SweepInterval <= 0 {
-		s.set.SweepInterval = time.Second
-	}
-	if s.set.CheckInterval <= 0 {
-		s.set.CheckInterval = 2 * time.Second
-	}
-	if s.set.CheckTimeout <= 0 {
-		s.set.CheckTimeout = 2 * time.Minute
-	}
-	if s.set.AbandonAfter <= 0 {
-		s.set.AbandonAfter = 5 * time.Minute
-	}
-	if s.set.TargetWait <= 0 {
-		s.set.TargetWait = 10 * time.Second
-	}
 	s.catalogue.add(s.builtins()...)
 	if d.Trail != nil {
 		s.catalogue.add(s.history())
 	}
-	if d.Pipelines != nil {
-		s.catalogue.add(pipelineOperations(d.Pipelines)...)
+	for _, p := range d.Providers {
+		s.catalogue.addSpecs(p.Operations())
 	}
-	if d.EventGrid != nil {
-		s.catalogue.add(eventGridOperations(*d.EventGrid)...)
+	if d.FrontEnds != nil {
+		s.notifier = frontEnds(d.FrontEnds(s))
 	}
 	return s, nil
+}
+
+// validate refuses a duration left unset: it would expire every request at
+// once, or check and sweep without pause.
+func (set Settings) validate() error {
+	var unset []string
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"Expiry", set.Expiry}, {"SweepInterval", set.SweepInterval}, {"CheckInterval", set.CheckInterval},
+		{"CheckTimeout", set.CheckTimeout}, {"AbandonAfter", set.AbandonAfter}, {"TargetWait", set.TargetWait},
+	} {
+		if d.d <= 0 {
+			unset = append(unset, d.name)
+		}
+	}
+	if len(unset) > 0 {
+		return fmt.Errorf("ops: settings %s must be positive durations (the config gives each its default)", strings.Join(unset, ", "))
+	}
+	return nil
 }
 
 // Input is one line from a person or from automation.
@@ -165,11 +177,12 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	if err := s.mayRequest(ctx, op.name, in); err != nil {
-		return Reply{}, err
-	}
 	r, err := s.parseRequest(op, rest, cmd.Args, in)
 	if err != nil {
+		return Reply{}, err
+	}
+	// Decided once the targets are known, before any provider is read.
+	if err := s.mayRequest(ctx, r.action()); err != nil {
 		return Reply{}, err
 	}
 	if !op.changes() {
@@ -179,10 +192,14 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 		}
 		return Reply{Text: text}, nil
 	}
+	r.Target.Provider = op.provider
 	if op.prepare != nil {
 		if err := op.prepare(ctx, &r); err != nil {
 			return Reply{}, err
 		}
+	}
+	if op.call != nil {
+		r.Call = op.provider + " " + op.call(r)
 	}
 	r, err = s.propose(ctx, r)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/fakeclock"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 )
@@ -85,7 +86,7 @@ func (w *world) newBot(t *testing.T, b *bus.Bus, set ops.Settings) *bot {
 		set.CheckInterval = 10 * time.Millisecond
 	}
 	return w.startBot(t, b, set, ops.Deps{
-		Pipelines: enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+		Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
 	})
 }
 
@@ -101,7 +102,7 @@ func (w *world) startBot(t *testing.T, b *bus.Bus, set ops.Settings, deps ops.De
 		deps.Claims = b.Claims()
 	}
 	deps.Events, deps.Now = b.Events(), w.clock.Now
-	deps.Notifier = notifierFunc(func(n ops.Notice) {
+	deps.FrontEnds = notifying(notifierFunc(func(n ops.Notice) {
 		if n.Text == "" {
 			select {
 			case bt.decisions <- n.Request:
@@ -110,8 +111,8 @@ func (w *world) startBot(t *testing.T, b *bus.Bus, set ops.Settings, deps ops.De
 			return
 		}
 		bt.notices <- n
-	})
-	svc, err := ops.New(set, deps)
+	}))
+	svc, err := ops.New(settings(set), deps)
 	require.NoError(t, err)
 	bt.svc = svc
 	t.Cleanup(func() { svc.Wait(context.Background()) })
@@ -121,6 +122,28 @@ func (w *world) startBot(t *testing.T, b *bus.Bus, set ops.Settings, deps ops.De
 type notifierFunc func(ops.Notice)
 
 func (f notifierFunc) Notify(_ context.Context, n ops.Notice) { f(n) }
+
+// notifying is the front ends of a test: notifiers that need no service.
+func notifying(ns ...ops.Notifier) func(*ops.Service) []ops.Notifier {
+	return func(*ops.Service) []ops.Notifier { return ns }
+}
+
+// settings fills the durations a test leaves out with the config's
+// defaults, and a sweep every second.
+func settings(set ops.Settings) ops.Settings {
+	for _, d := range []struct {
+		field *time.Duration
+		def   time.Duration
+	}{
+		{&set.Expiry, 10 * time.Minute}, {&set.SweepInterval, time.Second}, {&set.CheckInterval, 2 * time.Second},
+		{&set.CheckTimeout, 2 * time.Minute}, {&set.AbandonAfter, 5 * time.Minute}, {&set.TargetWait, 10 * time.Second},
+	} {
+		if *d.field == 0 {
+			*d.field = d.def
+		}
+	}
+	return set
+}
 
 func propose(t *testing.T, b *bot, text string) ops.Request {
 	t.Helper()
@@ -372,7 +395,7 @@ func TestTimeoutIsReportedAsUncertain(t *testing.T) {
 	defer hang.Close()
 	defer close(release)
 	b := w.startBot(t, w.bus, ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: 10 * time.Millisecond, CheckTimeout: time.Second}, ops.Deps{
-		Pipelines: enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret, Timeout: 100 * time.Millisecond}),
+		Providers: []ops.Provider{pipelines.New(enos.New(hang.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret, Timeout: 100 * time.Millisecond}))},
 	})
 	r := propose(t, b, "pipeline pause orders-etl")
 	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
@@ -472,10 +495,10 @@ func TestStatusCheckGivesUpAtShutdown(t *testing.T) {
 	}))
 	defer stuck.Close()
 	notices := make(chan ops.Notice, 4)
-	svc, err := ops.New(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: time.Hour, CheckTimeout: 2 * time.Hour}, ops.Deps{
+	svc, err := ops.New(settings(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: time.Hour, CheckTimeout: 2 * time.Hour}), ops.Deps{
 		Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events(), Now: w.clock.Now,
-		Notifier:  notifierFunc(func(n ops.Notice) { notices <- n }),
-		Pipelines: enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}),
+		FrontEnds: notifying(notifierFunc(func(n ops.Notice) { notices <- n })),
+		Providers: []ops.Provider{pipelines.New(enos.New(stuck.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -492,4 +515,17 @@ func TestStatusCheckGivesUpAtShutdown(t *testing.T) {
 	assert.Empty(t, (<-notices).Text, "first the decision")
 	n := <-notices
 	assert.Equal(t, "Stopped watching pipeline orders-etl (p-100) as the bot is shutting down; it was RUNNING, not yet PAUSED. Check it with `pipeline show`.", n.Text)
+}
+
+// The config gives every duration its default; the service takes them as
+// given and refuses one left unset rather than expire or sweep at once.
+func TestNewRefusesUnsetDurations(t *testing.T) {
+	w := newWorld(t)
+	deps := ops.Deps{Store: w.bus.Requests(), Claims: w.bus.Claims(), Events: w.bus.Events()}
+	set := settings(ops.Settings{})
+	set.SweepInterval, set.TargetWait = 0, 0
+	_, err := ops.New(set, deps)
+	assert.EqualError(t, err, "ops: settings SweepInterval, TargetWait must be positive durations (the config gives each its default)")
+	_, err = ops.New(settings(ops.Settings{}), deps)
+	assert.NoError(t, err)
 }

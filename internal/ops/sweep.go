@@ -143,23 +143,28 @@ func (s *Service) settleDoubts(ctx context.Context) {
 	})
 }
 
-// checkStatus reads the target after a call until it shows the expected
-// status or the check times out: a 200 only says the provider accepted the
-// call, and after an uncertain outcome the status is all there is to know.
-func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
+// checkStatus reads a target of r after its call, whose outcome is o,
+// until it shows the expected status or the check times out: a 200 only
+// says the provider accepted the call, and after an uncertain outcome the
+// status is all there is to know. Each target of a request is checked on
+// its own.
+func (s *Service) checkStatus(ctx context.Context, r Request, o TargetOutcome, c *statusCheck) {
+	t := o.Target
+	one := r.on(t)
+	uncertain := o.Outcome.Error != nil // only calls that succeeded or may have are checked
 	start := s.now()
 	deadline := start.Add(s.set.CheckTimeout)
-	t := time.NewTicker(s.set.CheckInterval)
-	defer t.Stop()
+	tick := time.NewTicker(s.set.CheckInterval)
+	defer tick.Stop()
 	var status string
 	var lastErr error
 	for {
-		status, lastErr = c.status(ctx, r)
+		status, lastErr = c.status(ctx, one)
 		status = PlainText(status)
-		if lastErr == nil && c.reached(r, status) {
+		if lastErr == nil && c.reached(one, status) {
 			s.statusChecked(r, CheckReached)
-			text := fmt.Sprintf("%s %s %s %s%s after %s.", r.Target.Kind, r.Target.Name(), c.verb(), status, c.note, roundDuration(s.now().Sub(start)))
-			if r.State == Uncertain {
+			text := fmt.Sprintf("%s %s %s %s%s after %s.", t.Kind, t.Name(), c.verb(), status, c.note, roundDuration(s.now().Sub(start)))
+			if uncertain {
 				text += " So the call did take effect."
 			}
 			s.followUp(ctx, r, text)
@@ -169,22 +174,22 @@ func (s *Service) checkStatus(ctx context.Context, r Request, c *statusCheck) {
 			break
 		}
 		select {
-		case <-t.C:
+		case <-tick.C:
 		case <-s.stopping:
 			s.statusChecked(r, CheckStopped)
 			s.followUp(ctx, r, fmt.Sprintf("Stopped watching %s %s as the bot is shutting down; it was %s, not yet %s. Check it with `%s show`.",
-				r.Target.Kind, r.Target.Name(), orUnknown(status), c.want, r.Target.Kind))
+				t.Kind, t.Name(), OrUnknown(status), c.want, t.Kind))
 			return
 		}
 	}
 	s.statusChecked(r, CheckTimedOut)
-	text := fmt.Sprintf("%s %s still %s %s after %s, not %s: check it in the provider's console.", r.Target.Kind, r.Target.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
-	if r.State == Uncertain {
+	text := fmt.Sprintf("%s %s still %s %s after %s, not %s: check it in the provider's console.", t.Kind, t.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
+	if uncertain {
 		text = fmt.Sprintf("%s %s still %s %s after %s, not %s: it looks as if the call did not take effect, but check it in the provider's console before asking again.",
-			r.Target.Kind, r.Target.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
+			t.Kind, t.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
 	}
 	if lastErr != nil {
-		text = fmt.Sprintf("Could not read the status of %s %s after %s: %s. Check it in the provider's console.", r.Target.Kind, r.Target.Name(), roundDuration(s.now().Sub(start)), failureOf(lastErr).Text())
+		text = fmt.Sprintf("Could not read the status of %s %s after %s: %s. Check it in the provider's console.", t.Kind, t.Name(), roundDuration(s.now().Sub(start)), failureOf(lastErr).Text())
 	}
 	s.followUp(ctx, r, text)
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 )
@@ -21,4 +22,28 @@ func PlainText(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// Listing heads the lines of a list with their count, as "1 job" or "2 jobs".
+func Listing(n int, what, scope string, lines []string) string {
+	if n == 0 {
+		return fmt.Sprintf("No %ss in %s.", what, scope)
+	}
+	return fmt.Sprintf("%s in %s:\n%s", Count(n, what), scope, strings.Join(lines, "\n"))
+}
+
+// Count is n things in words: "1 pipeline", "2 pipelines".
+func Count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// OrUnknown is s, or "(unknown)" for a value a provider left empty.
+func OrUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
 }

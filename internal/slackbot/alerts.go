@@ -15,7 +15,7 @@ import (
 // channel.
 func shownHere(r ops.Request) bool {
 	switch r.Origin.Frontend {
-	case "slack", "alert", "nats":
+	case ops.FrontendSlack, ops.FrontendAlert, ops.FrontendNATS:
 		return true
 	}
 	return false
@@ -44,7 +44,7 @@ func (b *Bot) postAlertCard(ctx context.Context, c *card, r ops.Request) {
 	}
 	var ts string
 	err := b.call(ctx, r.ID, "chat.postMessage", func(ctx context.Context) (err error) {
-		_, ts, err = b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionBlocks(cardBlocks(r)...), slack.MsgOptionText(cardText(r), false))
+		_, ts, err = b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionBlocks(cardBlocks(r, b.risk(r.Op))...), slack.MsgOptionText(cardText(r), false))
 		return err
 	})
 	var refused slack.SlackErrorResponse
@@ -88,7 +88,7 @@ func (b *Bot) RefreshCard(ctx context.Context, r ops.Request) {
 			return
 		}
 		b.call(ctx, r.ID, "chat.update", func(ctx context.Context) error {
-			_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionBlocks(cardBlocks(r)...), slack.MsgOptionText(cardText(r), false))
+			_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionBlocks(cardBlocks(r, b.risk(r.Op))...), slack.MsgOptionText(cardText(r), false))
 			return err
 		})
 	})

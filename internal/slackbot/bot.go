@@ -32,6 +32,10 @@ type Service interface {
 	Confirm(ctx context.Context, id, user string) (ops.Request, error)
 	Cancel(ctx context.Context, id, user string) (ops.Request, error)
 	AttachMessage(ctx context.Context, id, channel, message string) (ops.Request, error)
+	// Operation and OperationOf give an operation's spec: its risk, and
+	// whether it reads its target before its card.
+	Operation(name string) (ops.Spec, bool)
+	OperationOf(text string) (ops.Spec, []string, bool)
 }
 
 // WebAPI is the part of Slack's Web API the bot calls (a *slack.Client).

@@ -47,30 +47,36 @@ func (b *Bot) command(ctx context.Context, delivery string, cmd slack.SlashComma
 	}
 	// Acked alike when sent again: Slack (or the proxy) shows this ack, as
 	// the first one did not reach it.
-	return ackText(text)
+	op, rest, _ := b.svc.OperationOf(text)
+	return ackText(text, op, rest)
 }
 
-// ackText says the command was taken, from its words alone.
-func ackText(text string) string {
-	if rest, ok := strings.CutPrefix(text, "job switch "); ok {
-		if w := strings.Fields(rest); len(w) > 0 {
-			return "Reading job " + escape(w[0]) + " before making its card; the request ID follows."
-		}
+// ackText says the command was taken: an operation that reads its target
+// before its card (op, with the words after its name) says so.
+func ackText(text string, op ops.Spec, rest []string) string {
+	if op.ReadsFirst && op.Kind != "" && len(rest) > 0 {
+		return "Reading " + op.Kind + " " + escape(rest[0]) + " before making its card; the request ID follows."
 	}
 	return "Working on `" + escape(truncate(text, 200)) + "`…"
+}
+
+// risk is how risky the operation named is, as its spec says.
+func (b *Bot) risk(op string) ops.Risk {
+	spec, _ := b.svc.Operation(op)
+	return spec.Risk
 }
 
 func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text string) {
 	reply, err := b.svc.Handle(ctx, ops.Input{
 		Text: text, User: cmd.UserID,
-		Origin: ops.Origin{Frontend: "slack", Channel: cmd.ChannelID},
+		Origin: ops.Origin{Frontend: ops.FrontendSlack, Channel: cmd.ChannelID},
 	})
 	if err != nil {
 		var bad *ops.InputError
 		if !errors.As(err, &bad) {
 			b.log.Warn("a slash command failed", "user", cmd.UserID, "channel", cmd.ChannelID, "err", err)
 		}
-		b.ephemeral(ctx, "", cmd.ResponseURL, textMessage(err.Error(), append(refused(err), cmd.UserID)...))
+		b.ephemeral(ctx, "", cmd.ResponseURL, errorText(err, cmd.UserID))
 		return
 	}
 	if reply.Text != "" {
@@ -90,7 +96,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text strin
 // postCard puts a new request's card in the channel the command came from,
 // or, where the bot may not post, under the command itself.
 func (b *Bot) postCard(ctx context.Context, cmd slack.SlashCommand, r ops.Request) {
-	blocks, text := cardBlocks(r), cardText(r)
+	blocks, text := cardBlocks(r, b.risk(r.Op)), cardText(r)
 	var ts string
 	err := b.call(ctx, r.ID, "chat.postMessage", func(ctx context.Context) (err error) {
 		_, ts, err = b.api.PostMessageContext(ctx, cmd.ChannelID, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false))
@@ -187,7 +193,7 @@ func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action
 		if !errors.As(err, &bad) {
 			b.log.Warn("a click could not be carried out", "request", id, "user", cb.User.ID, "action", action, "err", err)
 		}
-		b.ephemeral(ctx, id, cb.ResponseURL, textMessage(err.Error(), append(append(people(r), cb.User.ID), refused(err)...)...))
+		b.ephemeral(ctx, id, cb.ResponseURL, errorText(err, append(people(r), cb.User.ID)...))
 		return
 	}
 	b.decided(ctx, r)

@@ -2,9 +2,12 @@ package slackbot
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/streamops/streamops/internal/ops"
 )
 
 // Whatever a signed sender puts in a command or click body, decoding it
@@ -20,7 +23,7 @@ func FuzzDecodeCommand(f *testing.F) {
 			t.Fatalf("accepted a command without user or channel: %q", body)
 		}
 		if err == nil {
-			_ = ackText(cmd.Text)
+			_ = ackText(cmd.Text, ops.Spec{Kind: "job", ReadsFirst: true}, strings.Fields(cmd.Text))
 		}
 	})
 }

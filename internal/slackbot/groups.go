@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -189,24 +187,4 @@ func (g *Groups) refresh(ctx context.Context) {
 		}
 	}
 	g.readAt, g.err = now, nil
-}
-
-// slackWord is a word that may be a Slack user ID: U or W, then capitals
-// and digits, at least one digit.
-var slackWord = regexp.MustCompile(`\b[UW][A-Z0-9]*[0-9][A-Z0-9]*\b`)
-
-// refused names the people in a policy refusal (who asked, who could
-// instead), so that Slack shows them as mentions; nil for other errors.
-func refused(err error) []string {
-	var bad *ops.InputError
-	if !errors.As(err, &bad) || !strings.HasPrefix(bad.Msg, "Refused") {
-		return nil
-	}
-	var ids []string
-	for _, w := range slackWord.FindAllString(bad.Msg, -1) {
-		if userIDPattern.MatchString(w) {
-			ids = append(ids, w)
-		}
-	}
-	return ids
 }

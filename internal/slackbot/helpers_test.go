@@ -25,6 +25,9 @@ import (
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/fakeclock"
+	"github.com/streamops/streamops/internal/operations"
+	"github.com/streamops/streamops/internal/operations/eventgrid"
+	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
@@ -124,6 +127,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 
 	o := setup{
 		rules: ops.Settings{
+			Expiry: 10 * time.Minute, AbandonAfter: 5 * time.Minute, TargetWait: 10 * time.Second,
 			CheckInterval: 10 * time.Millisecond, CheckTimeout: 5 * time.Second, SweepInterval: 20 * time.Millisecond,
 			Targets: ops.Targets{
 				"pipeline": {"orders-etl": "p-7d3f9a21", "billing-agg": "p-1c2b3a45"},
@@ -140,23 +144,27 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	if o.bot.Deliveries == nil {
 		o.bot.Deliveries = b.Deliveries()
 	}
-	w.bot = New(nil, api, o.bot)
-	maps.Copy(w.bot.dispatch.interactions, o.interactions)
-	maps.Copy(w.bot.dispatch.events, o.events)
 	var policy *ops.Policy
 	if o.policy != nil {
 		w.slack.SetGroups(o.groups)
-		policy = &ops.Policy{Rules: o.policy, Groups: NewGroups(api, 0, w.clock.Now, log)}
+		policy = &ops.Policy{Rules: o.policy, Groups: NewGroups(api, 0, w.clock.Now, log), Commands: operations.Names()}
 	}
 	w.svc, err = ops.New(o.rules, ops.Deps{
-		Store: b.Requests(), Claims: b.Claims(), Events: b.Events(), Notifier: w.bot, Log: log, Now: w.clock.Now,
-		Pipelines: enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout}),
-		EventGrid: &ops.EventGridSetup{API: egAPI, Operations: egOperations},
-		Policy:    policy,
-		Trail:     b.Audit(),
+		Store: b.Requests(), Claims: b.Claims(), Events: b.Events(), Log: log, Now: w.clock.Now,
+		FrontEnds: func(svc *ops.Service) []ops.Notifier {
+			w.bot = New(svc, api, o.bot)
+			maps.Copy(w.bot.dispatch.interactions, o.interactions)
+			maps.Copy(w.bot.dispatch.events, o.events)
+			return []ops.Notifier{w.bot}
+		},
+		Providers: []ops.Provider{
+			pipelines.New(enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout})),
+			eventgrid.New(eventgrid.Setup{API: egAPI, Operations: egOperations}),
+		},
+		Policy: policy,
+		Trail:  b.Audit(),
 	})
 	require.NoError(t, err)
-	w.bot.svc = w.svc
 	require.NoError(t, w.bot.Start(context.Background()))
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -37,6 +37,8 @@ func (answering) Cancel(context.Context, string, string) (ops.Request, error) {
 func (answering) AttachMessage(context.Context, string, string, string) (ops.Request, error) {
 	return ops.Request{}, nil
 }
+func (answering) Operation(string) (ops.Spec, bool)             { return ops.Spec{}, false }
+func (answering) OperationOf(string) (ops.Spec, []string, bool) { return ops.Spec{}, nil, false }
 
 // BenchmarkSlashCommandAck compares, in one run, the whole ack of a slash
 // command (verify, decode, queue, answer; the worker asks NATS whether the

@@ -138,7 +138,7 @@ func (b *Bot) updateCard(ctx context.Context, r ops.Request) {
 	if rank(r.State) <= c.shown {
 		return
 	}
-	blocks, text := cardBlocks(r), cardText(r)
+	blocks, text := cardBlocks(r, b.risk(r.Op)), cardText(r)
 	channel, ts := c.where(r)
 	var err error
 	switch {

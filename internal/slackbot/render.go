@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 
@@ -83,18 +84,11 @@ func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 // people are the Slack users a request names.
 func people(r ops.Request) []string { return []string{r.Requester, r.DecidedBy} }
 
-// dangerous operations get the danger style and Slack's own confirm dialog.
-func dangerous(op string) bool {
-	switch lastWord(op) {
-	case "stop", "switch", "create":
-		return true
-	}
-	return false
-}
-
 // cardBlocks lays out ops.CardOf(r): whatever fields and status ops gives,
-// with the confirm and cancel buttons while the request is pending.
-func cardBlocks(r ops.Request) []slack.Block {
+// with the confirm and cancel buttons while the request is pending; a
+// dangerous operation's confirm has the danger style and Slack's own
+// confirm dialog.
+func cardBlocks(r ops.Request, risk ops.Risk) []slack.Block {
 	card := ops.CardOf(r)
 	who := people(r)
 	blocks := []slack.Block{
@@ -118,7 +112,7 @@ func cardBlocks(r ops.Request) []slack.Block {
 	flush()
 	blocks = append(blocks, section(mrkdwn(statusLine(r, card), who...)))
 	if r.State == ops.Pending {
-		blocks = append(blocks, buttons(r))
+		blocks = append(blocks, buttons(r, risk))
 	}
 	return blocks
 }
@@ -136,10 +130,10 @@ func section(text string) *slack.SectionBlock {
 	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, maxSectionText), false, false), nil, nil)
 }
 
-func buttons(r ops.Request) *slack.ActionBlock {
+func buttons(r ops.Request, risk ops.Risk) *slack.ActionBlock {
 	confirm := slack.NewButtonBlockElement(actionConfirm, r.ID, slack.NewTextBlockObject(slack.PlainTextType, "Confirm", false, false))
 	cancel := slack.NewButtonBlockElement(actionCancel, r.ID, slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
-	if dangerous(r.Op) {
+	if risk == ops.Dangerous {
 		confirm.WithStyle(slack.StyleDanger)
 		confirm.WithConfirm(slack.NewConfirmationBlockObject(
 			slack.NewTextBlockObject(slack.PlainTextType, truncate("Really "+r.Op+"?", maxDialogTitle), false, false),
@@ -166,6 +160,27 @@ func textMessage(text string, users ...string) string {
 		return truncate("```"+escape(text)+"```", maxFallbackText)
 	}
 	return truncate(mrkdwn(text, users...), maxFallbackText)
+}
+
+// errorText is an error as Slack shows it: a policy refusal worded from its
+// value, its people as mentions; any other error as text naming users.
+func errorText(err error, users ...string) string {
+	var no *ops.Refusal
+	if errors.As(err, &no) {
+		return truncate(refusalText(no), maxFallbackText)
+	}
+	return textMessage(err.Error(), users...)
+}
+
+// refusalText words a refusal with each Slack user in it a mention; a
+// group stays its @handle, as the policy names it.
+func refusalText(no *ops.Refusal) string {
+	return no.Words(escape, func(u string) string {
+		if userIDPattern.MatchString(u) {
+			return "<@" + u + ">"
+		}
+		return escape(u)
+	})
 }
 
 func lastWord(s string) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamops/streamops/internal/operations"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -61,7 +62,7 @@ func cardRequests() map[string]ops.Request {
 func TestCardsMatchGoldenFiles(t *testing.T) {
 	for name, r := range cardRequests() {
 		t.Run(name, func(t *testing.T) {
-			raw, err := json.Marshal(slack.Blocks{BlockSet: cardBlocks(r)})
+			raw, err := json.Marshal(slack.Blocks{BlockSet: cardBlocks(r, riskOf(r.Op))})
 			require.NoError(t, err)
 			var blocks any // re-encoded so the file shows <, > and & as Slack reads them
 			require.NoError(t, json.Unmarshal(raw, &blocks))
@@ -98,15 +99,28 @@ func TestDangerousOperationsGetTheDialog(t *testing.T) {
 		"pipeline stop": true, "job switch": true, "job create": true, "job stop": true,
 		"pipeline pause": false, "pipeline start": false, "stream pause": false, "": false,
 	} {
-		assert.Equal(t, want, dangerous(op), op)
+		assert.Equal(t, want, riskOf(op) == ops.Dangerous, op)
+		raw, err := json.Marshal(buttons(ops.Request{ID: "r-7f3a9c", Op: op}, riskOf(op)))
+		require.NoError(t, err)
+		assert.Equal(t, want, strings.Contains(string(raw), `"style":"danger"`), op)
 	}
+}
+
+// riskOf is the risk of the operation named, as every provider's specs say.
+func riskOf(op string) ops.Risk {
+	for _, s := range operations.All() {
+		if s.Name == op {
+			return s.Risk
+		}
+	}
+	return ops.Routine
 }
 
 // A pending card speaks Slack: the buttons decide it, not the console's
 // `confirm r-…` typed in the channel, which Slack would not take.
 func TestPendingCardSaysNothingInConsoleSyntax(t *testing.T) {
 	r := cardRequests()["pending"]
-	raw, err := json.Marshal(slack.Blocks{BlockSet: cardBlocks(r)})
+	raw, err := json.Marshal(slack.Blocks{BlockSet: cardBlocks(r, riskOf(r.Op))})
 	require.NoError(t, err)
 	for _, text := range []string{string(raw), cardText(r)} {
 		assert.NotContains(t, text, "`confirm "+r.ID)

@@ -47,10 +47,12 @@ func WithThrottleWait(f func(attempt int) time.Duration) Option {
 	return func(c *Client) { c.throttleWait = f }
 }
 
+// DefaultTimeout bounds each HTTP call when eg.timeout is left out.
+const DefaultTimeout = 10 * time.Second
+
 const (
 	tokenHeader    = "X-Auth-Token"
 	requestIDField = "X-Request-Id"
-	defaultTimeout = 10 * time.Second
 	// maxAttempts bounds the sends of one call when resending is allowed.
 	maxAttempts = 3
 )
@@ -80,7 +82,7 @@ func New(baseURL, iamURL string, cfg Config, opts ...Option) (*Client, error) {
 	}
 	timeout := cfg.Timeout
 	if timeout == 0 {
-		timeout = defaultTimeout
+		timeout = DefaultTimeout
 	}
 	// No SetRetryCount: resty would resend POSTs after transport errors;
 	// do decides every resend itself. No redirects: they would carry
@@ -138,31 +140,18 @@ type call struct {
 // success body into out. A service error is an *Error carrying the request
 // ID.
 func (c *Client) do(ctx context.Context, cl call, out any) (*resty.Response, error) {
-	var body []byte
-	if cl.body != nil {
-		var err error
-		if body, err = json.Marshal(cl.body); err != nil {
-			return nil, fmt.Errorf("eventgrid %s: encoding the request: %w", cl.name, err)
-		}
+	body, err := encodeBody(cl)
+	if err != nil {
+		return nil, err
 	}
 	renewed := false
 	for attempt := 1; ; attempt++ {
 		resp, token, err := c.send(ctx, cl, body)
 		if err != nil {
-			var tokenErr *tokenError
-			if errors.As(err, &tokenErr) {
-				return nil, err // nothing was sent to EventGrid
+			if c.resendUnanswered(ctx, cl, attempt, err) {
+				continue
 			}
-			if ctx.Err() == nil && attempt < maxAttempts && (!cl.changes || api.NotSent(err)) {
-				if c.pause(ctx, cl, attempt, "transport error", err) {
-					continue
-				}
-			}
-			err = fmt.Errorf("eventgrid %s: %w", cl.name, err)
-			if cl.changes {
-				err = api.Uncertain(api.TransportReason("EventGrid", err), err)
-			}
-			return nil, err
+			return nil, unanswered(cl, err)
 		}
 		rid := resp.Header().Get(requestIDField)
 		status := resp.StatusCode()
@@ -170,31 +159,84 @@ func (c *Client) do(ctx context.Context, cl call, out any) (*resty.Response, err
 		if status == cl.want {
 			return resp, c.decodeSuccess(cl, resp, rid, out)
 		}
-		e := decodeError(status, resp.Body(), rid)
-		switch {
-		case status == http.StatusUnauthorized && c.iam != nil && !cl.bare && !renewed:
+		if status == http.StatusUnauthorized && c.iam != nil && !cl.bare && !renewed {
 			// The token expired early or was revoked: renew once, resend once.
 			renewed = true
 			c.iam.invalidate(token)
 			c.log.Info("eventgrid token refused, renewing", "call", cl.name, "provider_request_id", rid)
 			attempt--
 			continue
-		case e.Throttled() && attempt < maxAttempts:
-			if c.pause(ctx, cl, attempt, "throttled", e) {
-				continue
-			}
-		case !cl.changes && status >= 500 && attempt < maxAttempts:
-			if c.pause(ctx, cl, attempt, "server error", e) {
-				continue
-			}
 		}
-		if cl.changes && (status < 400 || status > 499) {
-			// Only a 4xx proves the call was refused; a 5xx may come from a
-			// gateway that lost the answer of a backend that acted.
-			return resp, api.Uncertain(fmt.Sprintf("EventGrid answered HTTP %d", status), e)
+		e := decodeError(status, resp.Body(), rid)
+		if c.resendAnswered(ctx, cl, attempt, e) {
+			continue
 		}
-		return resp, e
+		return resp, refusal(cl, e)
 	}
+}
+
+// encodeBody is cl's JSON body; nil when it has none.
+func encodeBody(cl call) ([]byte, error) {
+	if cl.body == nil {
+		return nil, nil
+	}
+	body, err := json.Marshal(cl.body)
+	if err != nil {
+		return nil, fmt.Errorf("eventgrid %s: encoding the request: %w", cl.name, err)
+	}
+	return body, nil
+}
+
+// resendUnanswered reports whether a send that got no answer is sent again,
+// after the pause: a read may be, a change only when it certainly did not
+// leave; a token that could not be had sent nothing and is not retried here.
+func (c *Client) resendUnanswered(ctx context.Context, cl call, attempt int, err error) bool {
+	var tokenErr *tokenError
+	if errors.As(err, &tokenErr) || ctx.Err() != nil || attempt >= maxAttempts {
+		return false
+	}
+	return (!cl.changes || api.NotSent(err)) && c.pause(ctx, cl, attempt, "transport error", err)
+}
+
+// unanswered is the error of a send that got no answer: a change's outcome
+// is uncertain then. A token error is returned as it is: nothing was sent to
+// EventGrid.
+func unanswered(cl call, err error) error {
+	var tokenErr *tokenError
+	if errors.As(err, &tokenErr) {
+		return err
+	}
+	err = fmt.Errorf("eventgrid %s: %w", cl.name, err)
+	if cl.changes {
+		err = api.Uncertain(api.TransportReason("EventGrid", err), err)
+	}
+	return err
+}
+
+// resendAnswered reports whether a call EventGrid answered with an error is
+// sent again, after the pause: a throttled one, or a read that met a
+// server error.
+func (c *Client) resendAnswered(ctx context.Context, cl call, attempt int, e *Error) bool {
+	if attempt >= maxAttempts {
+		return false
+	}
+	switch {
+	case e.Throttled():
+		return c.pause(ctx, cl, attempt, "throttled", e)
+	case !cl.changes && e.HTTPStatus >= 500:
+		return c.pause(ctx, cl, attempt, "server error", e)
+	}
+	return false
+}
+
+// refusal is the error of an answer that is not cl's success. Only a 4xx
+// proves a change was refused; a 5xx may come from a gateway that lost the
+// answer of a backend that acted.
+func refusal(cl call, e *Error) error {
+	if cl.changes && (e.HTTPStatus < 400 || e.HTTPStatus > 499) {
+		return api.Uncertain(fmt.Sprintf("EventGrid answered HTTP %d", e.HTTPStatus), e)
+	}
+	return e
 }
 
 // decodeSuccess reads the body of an answer with the success status. A body
@@ -269,14 +311,22 @@ func (c *Client) send(ctx context.Context, cl call, body []byte) (*resty.Respons
 	return resp, token, err
 }
 
-// path joins the project's API path with escaped segments.
-func (c *Client) path(segments ...string) string {
+// path is the URL of the project's API path with escaped segments.
+func (c *Client) path(segments ...string) string { return c.base + c.apiPath(segments...) }
+
+// apiPath is the project's API path with escaped segments, from the API's root.
+func (c *Client) apiPath(segments ...string) string {
 	var b strings.Builder
-	b.WriteString(c.base + "/v1/" + url.PathEscape(c.projectID))
+	b.WriteString("/v1/" + url.PathEscape(c.projectID))
 	for _, s := range segments {
 		b.WriteString("/" + url.PathEscape(s))
 	}
 	return b.String()
+}
+
+// changing is the state-changing call that sends ac.
+func (c *Client) changing(name string, ac api.Call) call {
+	return call{name: name, method: ac.Method, url: c.base + ac.Path, query: ac.Query, body: ac.Body, changes: true, want: http.StatusOK}
 }
 
 // checkID refuses an ID that cannot be a path segment, before anything is sent.

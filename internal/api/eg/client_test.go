@@ -357,7 +357,7 @@ func TestStateChangingCallsAreNotResentAfterATimeout(t *testing.T) {
 			})
 			defer close(release)
 			cfg := tokenConfig()
-			cfg.Timeout = 100 * time.Millisecond
+			cfg.Timeout = time.Second // long enough for a loaded machine to deliver the send
 			var w waits
 			c := newClient(t, srv.URL, cfg, w.option())
 			err := call(c)

@@ -91,8 +91,19 @@ func (c Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("eg.%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	sandbox := c.Endpoint == Sandbox
-	if !sandbox {
+	c.validateService(bad)
+	c.validateAuth(bad)
+	c.validateOperations(bad)
+	c.validateTemplates(bad)
+	return errors.Join(errs...)
+}
+
+// complaint reports one key's problem.
+type complaint func(key, format string, args ...any)
+
+// validateService checks where the service is and how long a call may take.
+func (c Config) validateService(bad complaint) {
+	if c.Endpoint != Sandbox {
 		if err := checkURL(c.Endpoint); err != nil {
 			bad("endpoint", "%s: want %q or an https URL such as https://eg.{region}.myhuaweicloud.com", err, Sandbox)
 		}
@@ -109,6 +120,10 @@ func (c Config) Validate() error {
 	if c.Timeout > maxTimeout {
 		bad("timeout", "%s is too long: at most %s, or a stuck call holds its request (and a shutdown) that long", c.Timeout, maxTimeout)
 	}
+}
+
+// validateAuth checks that the auth mode has what it needs.
+func (c Config) validateAuth(bad complaint) {
 	a := c.Auth
 	switch a.Mode {
 	case AuthToken:
@@ -116,23 +131,7 @@ func (c Config) Validate() error {
 			bad("auth.token", "required for auth.mode %s (or set EG_TOKEN)", AuthToken)
 		}
 	case AuthPassword:
-		if !sandbox {
-			switch err := checkURL(c.IAMEndpoint); {
-			case c.IAMEndpoint == "":
-				bad("iam_endpoint", "required for auth.mode %s: an https URL such as https://iam.{region}.myhuaweicloud.com", AuthPassword)
-			case err != nil:
-				bad("iam_endpoint", "%s: want an https URL such as https://iam.{region}.myhuaweicloud.com", err)
-			}
-		}
-		if a.Domain == "" {
-			bad("auth.domain", "required for auth.mode %s: the IAM domain (account) name", AuthPassword)
-		}
-		if a.User == "" {
-			bad("auth.user", "required for auth.mode %s: the IAM user name", AuthPassword)
-		}
-		if a.Password == "" {
-			bad("auth.password", "required for auth.mode %s (or set EG_PASSWORD)", AuthPassword)
-		}
+		c.validatePassword(bad)
 	case AuthAKSK:
 		if a.AccessKey == "" {
 			bad("auth.access_key", "required for auth.mode %s (or set EG_ACCESS_KEY)", AuthAKSK)
@@ -143,19 +142,50 @@ func (c Config) Validate() error {
 	default:
 		bad("auth.mode", "want %s, %s or %s, got %q", AuthToken, AuthPassword, AuthAKSK, a.Mode)
 	}
-	for key, op := range map[string]string{"stop": c.Operations.Stop, "switch": c.Operations.Switch} {
-		if op == "" {
-			continue
+}
+
+// validatePassword checks auth mode password: an IAM endpoint (the
+// sandbox serves its own) and the user's domain, name and password.
+func (c Config) validatePassword(bad complaint) {
+	if c.Endpoint != Sandbox {
+		switch err := checkURL(c.IAMEndpoint); {
+		case c.IAMEndpoint == "":
+			bad("iam_endpoint", "required for auth.mode %s: an https URL such as https://iam.{region}.myhuaweicloud.com", AuthPassword)
+		case err != nil:
+			bad("iam_endpoint", "%s: want an https URL such as https://iam.{region}.myhuaweicloud.com", err)
 		}
-		if !operationRe.MatchString(op) {
+	}
+	for _, f := range []struct{ key, value, what string }{
+		{"auth.domain", c.Auth.Domain, "the IAM domain (account) name"},
+		{"auth.user", c.Auth.User, "the IAM user name"},
+	} {
+		if f.value == "" {
+			bad(f.key, "required for auth.mode %s: %s", AuthPassword, f.what)
+		}
+	}
+	if c.Auth.Password == "" {
+		bad("auth.password", "required for auth.mode %s (or set EG_PASSWORD)", AuthPassword)
+	}
+}
+
+// validateOperations checks the job action names of stop and switch.
+func (c Config) validateOperations(bad complaint) {
+	for key, op := range map[string]string{"stop": c.Operations.Stop, "switch": c.Operations.Switch} {
+		switch {
+		case op == "":
+		case !operationRe.MatchString(op):
 			bad("operations."+key, "want an operation name (a letter, then letters, digits or '_'), got %q", op)
-		} else if op == JobStart {
+		case op == JobStart:
 			bad("operations."+key, "must differ from %s", JobStart)
 		}
 	}
 	if c.Operations.Stop != "" && c.Operations.Stop == c.Operations.Switch {
 		bad("operations.switch", "must differ from operations.stop")
 	}
+}
+
+// validateTemplates checks each job template's name and that it renders.
+func (c Config) validateTemplates(bad complaint) {
 	names := make([]string, 0, len(c.Templates))
 	for name := range c.Templates {
 		names = append(names, name)
@@ -170,7 +200,6 @@ func (c Config) Validate() error {
 			bad("templates."+name, "%v", err)
 		}
 	}
-	return errors.Join(errs...)
 }
 
 func checkURL(raw string) error {
@@ -203,7 +232,7 @@ const maxThrottleWait = 5 * time.Second
 func (c Config) LongestCall() time.Duration {
 	t := c.Timeout
 	if t == 0 {
-		t = defaultTimeout
+		t = DefaultTimeout
 	}
 	attempts := func(n int) time.Duration { return time.Duration(n)*t + time.Duration(n-1)*maxThrottleWait }
 	return attempts(maxAttempts) + attempts(maxAttempts+1) + 2*attempts(maxAttempts)

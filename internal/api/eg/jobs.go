@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/streamops/streamops/internal/api"
 )
 
 // JobStart is the one documented job operation; stop and switchover come
@@ -58,6 +60,11 @@ func (j Job) SourceAddress() string { return j.SourceConfig.endpoint().address()
 // SinkAddress is the address of whichever target is set.
 func (j Job) SinkAddress() string { return j.SinkConfig.endpoint().address() }
 
+// ActOnJobCall is the request ActOnJob sends.
+func (c *Client) ActOnJobCall(jobID string, a JobAction) api.Call {
+	return api.Call{Method: http.MethodPost, Path: c.apiPath("eventrouter", "jobs", jobID, "action"), Body: a}
+}
+
 // ActOnJob sends a job action: START, or the configured stop or switchover
 // operation. A switchover sent twice switches back, so this call is never
 // resent unless it certainly did not take effect.
@@ -74,14 +81,7 @@ func (c *Client) ActOnJob(ctx context.Context, jobID string, a JobAction) (Resul
 	var out struct {
 		ID string `json:"job_id"`
 	}
-	resp, err := c.do(ctx, call{
-		name:    "job action " + a.Operation,
-		method:  http.MethodPost,
-		url:     c.path("eventrouter", "jobs", jobID, "action"),
-		body:    a,
-		changes: true,
-		want:    http.StatusOK,
-	}, &out)
+	resp, err := c.do(ctx, c.changing("job action "+a.Operation, c.ActOnJobCall(jobID, a)), &out)
 	return Result{ID: out.ID, RequestID: requestID(resp)}, err
 }
 
@@ -104,6 +104,12 @@ func (c *Client) Jobs(ctx context.Context) ([]Job, error) {
 	return jobs, err
 }
 
+// CreateJobCall is the request CreateJob sends; its body holds the
+// template's passwords, so show it masked (CreateJob.Masked).
+func (c *Client) CreateJobCall(req CreateJob) api.Call {
+	return api.Call{Method: http.MethodPost, Path: c.apiPath("eventrouter", "jobs"), Body: req}
+}
+
 // CreateJob creates a job; req is validated before anything is sent. It
 // returns the new job (status CREATING) and the request ID.
 func (c *Client) CreateJob(ctx context.Context, req CreateJob) (Job, string, error) {
@@ -112,14 +118,7 @@ func (c *Client) CreateJob(ctx context.Context, req CreateJob) (Job, string, err
 	}
 	c.log.Info("eventgrid create job", "job", req)
 	var j Job
-	resp, err := c.do(ctx, call{
-		name:    "create job",
-		method:  http.MethodPost,
-		url:     c.path("eventrouter", "jobs"),
-		body:    req,
-		changes: true,
-		want:    http.StatusOK,
-	}, &j)
+	resp, err := c.do(ctx, c.changing("create job", c.CreateJobCall(req)), &j)
 	return j.masked(), requestID(resp), err
 }
 

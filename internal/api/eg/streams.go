@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/go-resty/resty/v2"
+
+	"github.com/streamops/streamops/internal/api"
 )
 
 // Operations on an event streaming: the documented enum, nothing else.
@@ -54,6 +56,11 @@ func (s *Stream) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// OperateStreamCall is the request OperateStream sends.
+func (c *Client) OperateStreamCall(streamID, operation string) api.Call {
+	return api.Call{Method: http.MethodPost, Path: c.apiPath("eventstreamings", "operate", streamID), Body: map[string]string{"operation": operation}}
+}
+
 // OperateStream starts or pauses an event streaming (docs/providers.md §1a).
 func (c *Client) OperateStream(ctx context.Context, streamID, operation string) (Result, error) {
 	if operation != StreamStart && operation != StreamPause {
@@ -65,14 +72,7 @@ func (c *Client) OperateStream(ctx context.Context, streamID, operation string) 
 	var out struct {
 		ID string `json:"eventStreamingID"`
 	}
-	resp, err := c.do(ctx, call{
-		name:    "operate stream",
-		method:  http.MethodPost,
-		url:     c.path("eventstreamings", "operate", streamID),
-		body:    map[string]string{"operation": operation},
-		changes: true,
-		want:    http.StatusOK,
-	}, &out)
+	resp, err := c.do(ctx, c.changing("operate stream", c.OperateStreamCall(streamID, operation)), &out)
 	return Result{ID: out.ID, RequestID: requestID(resp)}, err
 }
 

@@ -88,10 +88,8 @@ func (c *Client) OrgID() string { return c.orgID }
 
 // call is one gateway API request.
 type call struct {
-	method string
-	path   string // may hold {pipelineId}
-	id     string // the pipeline ID, when path holds it
-	query  url.Values
+	api.Call
+	id string // the pipeline ID, for the log
 	// read marks a call that may be repeated after any transport error or
 	// 5xx; others only when api.NotSent or after a token refusal.
 	read bool
@@ -117,7 +115,7 @@ func (c *Client) do(ctx context.Context, cl call) (envelope, error) {
 				return envelope{}, err
 			}
 			renewed = true
-			c.log.Info("enos access token refused; fetching a new one", "path", cl.path, "http_status", perr.HTTPStatus, "code", perr.Code)
+			c.log.Info("enos access token refused; fetching a new one", "path", cl.Path, "http_status", perr.HTTPStatus, "code", perr.Code)
 			c.tokens.drop(ctx, tok)
 			continue
 		}
@@ -125,7 +123,7 @@ func (c *Client) do(ctx context.Context, cl call) (envelope, error) {
 			return envelope{}, settle(cl, err)
 		}
 		retries++
-		c.log.Warn("enos call failed; sending it again", "method", cl.method, "path", cl.path, "pipeline", cl.id, "retry", retries, "err", err)
+		c.log.Warn("enos call failed; sending it again", "method", cl.Method, "path", cl.Path, "pipeline", cl.id, "retry", retries, "err", err)
 		if err := c.wait(ctx, retries); err != nil {
 			return envelope{}, err
 		}
@@ -186,21 +184,18 @@ func (c *Client) send(ctx context.Context, cl call, tok string) (envelope, error
 	ts := strconv.FormatInt(c.now().UnixMilli(), 10)
 	req := c.http.R().
 		SetContext(ctx).
-		SetQueryParamsFromValues(cl.query).
+		SetQueryParamsFromValues(cl.Query).
 		SetHeader("apim-accesstoken", tok).
-		SetHeader("apim-signature", sign(tok, cl.query, nil, ts, c.appSecret)).
+		SetHeader("apim-signature", sign(tok, cl.Query, nil, ts, c.appSecret)).
 		SetHeader("apim-timestamp", ts)
-	if cl.id != "" {
-		req.SetPathParam("pipelineId", cl.id)
-	}
 	start := time.Now()
-	resp, err := req.Execute(cl.method, cl.path)
+	resp, err := req.Execute(cl.Method, cl.Path)
 	if err != nil {
-		c.log.Warn("enos call failed", "method", cl.method, "path", cl.path, "pipeline", cl.id, "duration", time.Since(start), "err", err)
+		c.log.Warn("enos call failed", "method", cl.Method, "path", cl.Path, "pipeline", cl.id, "duration", time.Since(start), "err", err)
 		return envelope{}, fmt.Errorf("EnOS: %w", err)
 	}
 	env, err := decodeEnvelope(resp.StatusCode(), resp.Body(), "code")
-	c.log.Debug("enos call", "method", cl.method, "path", cl.path, "pipeline", cl.id,
+	c.log.Debug("enos call", "method", cl.Method, "path", cl.Path, "pipeline", cl.id,
 		"http_status", resp.StatusCode(), "code", env.Code, "provider_request_id", env.RequestID, "duration", time.Since(start))
 	return env, err
 }

@@ -12,10 +12,10 @@ import (
 // SandboxEndpoint as enos.endpoint asks for the in-process simulator.
 const SandboxEndpoint = "sandbox"
 
-const (
-	defaultTimeout = 10 * time.Second
-	maxTimeout     = 2 * time.Minute
-)
+// DefaultTimeout bounds each HTTP call when enos.timeout is left out.
+const DefaultTimeout = 10 * time.Second
+
+const maxTimeout = 2 * time.Minute
 
 // Config is the `enos:` section of the bot's config.
 type Config struct {
@@ -70,7 +70,7 @@ func (c Config) Validate() error {
 	}
 
 	if c.Timeout < 0 {
-		fail("timeout", "%s is negative (leave it out for the default %s)", c.Timeout, defaultTimeout)
+		fail("timeout", "%s is negative (leave it out for the default %s)", c.Timeout, DefaultTimeout)
 	}
 	if c.Timeout > maxTimeout {
 		fail("timeout", "%s is too long: at most %s, or a stuck call holds its request (and a shutdown) that long", c.Timeout, maxTimeout)
@@ -99,7 +99,7 @@ func (c Config) LongestCall() time.Duration {
 
 func (c Config) timeout() time.Duration {
 	if c.Timeout == 0 {
-		return defaultTimeout
+		return DefaultTimeout
 	}
 	return c.Timeout
 }

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/streamops/streamops/internal/api"
 )
 
 const (
-	pathPipeline  = "/streaming/v2.0/streaming/pipeline/{pipelineId}"
+	pathPipeline  = "/streaming/v2.0/streaming/pipeline/"
 	pathPipelines = "/streaming/v2.0/streaming/pipelines"
 	pageSize      = 50
 )
@@ -57,6 +59,15 @@ func (p *Pipeline) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// OperateCall is the request Operate sends for action a on a pipeline.
+func (c *Client) OperateCall(pipelineID string, a Action) api.Call {
+	return api.Call{
+		Method: http.MethodPost,
+		Path:   pathPipeline + url.PathEscape(pipelineID),
+		Query:  url.Values{"action": {string(a)}, "orgId": {c.orgID}},
+	}
+}
+
 // Operate asks for action a on a pipeline and returns the gateway's request
 // ID. It is sent a second time only when the first certainly did not reach
 // the service: the connection failed, or the gateway refused the token.
@@ -69,12 +80,7 @@ func (c *Client) Operate(ctx context.Context, pipelineID string, a Action) (requ
 	default:
 		return "", fmt.Errorf("enos: unknown action %q", a)
 	}
-	env, err := c.do(ctx, call{
-		method: http.MethodPost,
-		path:   pathPipeline,
-		id:     pipelineID,
-		query:  url.Values{"action": {string(a)}, "orgId": {c.orgID}},
-	})
+	env, err := c.do(ctx, call{Call: c.OperateCall(pipelineID, a), id: pipelineID})
 	if err != nil {
 		return "", err
 	}
@@ -88,11 +94,9 @@ func (c *Client) Pipeline(ctx context.Context, pipelineID string) (Pipeline, err
 		return Pipeline{}, errors.New("enos: empty pipeline ID")
 	}
 	env, err := c.do(ctx, call{
-		method: http.MethodGet,
-		path:   pathPipeline,
-		id:     pipelineID,
-		query:  url.Values{"orgId": {c.orgID}},
-		read:   true,
+		Call: api.Call{Method: http.MethodGet, Path: pathPipeline + url.PathEscape(pipelineID), Query: url.Values{"orgId": {c.orgID}}},
+		id:   pipelineID,
+		read: true,
 	})
 	if err != nil {
 		return Pipeline{}, err
@@ -109,13 +113,11 @@ func (c *Client) Pipelines(ctx context.Context) ([]Pipeline, error) {
 	var all []Pipeline
 	for page := 1; ; page++ {
 		env, err := c.do(ctx, call{
-			method: http.MethodGet,
-			path:   pathPipelines,
-			query: url.Values{
+			Call: api.Call{Method: http.MethodGet, Path: pathPipelines, Query: url.Values{
 				"orgId":    {c.orgID},
 				"pageSize": {strconv.Itoa(pageSize)},
 				"pageNo":   {strconv.Itoa(page)},
-			},
+			}},
 			read: true,
 		})
 		if err != nil {

@@ -21,7 +21,7 @@ func hang(w http.ResponseWriter, r apiRequest) { <-r.ctx.Done() }
 func TestOperateNotResentAfterTimeout(t *testing.T) {
 	g := newGateway(t, hang)
 	cfg := testConfig()
-	cfg.Timeout = 300 * time.Millisecond
+	cfg.Timeout = time.Second // long enough for a loaded machine to deliver the send
 	c := New(g.URL, cfg, WithLogger(quiet()))
 	c.retryWait = time.Millisecond
 
@@ -34,7 +34,8 @@ func TestOperateNotResentAfterTimeout(t *testing.T) {
 func TestReadRetriedAfterTimeout(t *testing.T) {
 	g := newGateway(t, hang)
 	cfg := testConfig()
-	cfg.Timeout = 200 * time.Millisecond
+	// Long enough for a loaded machine to deliver each send before it times out.
+	cfg.Timeout = time.Second
 	c := New(g.URL, cfg, WithLogger(quiet()))
 	c.retryWait = time.Millisecond
 

@@ -1,9 +1,11 @@
-package ops
+package eventgrid
 
 import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/streamops/streamops/internal/ops"
 )
 
 // parseAddresses reads a comma-separated list of IPv4 or IPv6 addresses,
@@ -12,17 +14,17 @@ import (
 // addresses compare equal.
 func parseAddresses(s string) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, inputErrorf("no address given: write IP addresses with optional ports, comma-separated, like 10.0.0.1:9092,10.0.0.2:9092")
+		return nil, ops.InputErrorf("no address given: write IP addresses with optional ports, comma-separated, like 10.0.0.1:9092,10.0.0.2:9092")
 	}
 	var out []string
 	for part := range strings.SplitSeq(s, ",") {
 		part = strings.TrimSpace(part)
 		norm, ok := normaliseAddress(part)
 		if !ok {
-			return nil, inputErrorf("%q is not an IP address with an optional port (like 10.0.0.1:9092 or [fd00::1]:9092)", part)
+			return nil, ops.InputErrorf("%q is not an IP address with an optional port (like 10.0.0.1:9092 or [fd00::1]:9092)", part)
 		}
 		if slices.Contains(out, norm) {
-			return nil, inputErrorf("%q is given twice", part)
+			return nil, ops.InputErrorf("%q is given twice", part)
 		}
 		out = append(out, norm)
 	}

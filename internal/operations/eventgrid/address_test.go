@@ -1,4 +1,4 @@
-package ops
+package eventgrid
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/ops"
 )
 
 func TestParseAddresses(t *testing.T) {
@@ -39,7 +41,7 @@ func TestParseAddressesRejects(t *testing.T) {
 		"10.0.0.1:9092,10.0.0.1:9092": "is given twice",
 	} {
 		_, err := parseAddresses(in)
-		var ie *InputError
+		var ie *ops.InputError
 		require.True(t, errors.As(err, &ie), "%q: %v", in, err)
 		assert.Contains(t, ie.Msg, says, in)
 	}
@@ -58,7 +60,7 @@ func FuzzParseAddresses(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := parseAddresses(s)
 		if err != nil {
-			var ie *InputError
+			var ie *ops.InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("%q: error %v is not an InputError", s, err)
 			}

@@ -1,0 +1,187 @@
+// Package eventgrid is the Huawei Cloud EventGrid provider's side of the
+// catalogue: the stream and job operations, over the EventGrid client.
+package eventgrid
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/streamops/streamops/internal/api"
+	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/ops"
+)
+
+// Provider is the provider's name, as ops.Target.Provider names it.
+const Provider = "EventGrid"
+
+// API is the EventGrid API, as the stream and job commands use it (an
+// *eg.Client).
+type API interface {
+	ProjectID() string
+	Region() string
+	OperateStreamCall(streamID, operation string) api.Call
+	OperateStream(ctx context.Context, streamID, operation string) (eg.Result, error)
+	Stream(ctx context.Context, id string) (eg.Stream, error)
+	Streams(ctx context.Context) ([]eg.Stream, error)
+	ActOnJobCall(jobID string, a eg.JobAction) api.Call
+	ActOnJob(ctx context.Context, jobID string, a eg.JobAction) (eg.Result, error)
+	Job(ctx context.Context, id string) (eg.Job, error)
+	Jobs(ctx context.Context) ([]eg.Job, error)
+	CreateJobCall(req eg.CreateJob) api.Call
+	CreateJob(ctx context.Context, req eg.CreateJob) (eg.Job, string, error)
+}
+
+// Setup is the API and what the config adds to it: the operation strings
+// the provider does not document, and the job templates.
+type Setup struct {
+	API        API
+	Operations eg.Operations
+	Templates  map[string]eg.JobTemplate
+}
+
+// Operations are the stream and job operations, over the client.
+type Operations struct{ set Setup }
+
+// New offers the stream and job operations of the client's project.
+func New(set Setup) Operations { return Operations{set: set} }
+
+// Specs are the operations with no client, for their names and help: the
+// policy and the alert rules are checked with them before any is configured.
+func Specs() []ops.Spec { return Operations{}.Operations() }
+
+const jobCreating = "CREATING"
+
+// Operations implements ops.Provider. Nothing is read from the client until
+// an operation runs.
+func (p Operations) Operations() []ops.Spec {
+	api := p.set.API
+	streamStatus := func(ctx context.Context, r ops.Request) (string, error) {
+		st, err := api.Stream(ctx, r.Target.ID)
+		return st.Status, err
+	}
+	jobStatus := func(ctx context.Context, r ops.Request) (string, error) {
+		j, err := api.Job(ctx, r.Target.ID)
+		return j.Status, err
+	}
+	paused := ops.StatusIs(streamStatus, eg.StreamStopped)
+	paused.Note = " (EventGrid's word for paused)"
+	return []ops.Spec{
+		streamOp(api, eg.StreamStart, "start", "Started", "start an EventGrid event stream", ops.StatusIs(streamStatus, eg.StreamRunning)),
+		streamOp(api, eg.StreamPause, "pause", "Paused", "pause an EventGrid event stream", paused),
+		jobOp(api, "start", eg.JobStart, "Started", "start a professional event stream job", ops.StatusIs(jobStatus, "RUNNING"), ops.Routine),
+		jobOp(api, "stop", p.set.Operations.Stop, "Stopped", "stop a professional event stream job", ops.StatusIs(jobStatus, "STOPPED"), ops.Dangerous),
+		switchSpec(api, p.set.Operations.Switch),
+		createSpec(api, p.set.Templates),
+		{
+			Name: "stream show", Provider: Provider, Usage: "<stream>", Kind: "stream", Summary: "show an event stream's status",
+			Read: func(ctx context.Context, r ops.Request) (string, error) {
+				st, err := api.Stream(ctx, r.Target.ID)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("Stream %s: %s (name %q, %s)", r.Target.Name(), st.Status, st.Name, scope(api)), nil
+			},
+		},
+		{
+			Name: "stream list", Provider: Provider, Summary: "list the event streams of the project",
+			Read: func(ctx context.Context, _ ops.Request) (string, error) {
+				sts, err := api.Streams(ctx)
+				if err != nil {
+					return "", err
+				}
+				lines := make([]string, 0, len(sts))
+				for _, st := range sts {
+					lines = append(lines, fmt.Sprintf("  %-40s %-10s %s", st.ID, st.Status, st.Name))
+				}
+				return ops.Listing(len(sts), "event stream", scope(api), lines), nil
+			},
+		},
+		{
+			Name: "job show", Provider: Provider, Usage: "<job>", Kind: "job", Summary: "show a job's status, source and target",
+			Read: func(ctx context.Context, r ops.Request) (string, error) {
+				j, err := api.Job(ctx, r.Target.ID)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("Job %s: %s, source %s %s, target %s %s (name %q, %s)", r.Target.Name(), j.Status,
+					j.SourceType, ops.OrUnknown(j.SourceAddress()), j.SinkType, ops.OrUnknown(j.SinkAddress()), j.Name, scope(api)), nil
+			},
+		},
+		{
+			Name: "job list", Provider: Provider, Summary: "list the professional event stream jobs of the project",
+			Read: func(ctx context.Context, _ ops.Request) (string, error) {
+				js, err := api.Jobs(ctx)
+				if err != nil {
+					return "", err
+				}
+				lines := make([]string, 0, len(js))
+				for _, j := range js {
+					lines = append(lines, fmt.Sprintf("  %-40s %-10s %s", j.ID, j.Status, j.Name))
+				}
+				return ops.Listing(len(js), "job", scope(api), lines), nil
+			},
+		},
+	}
+}
+
+// scope is where the client's targets live, as a card names it.
+func scope(api API) string {
+	return fmt.Sprintf("region %s, project %s", api.Region(), api.ProjectID())
+}
+
+// inScope is the Prepare of an operation that only says where its target is.
+func inScope(api API) func(context.Context, *ops.Request) error {
+	return func(_ context.Context, r *ops.Request) error {
+		r.Target.Scope = scope(api)
+		return nil
+	}
+}
+
+func streamOp(api API, opString, verb, done, summary string, check *ops.StatusCheck) ops.Spec {
+	return ops.Spec{
+		Name: "stream " + verb, Provider: Provider, Usage: "<stream>", Kind: "stream", Summary: summary,
+		Prepare: inScope(api),
+		Call:    func(r ops.Request) string { return api.OperateStreamCall(r.Target.ID, opString).String() },
+		Execute: func(ctx context.Context, r ops.Request) (ops.Outcome, error) {
+			res, err := api.OperateStream(ctx, r.Target.ID, opString)
+			return ops.Outcome{JobID: res.ID, RequestID: res.RequestID}, err
+		},
+		Done: func(r ops.Request, out ops.Outcome) string {
+			return fmt.Sprintf("%s stream %s: %s", done, r.Target.Name(), out.IDs())
+		},
+		Verb:  func(r ops.Request) string { return fmt.Sprintf("%s stream %s", verb, r.Target.Name()) },
+		Check: check,
+	}
+}
+
+func jobOp(api API, verb, opString, done, summary string, check *ops.StatusCheck, risk ops.Risk) ops.Spec {
+	return ops.Spec{
+		Name: "job " + verb, Provider: Provider, Usage: "<job>", Kind: "job", Summary: notSetUp(opString, verb, summary), Risk: risk,
+		Prepare: func(ctx context.Context, r *ops.Request) error {
+			if opString == "" {
+				return ops.InputErrorf("job %s is not set up here: eg.operations.%s in the config must name the provider's operation string", verb, verb)
+			}
+			return inScope(api)(ctx, r)
+		},
+		Call: func(r ops.Request) string {
+			return api.ActOnJobCall(r.Target.ID, eg.JobAction{Operation: opString}).String()
+		},
+		Execute: func(ctx context.Context, r ops.Request) (ops.Outcome, error) {
+			res, err := api.ActOnJob(ctx, r.Target.ID, eg.JobAction{Operation: opString})
+			return ops.Outcome{JobID: res.ID, RequestID: res.RequestID}, err
+		},
+		Done: func(r ops.Request, out ops.Outcome) string {
+			return fmt.Sprintf("%s job %s: %s", done, r.Target.Name(), out.IDs())
+		},
+		Verb:  func(r ops.Request) string { return fmt.Sprintf("%s job %s", verb, r.Target.Name()) },
+		Check: check,
+	}
+}
+
+// notSetUp marks in help a job command whose operation string the config lacks.
+func notSetUp(opString, verb, summary string) string {
+	if opString == "" {
+		return fmt.Sprintf("(not set up: needs eg.operations.%s) %s", verb, summary)
+	}
+	return summary
+}

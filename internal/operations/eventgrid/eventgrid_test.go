@@ -1,0 +1,84 @@
+package eventgrid
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/sandbox/egsim"
+)
+
+const (
+	projectID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+	jobID     = "fac59513-6c18-4266-bc81-5d412dfc1925"
+)
+
+// The card's call line of a switch is the request the client sends, body
+// included: both come from eg.Client.ActOnJobCall.
+func TestTheSwitchCallLineIsWhatTheClientSends(t *testing.T) {
+	operations := eg.Operations{Stop: "STOP", Switch: "SWITCH"}
+	sim := egsim.New(egsim.Config{Jobs: []egsim.Job{{ID: jobID, Name: "orders-dr", SourceAddress: "10.0.0.5:9092", SinkAddress: "10.0.1.7:9092"}}},
+		egsim.Credentials{ProjectID: projectID, Token: "t"}, operations)
+	var (
+		mu   sync.Mutex
+		sent []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			body, err := io.ReadAll(r.Body)
+			assert.NoError(t, err)
+			mu.Lock()
+			sent = append(sent, r.Method+" "+r.URL.RequestURI()+" "+string(body))
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	api, err := eg.New(srv.URL, srv.URL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: "t"}})
+	require.NoError(t, err)
+
+	var sw ops.Spec
+	for _, s := range New(Setup{API: api, Operations: operations}).Operations() {
+		if s.Name == "job switch" {
+			sw = s
+		}
+	}
+	require.True(t, sw.ReadsFirst)
+	require.Equal(t, ops.Dangerous, sw.Risk)
+	r := ops.Request{Op: sw.Name, Target: ops.Target{Kind: "job", ID: jobID}, Flags: []string{"now"}}
+	require.NoError(t, sw.Prepare(context.Background(), &r))
+	assert.Equal(t, &ops.Seen{Source: "10.0.0.5:9092", Target: "10.0.1.7:9092", Swap: true}, r.Seen)
+	line := sw.Call(r)
+	assert.Equal(t, `POST /v1/`+projectID+`/eventrouter/jobs/`+jobID+`/action {"operation":"SWITCH","config":{"switch_now":true,"sink_address":"10.0.0.5:9092"}}`, line)
+
+	_, err = sw.Execute(context.Background(), r)
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{line}, sent)
+}
+
+// The templates a job create may name are its parameter's values, sorted,
+// for a menu.
+func TestCreateOffersTheConfiguredTemplates(t *testing.T) {
+	var create ops.Spec
+	for _, s := range New(Setup{Templates: map[string]eg.JobTemplate{"kafka-dr": {}, "dcs-dr": {}}}).Operations() {
+		if s.Name == "job create" {
+			create = s
+		}
+	}
+	assert.Equal(t, []ops.Param{
+		{Name: "template", Type: ops.ParamChoice, Values: []string{"dcs-dr", "kafka-dr"}},
+		{Name: "description", Type: ops.ParamText},
+	}, create.Params)
+}

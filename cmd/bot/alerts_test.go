@@ -23,6 +23,8 @@ import (
 
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/slacktest"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // alertRules is the alerts section of the tests' configs: a rule pausing
@@ -82,15 +84,11 @@ func storedAlert(t *testing.T, nc *nats.Conn, id string) ops.Alert {
 // waitForFired polls the stored count of firings until it is want.
 func waitForFired(t *testing.T, nc *nats.Conn, id string, want int) ops.Alert {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
 	var a ops.Alert
-	for time.Now().Before(deadline) {
-		if a = storedAlert(t, nc, id); a.Fired == want {
-			return a
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("request %s: fired %d times, want %d", id, a.Fired, want)
+	testwait.Until(t, func() bool {
+		a = storedAlert(t, nc, id)
+		return a.Fired == want
+	}, func() string { return fmt.Sprintf("request %s: fired %d times, want %d", id, a.Fired, want) })
 	return a
 }
 
@@ -264,10 +262,8 @@ func TestTwoBotsHandleEachAlertOnce(t *testing.T) {
 		return regexp.MustCompile(`\| Request\s+(r-[0-9a-f]{6})`).FindAllString(p.stdout.String(), -1)
 	}
 	var id string
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && len(cardsOf(first))+len(cardsOf(second)) < 1+distinct {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, func() bool { return len(cardsOf(first))+len(cardsOf(second)) >= 1+distinct },
+		func() string { return "a card for each distinct alert" })
 	all := append(cardsOf(first), cardsOf(second)...)
 	require.Len(t, all, 1+distinct, "one card per distinct alert across both bots")
 	for _, c := range all {
@@ -333,51 +329,32 @@ rules:
 // With Slack, an alert's card goes to the rule's channel; a click on
 // Confirm there calls the provider and the outcome lands in the thread.
 func TestAlertCardInSlackChannelConfirmedByClick(t *testing.T) {
-	api := newSlackAPI(t, authOK)
+	api := slacktest.New(t)
 	const secret = "test-signing-secret"
 	dir := t.TempDir()
-	h := startHeadless(t, slackConfig(dir, api.URL+"/api/")+strings.Replace(alertRules, "C0INCIDENT", "C0INCIDENT", 1),
+	h := startHeadless(t, slackConfig(dir, api.APIURL())+strings.Replace(alertRules, "C0INCIDENT", "C0INCIDENT", 1),
 		map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": secret}, strings.NewReader(""))
-	p := &program{t: t, stderr: h.stderr, done: h.done}
+	p := h
 	nc := natsClient(t, p, dir)
 	require.NoError(t, nc.Publish("alerts.slack", []byte(amBody("firing", "orders-etl"))))
 
-	var id, ts string
-	find := func(field, pattern string) url.Values {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for time.Now().Before(deadline) {
-			api.mu.Lock()
-			for _, post := range api.posts {
-				if strings.Contains(post.Get(field), pattern) {
-					api.mu.Unlock()
-					return post
-				}
-			}
-			api.mu.Unlock()
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Fatalf("nothing posted with %q in %s", pattern, field)
-		return nil
-	}
-	card := find("blocks", "OrdersBacklog")
+	posting := posted(api, "blocks", "OrdersBacklog")
+	card := posting.Form
 	assert.Equal(t, "C0INCIDENT", card.Get("channel"))
-	id = regexp.MustCompile(`r-[0-9a-f]{6}`).FindString(card.Get("blocks"))
+	id := regexp.MustCompile(`r-[0-9a-f]{6}`).FindString(card.Get("blocks"))
 	require.NotEmpty(t, id)
-	api.mu.Lock()
-	ts = fmt.Sprintf("1764500000.%06d", len(api.posts))
-	api.mu.Unlock()
+	ts := posting.TS
 
 	payload := fmt.Sprintf(`{"type":"block_actions","user":{"id":"U0BOB"},"container":{"type":"message","message_ts":%q,"channel_id":"C0INCIDENT"},"trigger_id":"t1","actions":[{"action_id":"confirm","block_id":"decision","value":%q,"type":"button","action_ts":"1.3"}]}`, ts, id)
 	form := url.Values{"payload": {payload}}.Encode()
-	resp, err := http.DefaultClient.Do(signedSlack(t, "http://"+h.addr+"/slack/interactions", secret, form))
+	resp, err := http.DefaultClient.Do(slacktest.Signed(t, "http://"+h.addr+"/slack/interactions", secret, form, time.Now()))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	reply := find("text", "Paused pipeline orders-etl (p-7d3f9a21)")
+	reply := posted(api, "text", "Paused pipeline orders-etl (p-7d3f9a21)").Form
 	assert.Equal(t, "C0INCIDENT", reply.Get("channel"))
 	assert.NotEmpty(t, reply.Get("thread_ts"), "the outcome is in the card's thread")
-	require.NoError(t, h.stop())
+	require.NoError(t, h.terminate())
 }
 
 // A rule whose command is refused says so in its channel, once for a storm
@@ -444,10 +421,10 @@ func sendHostileText(t *testing.T, nc *nats.Conn) {
 	msg, err := json.Marshal(map[string]string{"command": "pipeline pause billing-agg", "requested_by": "runbook", "channel": "incidents", "reason": "step 3" + hostile})
 	require.NoError(t, err)
 	var answer *nats.Msg
-	require.Eventually(t, func() bool { // the bot may still be subscribing
+	testwait.Until(t, func() bool { // the bot may still be subscribing
 		answer, err = nc.Request("streamops.requests", msg, 10*time.Second)
 		return err == nil
-	}, 15*time.Second, 10*time.Millisecond)
+	}, func() string { return fmt.Sprintf("no answer on streamops.requests: %v", err) })
 	require.Contains(t, string(answer.Data), `"request"`)
 }
 
@@ -483,27 +460,20 @@ func TestOutsideTextReachesTheConsolePlain(t *testing.T) {
 }
 
 func TestOutsideTextReachesSlackPlain(t *testing.T) {
-	api := newSlackAPI(t, authOK)
+	api := slacktest.New(t)
 	dir := t.TempDir()
-	h := startHeadless(t, slackConfig(dir, api.URL+"/api/")+hostileRules,
+	h := startHeadless(t, slackConfig(dir, api.APIURL())+hostileRules,
 		map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s"}, strings.NewReader(""))
-	p := &program{t: t, stderr: h.stderr, done: h.done}
+	p := h
 	sendHostileText(t, natsClient(t, p, dir))
-	api.waitForPost(t, "orders pile up")
-	api.waitForPost(t, "step 3")
-	require.Eventually(t, func() bool {
-		api.mu.Lock()
-		defer api.mu.Unlock()
-		for _, post := range api.posts {
-			if strings.Contains(post.Get("text"), "proposed nothing") {
-				return true
-			}
+	posted(api, "blocks", "orders pile up")
+	posted(api, "blocks", "step 3")
+	posted(api, "text", "proposed nothing") // the notice of the rule that proposed nothing
+	for _, call := range api.Calls() {
+		if call.Method != "chat.postMessage" {
+			continue
 		}
-		return false
-	}, 15*time.Second, 10*time.Millisecond, "the notice of the rule that proposed nothing")
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	for _, post := range api.posts {
+		post := call.Form
 		assertPlain(t, "a message's text", post.Get("text"))
 		if b := post.Get("blocks"); b != "" {
 			var blocks any

@@ -19,6 +19,7 @@ import (
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/slackbot"
+	"github.com/streamops/streamops/internal/slacktest"
 )
 
 // burst is the time each of n slash commands sent at once took to be
@@ -65,7 +66,7 @@ func sendBurst(b *testing.B, addr, responseURL string, n int, counted *answers) 
 		form := url.Values{"team_id": {"T0"}, "channel_id": {"C0"}, "user_id": {"U0ALICE"}, "command": {"/streamops"},
 			"text": {"help"}, "trigger_id": {fmt.Sprintf("%d.%d.bench", time.Now().UnixNano(), i)},
 			"response_url": {responseURL}}.Encode()
-		reqs[i] = signedSlack(b, "http://"+addr+"/slack/commands", floodSecret, form)
+		reqs[i] = slacktest.Signed(b, "http://"+addr+"/slack/commands", floodSecret, form, time.Now())
 	}
 	client := predialed(b, addr, n)
 	all := counted.await(n)

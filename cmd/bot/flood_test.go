@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/slacktest"
 )
 
 // needDescriptors raises the soft file limit to n for a test that holds
@@ -40,13 +42,13 @@ func needDescriptors(t testing.TB, n uint64) {
 
 // slackBot runs the bot headless with Slack over HTTP and Alertmanager's
 // webhook behind a token.
-func slackBot(t *testing.T) (*headless, *slackAPI) { return slackBotWith(t, "") }
+func slackBot(t *testing.T) (*program, *slacktest.Slack) { return slackBotWith(t, "") }
 
 // slackBotWith is slackBot with more keys in its slack section, like "queue_wait: 10m".
-func slackBotWith(t *testing.T, slackKeys string) (*headless, *slackAPI) {
+func slackBotWith(t *testing.T, slackKeys string) (*program, *slacktest.Slack) {
 	t.Helper()
-	api := newSlackAPI(t, authOK)
-	cfg := slackConfig(t.TempDir(), api.URL+"/api/")
+	api := slacktest.New(t)
+	cfg := slackConfig(t.TempDir(), api.APIURL())
 	if slackKeys != "" {
 		cfg = strings.Replace(cfg, "slack: {", "slack: {"+slackKeys+", ", 1)
 	}
@@ -57,10 +59,10 @@ func slackBotWith(t *testing.T, slackKeys string) (*headless, *slackAPI) {
 
 const floodSecret = "flood-signing-secret"
 
-func slashCommand(t *testing.T, h *headless, text, trigger string) *http.Request {
+func slashCommand(t *testing.T, h *program, text, trigger string) *http.Request {
 	form := url.Values{"team_id": {"T0"}, "channel_id": {"C0"}, "user_id": {"U0ALICE"}, "command": {"/streamops"},
 		"text": {text}, "trigger_id": {trigger}}.Encode()
-	return signedSlack(t, "http://"+h.addr+"/slack/commands", floodSecret, form)
+	return slacktest.Signed(t, "http://"+h.addr+"/slack/commands", floodSecret, form, time.Now())
 }
 
 // send makes one request on a connection of its own, as Slack's senders
@@ -77,7 +79,7 @@ func send(client *http.Client, req *http.Request) (int, string, error) {
 
 // servesEveryone checks, once each, that the bot answers /readyz, a signed
 // slash command (whose card is posted) and Alertmanager's webhook.
-func servesEveryone(t *testing.T, h *headless, api *slackAPI) {
+func servesEveryone(t *testing.T, h *program, api *slacktest.Slack) {
 	t.Helper()
 	client := freshClient()
 	ready, err := http.NewRequest(http.MethodGet, "http://"+h.addr+"/readyz", nil)
@@ -90,7 +92,7 @@ func servesEveryone(t *testing.T, h *headless, api *slackAPI) {
 	require.NoError(t, err, "a slash command")
 	assert.Equal(t, http.StatusOK, code, body)
 	assert.Contains(t, body, "Working on")
-	api.waitForPost(t, "billing-agg (p-1c2b3a45)")
+	posted(api, "blocks", "billing-agg (p-1c2b3a45)")
 
 	hook, err := http.NewRequest(http.MethodPost, "http://"+h.addr+"/alerts/alertmanager", strings.NewReader(amBody("firing", "orders-etl")))
 	require.NoError(t, err)
@@ -242,17 +244,7 @@ func TestCommandBurstIsAnsweredAndCarriedOut(t *testing.T) {
 		}
 	})
 	t.Logf("%d slash commands at once: ack p50 %s, p99 %s, max %s", n, took[n/2], took[n*99/100-1], took[n-1])
-	cards := func() int {
-		api.mu.Lock()
-		defer api.mu.Unlock()
-		k := 0
-		for _, p := range api.posts {
-			if strings.Contains(p.Get("blocks"), "orders-etl (p-7d3f9a21)") {
-				k++
-			}
-		}
-		return k
-	}
+	cards := func() int { return api.Count(slacktest.Posted("blocks", "orders-etl (p-7d3f9a21)")) }
 	// How soon is BenchmarkCommandBurst's to measure; here every command
 	// must be carried out, however loaded the machine (the queue waits long).
 	assert.Eventually(t, func() bool { return cards() == n }, 10*time.Minute, 50*time.Millisecond, "a card for each command")

@@ -21,12 +21,14 @@ import (
 
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 	"github.com/streamops/streamops/internal/syncbuf"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
-// program is one run of the bot, started as `bot serve` with a console.
+// program is one run of the bot, started as `bot serve` with a console
+// (start) or without one (startHeadless).
 type program struct {
 	t      *testing.T
-	stdin  *io.PipeWriter
+	stdin  *io.PipeWriter // nil without a console
 	stdout *syncbuf.Buffer
 	stderr *syncbuf.Buffer
 	done   chan error
@@ -35,28 +37,47 @@ type program struct {
 	// config is the file it runs on; signal stops it as SIGTERM would.
 	config string
 	signal context.CancelFunc
+	// addr is where it serves HTTP, when started headless.
+	addr string
 }
 
 func start(t *testing.T, config string, env map[string]string) *program {
 	t.Helper()
+	in, stdin := io.Pipe()
+	p := launch(t, config, env, in)
+	p.stdin = stdin
+	t.Cleanup(func() { stdin.Close() })
+	p.waitFor(`streamops> `)
+	return p
+}
+
+// startHeadless runs `bot serve` without a console, reading stdin as
+// given, and waits until it serves HTTP.
+func startHeadless(t *testing.T, config string, env map[string]string, stdin io.Reader) *program {
+	t.Helper()
+	p := launch(t, config, env, stdin)
+	p.addr = p.logValue("serving HTTP", "addr")
+	return p
+}
+
+// launch runs `bot serve` on config until the test ends.
+func launch(t *testing.T, config string, env map[string]string, stdin io.Reader) *program {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
-	in, stdin := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &program{t: t, stdin: stdin, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan error, 1), config: path, signal: cancel}
+	p := &program{t: t, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan error, 1), config: path, signal: cancel}
 	go func() {
-		p.done <- run(ctx, []string{"serve", "--config", path}, func(k string) string { return env[k] }, in, p.stdout, p.stderr)
+		p.done <- run(ctx, []string{"serve", "--config", path}, func(k string) string { return env[k] }, stdin, p.stdout, p.stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()
-		stdin.Close()
 		select {
 		case <-p.done:
 		case <-time.After(30 * time.Second):
 			t.Error("the bot did not stop within 30s")
 		}
 	})
-	p.waitFor(`streamops> `)
 	return p
 }
 
@@ -71,23 +92,25 @@ func (p *program) send(line string) {
 func (p *program) waitFor(pattern string) []string {
 	p.t.Helper()
 	re := regexp.MustCompile(pattern)
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	var m []string
+	testwait.Until(p.t, func() bool {
 		out := p.stdout.String()
 		if loc := re.FindStringSubmatchIndex(out[p.seen:]); loc != nil {
-			m := re.FindStringSubmatch(out[p.seen:])
+			m = re.FindStringSubmatch(out[p.seen:])
 			p.seen += loc[1]
-			return m
+			return true
 		}
 		select {
 		case err := <-p.done:
 			p.done <- err // for the cleanup
 			p.t.Fatalf("the bot stopped (%v) before printing %q\nstdout:\n%s\nstderr:\n%s", err, pattern, out, p.stderr.String())
-		case <-time.After(10 * time.Millisecond):
+		default:
 		}
-	}
-	p.t.Fatalf("no %q within 15s\nstdout:\n%s\nstderr:\n%s", pattern, p.stdout.String()[p.seen:], p.stderr.String())
-	return nil
+		return false
+	}, func() string {
+		return fmt.Sprintf("no %q\nstdout:\n%s\nstderr:\n%s", pattern, p.stdout.String()[p.seen:], p.stderr.String())
+	})
+	return m
 }
 
 // waitForAll waits for each pattern in the output not yet consumed,
@@ -122,19 +145,19 @@ func (p *program) stop() error {
 // logValue finds the first JSON log line with msg and returns its key.
 func (p *program) logValue(msg, key string) string {
 	p.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	var value string
+	testwait.Until(p.t, func() bool {
 		sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
 		for sc.Scan() {
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == msg {
-				return fmt.Sprint(line[key])
+				value = fmt.Sprint(line[key])
+				return true
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	p.t.Fatalf("no log line %q\n%s", msg, p.stderr.String())
-	return ""
+		return false
+	}, func() string { return fmt.Sprintf("no log line %q\n%s", msg, p.stderr.String()) })
+	return value
 }
 
 func testConfig(storeDir string, extra string) string {

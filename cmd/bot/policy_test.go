@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/slacktest"
 	"github.com/streamops/streamops/internal/syncbuf"
 )
 
@@ -226,8 +227,8 @@ policy:
 // check-config asks Slack, when it is configured and answers, whether the
 // policy's user groups exist, and names each one that does not.
 func TestCheckConfigNamesMissingSlackGroups(t *testing.T) {
-	api := newSlackAPI(t, authOK)
-	api.groups = []string{"oncall"}
+	api := slacktest.New(t)
+	api.SetGroups(map[string][]string{"oncall": {"U0BOB"}})
 	dir := t.TempDir()
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
 	check := func(apiURL string) (string, error) {
@@ -237,12 +238,12 @@ func TestCheckConfigNamesMissingSlackGroups(t *testing.T) {
 		err := run(context.Background(), []string{"check-config", "--config", path}, func(k string) string { return env[k] }, nil, &out, &out)
 		return out.String(), err
 	}
-	_, err := check(api.URL + "/api/")
+	_, err := check(api.APIURL())
 	require.Error(t, err)
 	assert.Equal(t, "policy: Slack has no user group @sre-leads: nobody is in it, so the rules naming it let nobody through. Create it in Slack (People, User groups, with that handle), or name people by member ID in the policy instead", err.Error())
 
-	api.groups = []string{"oncall", "sre-leads"}
-	out, err := check(api.URL + "/api/")
+	api.SetGroups(map[string][]string{"oncall": {"U0BOB"}, "sre-leads": {"U0BOB"}})
+	out, err := check(api.APIURL())
 	require.NoError(t, err)
 	assert.NotContains(t, out, "note:")
 
@@ -256,11 +257,11 @@ func TestCheckConfigNamesMissingSlackGroups(t *testing.T) {
 // At start, the log names every user group of the policy that Slack does
 // not have, once.
 func TestServeNamesMissingSlackGroupsAtStart(t *testing.T) {
-	api := newSlackAPI(t, authOK)
-	h := startHeadless(t, slackConfig(t.TempDir(), api.URL+"/api/")+groupsPolicy, map[string]string{
+	api := slacktest.New(t)
+	h := startHeadless(t, slackConfig(t.TempDir(), api.APIURL())+groupsPolicy, map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
 	}, strings.NewReader(""))
-	p := &program{t: t, stderr: h.stderr, done: h.done}
+	p := h
 	assert.Equal(t, "[@oncall @sre-leads]", p.logValue("the policy names user groups Slack does not have: nobody is in them, so the rules naming them let nobody through; create them in Slack or change the policy", "groups"))
-	require.NoError(t, h.stop())
+	require.NoError(t, h.terminate())
 }

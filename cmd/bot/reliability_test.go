@@ -18,7 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/sandbox/enossim"
+	"github.com/streamops/streamops/internal/slacktest"
 	"github.com/streamops/streamops/internal/syncbuf"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // A console line of 1 MiB is refused; the bot, and the NATS server inside
@@ -61,7 +63,7 @@ enos: {endpoint: %q, org_id: o-e2e, app_key: k, app_secret: s, timeout: 30s}
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.send("confirm " + id)
-	require.Eventually(t, func() bool { return strings.Contains(p.stderr.String(), `"state":"executing"`) }, 10*time.Second, 10*time.Millisecond)
+	testwait.Until(t, func() bool { return strings.Contains(p.stderr.String(), `"state":"executing"`) }, func() string { return "never executing\n" + p.stderr.String() })
 
 	stopped := time.Now()
 	p.signal()
@@ -99,22 +101,23 @@ func readFile(t *testing.T, path string) string {
 // thread, as it does on stderr, before the bot exits.
 func TestStopTellsTheSlackThreadWhatItLeftUncertain(t *testing.T) {
 	provider, arrived, _ := heldEnOS(t)
-	api := newSlackAPI(t, authOK)
+	api := slacktest.New(t)
 	const secret = "test-signing-secret"
-	config := strings.Replace(slackConfig(t.TempDir(), api.URL+"/api/"), "enos: {endpoint: sandbox,", fmt.Sprintf("enos: {endpoint: %q, timeout: 30s,", provider), 1)
+	config := strings.Replace(slackConfig(t.TempDir(), api.APIURL()), "enos: {endpoint: sandbox,", fmt.Sprintf("enos: {endpoint: %q, timeout: 30s,", provider), 1)
 	h := startHeadless(t, config+"shutdown: {timeout: 1s}\n", map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": secret}, strings.NewReader(""))
 
 	send := func(path, form string) {
 		t.Helper()
-		resp, err := http.DefaultClient.Do(signedSlack(t, "http://"+h.addr+path, secret, form))
+		resp, err := http.DefaultClient.Do(slacktest.Signed(t, "http://"+h.addr+path, secret, form, time.Now()))
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 	}
 	send("/slack/commands", url.Values{"team_id": {"T0"}, "channel_id": {"C0OPS"}, "user_id": {"U0ALICE"}, "command": {"/streamops"},
 		"text": {"pipeline pause orders-etl"}, "trigger_id": {"1.2.3"}}.Encode())
-	card, ts := api.postWith(t, "blocks", "orders-etl (p-7d3f9a21)")
-	id := regexp.MustCompile(`r-[0-9a-f]{6}`).FindString(card.Get("blocks"))
+	card := posted(api, "blocks", "orders-etl (p-7d3f9a21)")
+	ts := card.TS
+	id := regexp.MustCompile(`r-[0-9a-f]{6}`).FindString(card.Form.Get("blocks"))
 	require.NotEmpty(t, id)
 	send("/slack/interactions", url.Values{"payload": {fmt.Sprintf(`{"type":"block_actions","user":{"id":"U0BOB"},"container":{"type":"message","message_ts":%q,"channel_id":"C0OPS"},"trigger_id":"t1","actions":[{"action_id":"confirm","block_id":"decision","value":%q,"type":"button","action_ts":"1.3"}]}`, ts, id)}}.Encode())
 	select {
@@ -123,9 +126,9 @@ func TestStopTellsTheSlackThreadWhatItLeftUncertain(t *testing.T) {
 		t.Fatal("the call never reached the provider")
 	}
 
-	require.NoError(t, h.stop())
+	require.NoError(t, h.terminate())
 	assert.Contains(t, h.stderr.String(), "bot: stopped while "+id+" (pipeline pause orders-etl (p-7d3f9a21)) was being carried out: its outcome is uncertain")
-	reply, _ := api.postWith(t, "text", "Outcome uncertain: the bot was stopped before it heard back from EnOS")
+	reply := posted(api, "text", "Outcome uncertain: the bot was stopped before it heard back from EnOS").Form
 	assert.Equal(t, "C0OPS", reply.Get("channel"))
 	assert.Equal(t, ts, reply.Get("thread_ts"), "in the card's thread")
 }

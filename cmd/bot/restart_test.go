@@ -15,6 +15,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 func startNATS(t *testing.T, port int, dir string) *server.Server {
@@ -26,22 +28,18 @@ func startNATS(t *testing.T, port int, dir string) *server.Server {
 	return srv
 }
 
-// waitReady polls /readyz until it answers want, within the deadline.
+// waitReady polls /readyz until it answers want.
 func waitReady(t *testing.T, addr string, want int) {
 	t.Helper()
 	client := &http.Client{Timeout: 3 * time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testwait.Until(t, func() bool {
 		resp, err := client.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		require.True(t, time.Now().Before(deadline), "/readyz did not answer %d within 30s", want)
-		time.Sleep(50 * time.Millisecond) // polling with a deadline
-	}
+		resp.Body.Close()
+		return resp.StatusCode == want
+	}, func() string { return fmt.Sprintf("/readyz did not answer %d", want) })
 }
 
 // NATS restarted while the bot is busy: readiness goes false, people are
@@ -112,14 +110,14 @@ sandbox:
 	publishAlerts(20, 30)
 	// An alert whose handling NATS cut short comes again once the consumer's
 	// ack wait (30 s) has passed on the restarted server: about a minute.
-	require.Eventually(t, func() bool {
+	testwait.Until(t, func() bool {
 		for i := range 30 {
 			if !strings.Contains(p.stderr.String(), fmt.Sprintf(`"fingerprint":"f%04d","request"`, i)) {
 				return false
 			}
 		}
 		return true
-	}, 2*time.Minute, 50*time.Millisecond, "a request for each of the 30 alerts\nstderr:\n%s", p.stderr)
+	}, func() string { return "a request for each of the 30 alerts\nstderr:\n" + p.stderr.String() })
 	assert.Equal(t, 30, strings.Count(p.stdout.String(), "* alert Backlog proposes"), "one card per alert, none twice")
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\+-- pipeline pause orders-etl \(p-7d3f9a21\)\n\| Request\s+(r-[0-9a-f]{6})`)[1]

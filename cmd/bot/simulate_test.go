@@ -14,6 +14,7 @@ import (
 	"github.com/streamops/streamops/internal/api/eg"
 	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/syncbuf"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // The simulators serve on their own, for any client: here the bot's own
@@ -47,12 +48,12 @@ sandbox:
 
 	urls := map[string]string{}
 	re := regexp.MustCompile(`(EnOS|EventGrid) simulator: (http://\S+)`)
-	require.Eventually(t, func() bool {
+	testwait.Until(t, func() bool {
 		for _, m := range re.FindAllStringSubmatch(stderr.String(), -1) {
 			urls[m[1]] = m[2]
 		}
 		return len(urls) == 2
-	}, 10*time.Second, 10*time.Millisecond, stderr.String())
+	}, stderr.String)
 
 	pipelines := enos.New(urls["EnOS"], enos.Config{OrgID: "o-sim", AppKey: "k", AppSecret: "s"})
 	reqID, err := pipelines.Operate(ctx, "p-1", enos.Pause)

@@ -7,12 +7,12 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/syncbuf"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // /metrics shows how full each stream is against its configured bound, and
@@ -35,7 +35,7 @@ func TestMetricsShowHowFullTheStreamsAre(t *testing.T) {
 
 	p.send("pipeline pause orders-etl")
 	p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)
-	require.Eventually(t, func() bool { return auditBytes(scrape()) > before }, 10*time.Second, 20*time.Millisecond)
+	testwait.Until(t, func() bool { return auditBytes(scrape()) > before }, func() string { return "the audit stream did not grow" })
 }
 
 func TestCheckConfigChecksStreamSizes(t *testing.T) {

@@ -6,11 +6,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/slacktest"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // alertRequest makes a pending request as an alert rule would.
@@ -29,21 +30,21 @@ func alertRequest(t *testing.T, w *world) ops.Request {
 // still sees the request.
 func TestRefusedAlertCardFallsBackToText(t *testing.T) {
 	w := newWorld(t)
-	w.slack.setBefore(func(m string, form url.Values) *answer {
+	w.slack.SetBefore(func(m string, form url.Values) *slacktest.Answer {
 		if m == "chat.postMessage" && form.Get("blocks") != "" {
-			return &answer{status: 200, body: `{"ok":false,"error":"invalid_blocks"}`}
+			return &slacktest.Answer{Status: 200, Body: `{"ok":false,"error":"invalid_blocks"}`}
 		}
 		return nil
 	})
 	r := alertRequest(t, w)
 	w.bot.ShowCard(context.Background(), r)
-	c := w.slack.waitFor("the card as text", containing("chat.postMessage", `Slack would not show this request's card: invalid_blocks`))
+	c := w.slack.WaitFor("the card as text", slacktest.Containing("chat.postMessage", `Slack would not show this request's card: invalid_blocks`))
 	require.Contains(t, c.Form.Get("text"), "orders-etl")
 	require.Equal(t, channel, c.Form.Get("channel"))
-	require.Eventually(t, func() bool {
+	testwait.Until(t, func() bool {
 		stored, err := w.svc.Lookup(context.Background(), r.ID)
 		return err == nil && stored.Origin.Message != ""
-	}, 15*time.Second, 5*time.Millisecond, "where the text is is stored, so the outcome updates it")
+	}, func() string { return "where the text is is stored, so the outcome updates it" })
 }
 
 // A card Slack could not take (it was down) is posted on the next firing.
@@ -51,22 +52,23 @@ func TestAlertCardSlackMissedIsPostedOnTheNextFiring(t *testing.T) {
 	w := newWorld(t)
 	var down atomic.Bool
 	down.Store(true)
-	w.slack.setBefore(func(m string, _ url.Values) *answer {
+	w.slack.SetBefore(func(m string, _ url.Values) *slacktest.Answer {
 		if m == "chat.postMessage" && down.Load() {
-			return &answer{status: 200, body: `{"ok":false,"error":"fatal_error"}`}
+			return &slacktest.Answer{Status: 200, Body: `{"ok":false,"error":"fatal_error"}`}
 		}
 		return nil
 	})
 	r := alertRequest(t, w)
 	w.bot.ShowCard(context.Background(), r)
-	require.Eventually(t, func() bool { return strings.Contains(w.logs.String(), "Slack refused an alert's card") }, 15*time.Second, 5*time.Millisecond)
-	require.Eventually(t, func() bool { return strings.Contains(w.logs.String(), "the next firing posts it again") }, 15*time.Second, 5*time.Millisecond)
+	for _, line := range []string{"Slack refused an alert's card", "the next firing posts it again"} {
+		testwait.Until(t, func() bool { return strings.Contains(w.logs.String(), line) }, func() string { return "no log line " + line + "\n" + w.logs.String() })
+	}
 	down.Store(false)
 	r, err := w.svc.AddFirings(context.Background(), r.ID, 1, w.clock.Now())
 	require.NoError(t, err)
 	w.bot.RefreshCard(context.Background(), r)
-	w.slack.waitFor("the card", containing("chat.postMessage", `orders-etl`))
-	require.Equal(t, 1, w.slack.count(method("chat.postMessage")))
+	w.slack.WaitFor("the card", slacktest.Containing("chat.postMessage", `orders-etl`))
+	require.Equal(t, 1, w.slack.Count(slacktest.Method("chat.postMessage")))
 }
 
 // Firings while the request's call is under way are counted, and kept when
@@ -80,10 +82,10 @@ func TestFiringsWhileExecutingAreCounted(t *testing.T) {
 		r, _ := w.svc.Confirm(context.Background(), r.ID, alice)
 		done <- r
 	}()
-	require.Eventually(t, func() bool {
+	testwait.Until(t, func() bool {
 		cur, err := w.svc.Lookup(context.Background(), r.ID)
 		return err == nil && cur.State == ops.Executing
-	}, 15*time.Second, 5*time.Millisecond)
+	}, func() string { return r.ID + " never executing" })
 	got, err := w.svc.AddFirings(context.Background(), r.ID, 3, w.clock.Now())
 	require.NoError(t, err, "a firing while the call is under way is counted")
 	require.Equal(t, 4, got.Alert.Fired)

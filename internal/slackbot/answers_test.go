@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/slacktest"
 )
 
 // Read commands and bad input answer only the person who typed them, in
@@ -34,12 +35,12 @@ func TestReadsAndBadInputAnswerEphemerally(t *testing.T) {
 		"confirm r-000000":                      `there is no request r-000000`,
 	} {
 		_, _, trigger := w.command(alice, text)
-		got := w.slack.waitFor("the answer to "+text, func(c call) bool { return c.Method == "response_url cmd-"+trigger })
+		got := w.slack.WaitFor("the answer to "+text, func(c slacktest.Call) bool { return c.Method == "response_url cmd-"+trigger })
 		assert.Equal(t, "ephemeral", got.JSON["response_type"], text)
 		assert.Regexp(t, want, got.JSON["text"], text)
 	}
 	require.NoError(t, w.bot.Wait(t.Context()))
-	assert.Zero(t, w.slack.count(method("chat.postMessage")), "nothing in the channel")
+	assert.Zero(t, w.slack.Count(slacktest.Method("chat.postMessage")), "nothing in the channel")
 	open, err := w.svc.Pending(t.Context())
 	require.NoError(t, err)
 	assert.Empty(t, open)
@@ -51,25 +52,25 @@ func TestNotInChannelPostsThroughTheResponseURL(t *testing.T) {
 	for _, slackErr := range []string{"not_in_channel", "channel_not_found"} {
 		t.Run(slackErr, func(t *testing.T) {
 			w := newWorld(t)
-			w.slack.setBefore(func(method string, _ url.Values) *answer {
+			w.slack.SetBefore(func(method string, _ url.Values) *slacktest.Answer {
 				if method == "chat.postMessage" {
-					return &answer{status: http.StatusOK, body: `{"ok":false,"error":"` + slackErr + `"}`}
+					return &slacktest.Answer{Status: http.StatusOK, Body: `{"ok":false,"error":"` + slackErr + `"}`}
 				}
 				return nil
 			})
 			_, _, trigger := w.command(alice, "pipeline pause orders-etl")
-			card := w.slack.waitFor("the card under the command", func(c call) bool {
+			card := w.slack.WaitFor("the card under the command", func(c slacktest.Call) bool {
 				return c.Method == "response_url cmd-"+trigger && c.JSON["response_type"] == "in_channel" && c.JSON["blocks"] != nil
 			})
-			id := requestIDIn.FindString(card.text())
-			w.slack.waitFor("how to invite the bot", containing("response_url cmd-"+trigger, `Request `+id+` is waiting for confirmation .*/invite @streamops`))
+			id := requestIDIn.FindString(card.Text())
+			w.slack.WaitFor("how to invite the bot", slacktest.Containing("response_url cmd-"+trigger, `Request `+id+` is waiting for confirmation .*/invite @streamops`))
 
 			// A click on that card: it is updated through the click's response_url.
 			_, clickTrigger := w.click(bob, "confirm", id, "")
-			w.slack.waitFor("the card replaced", func(c call) bool {
-				return c.Method == "response_url click-"+clickTrigger && c.JSON["replace_original"] == true && strings.Contains(c.text(), "Paused pipeline")
+			w.slack.WaitFor("the card replaced", func(c slacktest.Call) bool {
+				return c.Method == "response_url click-"+clickTrigger && c.JSON["replace_original"] == true && strings.Contains(c.Text(), "Paused pipeline")
 			})
-			w.slack.waitFor("the outcome", containing("response_url click-"+clickTrigger, `job ID p-7d3f9a21, request ID`))
+			w.slack.WaitFor("the outcome", slacktest.Containing("response_url click-"+clickTrigger, `job ID p-7d3f9a21, request ID`))
 		})
 	}
 }
@@ -82,10 +83,10 @@ func TestRateLimitIsWaitedOut(t *testing.T) {
 		o.bot.Wait = func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil }
 	})
 	limited := 2
-	w.slack.setBefore(func(method string, _ url.Values) *answer {
+	w.slack.SetBefore(func(method string, _ url.Values) *slacktest.Answer {
 		if method == "chat.postMessage" && limited > 0 {
 			limited--
-			return &answer{status: http.StatusTooManyRequests, retryAfter: 7}
+			return &slacktest.Answer{Status: http.StatusTooManyRequests, RetryAfter: 7}
 		}
 		return nil
 	})
@@ -98,9 +99,9 @@ func TestRateLimitIsWaitedOut(t *testing.T) {
 // invalid_auth, a 5xx or a timeout from Slack after the call: logged with
 // the request ID, and the provider's outcome is kept by ops all the same.
 func TestSlackFailuresDoNotLoseTheOutcome(t *testing.T) {
-	for name, fail := range map[string]*answer{
-		"invalid_auth": {status: http.StatusOK, body: `{"ok":false,"error":"invalid_auth"}`},
-		"5xx":          {status: http.StatusBadGateway, body: "bad gateway"},
+	for name, fail := range map[string]*slacktest.Answer{
+		"invalid_auth": {Status: http.StatusOK, Body: `{"ok":false,"error":"invalid_auth"}`},
+		"5xx":          {Status: http.StatusBadGateway, Body: "bad gateway"},
 		"timeout":      nil,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -109,13 +110,13 @@ func TestSlackFailuresDoNotLoseTheOutcome(t *testing.T) {
 			id, ts := w.card(`orders-etl`)
 			release := make(chan struct{})
 			defer close(release)
-			w.slack.setBefore(func(method string, _ url.Values) *answer {
+			w.slack.SetBefore(func(method string, _ url.Values) *slacktest.Answer {
 				if !strings.HasPrefix(method, "chat.") {
 					return nil
 				}
 				if fail == nil {
 					<-release // longer than the call's timeout
-					return &answer{status: http.StatusGatewayTimeout}
+					return &slacktest.Answer{Status: http.StatusGatewayTimeout}
 				}
 				return fail
 			})
@@ -142,7 +143,7 @@ func TestAckIsImmediateWhateverProvidersAndSlackDo(t *testing.T) {
 	id, ts := w.card(`orders-etl`)
 
 	slow := make(chan struct{})
-	w.slack.setBefore(func(method string, _ url.Values) *answer {
+	w.slack.SetBefore(func(method string, _ url.Values) *slacktest.Answer {
 		if method != "auth.test" {
 			select {
 			case <-slow:
@@ -185,27 +186,27 @@ func TestSlack5xxIsRetriedWithBackoff(t *testing.T) {
 	id, ts := w.card(`orders-etl`)
 	require.NoError(t, w.bot.Wait(t.Context()))
 	failures := map[string]int{}
-	w.slack.setBefore(func(method string, form url.Values) *answer {
+	w.slack.SetBefore(func(method string, form url.Values) *slacktest.Answer {
 		mu.Lock()
 		defer mu.Unlock()
 		if method == "chat.update" || method == "chat.postMessage" && form.Get("thread_ts") == ts {
 			if failures[method] < 2 {
 				failures[method]++
-				return &answer{status: http.StatusServiceUnavailable, body: "upstream unavailable"}
+				return &slacktest.Answer{Status: http.StatusServiceUnavailable, Body: "upstream unavailable"}
 			}
 		}
 		return nil
 	})
 	w.click(bob, "confirm", id, ts)
-	w.slack.waitFor("the card showing the outcome", cardUpdate(ts, `Paused pipeline orders-etl`))
-	w.slack.waitFor("the outcome in the thread", threadReply(ts, `job ID p-7d3f9a21, request ID`))
+	w.slack.WaitFor("the card showing the outcome", cardUpdate(ts, `Paused pipeline orders-etl`))
+	w.slack.WaitFor("the outcome in the thread", threadReply(ts, `job ID p-7d3f9a21, request ID`))
 	require.NoError(t, w.bot.Wait(t.Context()))
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, map[string]int{"chat.update": 2, "chat.postMessage": 2}, failures)
 	assert.Subset(t, waited, []time.Duration{time.Second, 2 * time.Second})
 	assert.NotContains(t, waited, 4*time.Second, "each call got through on its third try")
-	assert.Zero(t, w.slack.count(method("response_url click-")), "no fallback was needed")
+	assert.Zero(t, w.slack.Count(slacktest.Method("response_url click-")), "no fallback was needed")
 }
 
 // Slack's Web API failing for good while a click's call runs out of time:
@@ -214,26 +215,26 @@ func TestSlack5xxIsRetriedWithBackoff(t *testing.T) {
 func TestSlackDownDuringConfirmationAnswersThroughTheClick(t *testing.T) {
 	w := newWorld(t, func(o *setup) { o.enosTimeout = 100 * time.Millisecond })
 	w.command(alice, "pipeline show orders-etl") // the token at hand, as in TestTimeoutIsAnUncertainOutcomeInTheThread
-	w.slack.waitFor("the read", containing("response_url cmd-", `RUNNING`))
+	w.slack.WaitFor("the read", slacktest.Containing("response_url cmd-", `RUNNING`))
 	w.command(alice, "pipeline pause orders-etl")
 	id, ts := w.card(`orders-etl`)
 	require.NoError(t, w.bot.Wait(t.Context()))
 	var tries atomic.Int64
-	w.slack.setBefore(func(method string, _ url.Values) *answer {
+	w.slack.SetBefore(func(method string, _ url.Values) *slacktest.Answer {
 		if strings.HasPrefix(method, "chat.") {
 			tries.Add(1)
-			return &answer{status: http.StatusInternalServerError, body: "internal error"}
+			return &slacktest.Answer{Status: http.StatusInternalServerError, Body: "internal error"}
 		}
 		return nil
 	})
 	w.hold()
 	_, trigger := w.click(bob, "confirm", id, ts)
-	w.slack.waitFor("the card replaced through the click", func(c call) bool {
-		return c.Method == "response_url click-"+trigger && c.JSON["replace_original"] == true && strings.Contains(c.text(), "Outcome uncertain")
+	w.slack.WaitFor("the card replaced through the click", func(c slacktest.Call) bool {
+		return c.Method == "response_url click-"+trigger && c.JSON["replace_original"] == true && strings.Contains(c.Text(), "Outcome uncertain")
 	})
-	w.slack.waitFor("the outcome in the channel through the click", func(c call) bool {
+	w.slack.WaitFor("the outcome in the channel through the click", func(c slacktest.Call) bool {
 		return c.Method == "response_url click-"+trigger && c.JSON["response_type"] == "in_channel" &&
-			strings.Contains(c.text(), "Outcome uncertain: EnOS did not answer in time")
+			strings.Contains(c.Text(), "Outcome uncertain: EnOS did not answer in time")
 	})
 	w.open()
 	require.NoError(t, w.bot.Wait(t.Context()))

@@ -94,6 +94,7 @@ type Bot struct {
 	cards *cards
 	// background counts card updates and notices still being delivered.
 	background tasks.Group
+	dispatch   dispatch
 
 	mu       sync.Mutex
 	authErr  error  // what auth.test said at start
@@ -134,13 +135,15 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Bot{
+	b := &Bot{
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,
 		queue:    &queue{workers: cfg.Workers, limit: cfg.QueueLimit, wait: cfg.QueueWait, now: cfg.Now},
 		cards:    newCards(cfg.Cards),
 		authErr:  errors.New("Slack's auth.test has not run yet"),
 		userName: "streamops",
 	}
+	b.dispatch = b.handlers()
+	return b
 }
 
 // Start asks Slack who the bot is (auth.test). A failure is kept for

@@ -135,12 +135,9 @@ func (b *Bot) postCard(ctx context.Context, cmd slack.SlashCommand, r ops.Reques
 // is sent outside the queue.
 const clickTimeout = 5 * time.Second
 
-// interaction acknowledges a click on a card and starts the work on it;
-// delivery is as for command.
-func (b *Bot) interaction(ctx context.Context, delivery string, cb slack.InteractionCallback) {
-	if cb.Type != slack.InteractionTypeBlockActions {
-		return
-	}
+// click acknowledges a click on a card's button and starts the work on it;
+// other block actions are ignored.
+func (b *Bot) click(ctx context.Context, delivery string, cb slack.InteractionCallback) any {
 	var act *slack.BlockAction
 	for _, a := range cb.ActionCallback.BlockActions {
 		if a.ActionID == actionConfirm || a.ActionID == actionCancel {
@@ -149,7 +146,7 @@ func (b *Bot) interaction(ctx context.Context, delivery string, cb slack.Interac
 		}
 	}
 	if act == nil {
-		return
+		return nil
 	}
 	ctx = context.WithoutCancel(ctx)
 	if !b.queue.add(func() {
@@ -169,6 +166,7 @@ func (b *Bot) interaction(ctx context.Context, delivery string, cb slack.Interac
 			b.ephemeral(ctx, act.Value, cb.ResponseURL, full)
 		})
 	}
+	return nil
 }
 
 func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action, id string) {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 )
 
 // errSSLCheck is Slack checking the command URL's certificate: it wants a 200.
@@ -52,4 +53,15 @@ func decodeInteraction(body []byte) (slack.InteractionCallback, error) {
 		return slack.InteractionCallback{}, errors.New("the interaction names no user")
 	}
 	return cb, nil
+}
+
+// decodeEvent reads an Events API delivery from its JSON body: a URL check
+// or an event callback. The body was verified by its signature, so the
+// deprecated verification token is not checked.
+func decodeEvent(body []byte) (slackevents.EventsAPIEvent, error) {
+	ev, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		return slackevents.EventsAPIEvent{}, fmt.Errorf("not an Events API delivery: %w", err)
+	}
+	return ev, nil
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/slacktest"
 )
 
 // The whole flow for an EnOS pipeline: command, card, confirm, the card
@@ -21,7 +23,7 @@ func TestPipelinePauseFromCommandToThread(t *testing.T) {
 	assert.Equal(t, "Working on `pipeline pause orders-etl`…", ackText)
 
 	id, ts := w.card(`orders-etl \(p-7d3f9a21\)`)
-	posted := w.slack.waitFor("the card", func(c call) bool { return c.TS == ts })
+	posted := w.slack.WaitFor("the card", func(c slacktest.Call) bool { return c.TS == ts })
 	assert.Equal(t, channel, posted.Form.Get("channel"))
 	blocks := posted.Form.Get("blocks")
 	for _, want := range []string{
@@ -30,13 +32,13 @@ func TestPipelinePauseFromCommandToThread(t *testing.T) {
 	} {
 		assert.Contains(t, blocks, want)
 	}
-	w.slack.waitFor("the ephemeral line naming the request", containing("response_url cmd-"+trigger, `Request `+id+` is waiting for confirmation`))
+	w.slack.WaitFor("the ephemeral line naming the request", slacktest.Containing("response_url cmd-"+trigger, `Request `+id+` is waiting for confirmation`))
 
 	code, _ = w.click(bob, "confirm", id, ts)
 	require.Equal(t, http.StatusOK, code)
-	w.slack.waitFor("the card showing the outcome", cardUpdate(ts, `Confirmed by <@`+bob+`>\. Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`))
-	w.slack.waitFor("the outcome in the thread", threadReply(ts, `^Confirmed by <@`+bob+`>|Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`))
-	w.slack.waitFor("the status follow-up in the thread", threadReply(ts, `pipeline orders-etl \(p-7d3f9a21\) is PAUSED after`))
+	w.slack.WaitFor("the card showing the outcome", cardUpdate(ts, `Confirmed by <@`+bob+`>\. Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`))
+	w.slack.WaitFor("the outcome in the thread", threadReply(ts, `^Confirmed by <@`+bob+`>|Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID [0-9a-f-]{8,}`))
+	w.slack.WaitFor("the status follow-up in the thread", threadReply(ts, `pipeline orders-etl \(p-7d3f9a21\) is PAUSED after`))
 
 	final := lastUpdate(t, w, ts)
 	assert.NotContains(t, final, `"actions"`, "the buttons are gone once decided")
@@ -51,16 +53,16 @@ func TestJobSwitchFromCommandToThread(t *testing.T) {
 	assert.Equal(t, "Reading job orders-dr before making its card; the request ID follows.", ackText)
 
 	id, ts := w.card(`orders-dr \(` + jobID + `\)`)
-	posted := w.slack.waitFor("the card", func(c call) bool { return c.TS == ts })
+	posted := w.slack.WaitFor("the card", func(c slacktest.Call) bool { return c.TS == ts })
 	blocks := posted.Form.Get("blocks")
 	assert.Contains(t, blocks, `"style":"danger"`, "a switch is dangerous")
 	assert.Contains(t, blocks, `"confirm":{"title"`, "with Slack's own confirm dialog")
 	assert.Contains(t, blocks, `region cn-north-4, project `+projectID)
 
 	w.click(bob, "confirm", id, ts)
-	w.slack.waitFor("the card showing the outcome", cardUpdate(ts, `Confirmed by <@`+bob+`>\.`))
-	w.slack.waitFor("the outcome in the thread", threadReply(ts, `job ID `+jobID+`, request ID [0-9a-f-]{8,}`))
-	w.slack.waitFor("the status follow-up in the thread", threadReply(ts, `after`))
+	w.slack.WaitFor("the card showing the outcome", cardUpdate(ts, `Confirmed by <@`+bob+`>\.`))
+	w.slack.WaitFor("the outcome in the thread", threadReply(ts, `job ID `+jobID+`, request ID [0-9a-f-]{8,}`))
+	w.slack.WaitFor("the status follow-up in the thread", threadReply(ts, `after`))
 	assertRepliesInOrder(t, w, ts, `job ID `+jobID, `after`)
 	assert.EqualValues(t, 1, w.egPosts.Load())
 }
@@ -68,7 +70,7 @@ func TestJobSwitchFromCommandToThread(t *testing.T) {
 func lastUpdate(t *testing.T, w *world, ts string) string {
 	t.Helper()
 	last := ""
-	for _, c := range w.slack.calls() {
+	for _, c := range w.slack.Calls() {
 		if c.Method == "chat.update" && c.Form.Get("ts") == ts {
 			last = c.Form.Get("blocks")
 		}
@@ -83,7 +85,7 @@ func lastUpdate(t *testing.T, w *world, ts string) string {
 func assertRepliesInOrder(t *testing.T, w *world, ts string, patterns ...string) {
 	t.Helper()
 	var replies []string
-	for _, c := range w.slack.calls() {
+	for _, c := range w.slack.Calls() {
 		if c.Method == "chat.postMessage" && c.Form.Get("thread_ts") == ts {
 			replies = append(replies, c.Form.Get("text"))
 		}
@@ -103,8 +105,8 @@ func TestCardFollowsADecisionMadeElsewhere(t *testing.T) {
 	id, ts := w.card(`billing-agg`)
 	_, err := w.svc.Confirm(context.Background(), id, bob)
 	require.NoError(t, err)
-	w.slack.waitFor("the card showing the outcome", cardUpdate(ts, `Could not pause pipeline billing-agg \(p-1c2b3a45\): 61152`))
-	w.slack.waitFor("the outcome in the thread", threadReply(ts, `Could not pause pipeline billing-agg \(p-1c2b3a45\): 61152`))
+	w.slack.WaitFor("the card showing the outcome", cardUpdate(ts, `Could not pause pipeline billing-agg \(p-1c2b3a45\): 61152`))
+	w.slack.WaitFor("the outcome in the thread", threadReply(ts, `Could not pause pipeline billing-agg \(p-1c2b3a45\): 61152`))
 }
 
 // The cards a replica keeps in memory are bounded; one it has forgotten is
@@ -123,7 +125,7 @@ func TestCardMemoryIsBounded(t *testing.T) {
 	assert.False(t, w.bot.cards.lru.Contains(first), "the first card was forgotten here")
 
 	w.command(bob, "confirm "+first) // typed: no click says where the card is
-	w.slack.waitFor("the first card updated in place", cardUpdate(ts, `Paused pipeline orders-etl`))
-	w.slack.waitFor("the outcome in its thread", threadReply(ts, `job ID p-7d3f9a21, request ID`))
+	w.slack.WaitFor("the first card updated in place", cardUpdate(ts, `Paused pipeline orders-etl`))
+	w.slack.WaitFor("the outcome in its thread", threadReply(ts, `job ID p-7d3f9a21, request ID`))
 	assert.LessOrEqual(t, w.bot.cards.lru.Len(), bound)
 }

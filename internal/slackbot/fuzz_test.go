@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slack-go/slack/slackevents"
+
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -40,6 +42,24 @@ func FuzzDecodeInteraction(f *testing.F) {
 		cb, err := decodeInteraction([]byte(body))
 		if err == nil && cb.User.ID == "" {
 			t.Fatalf("accepted an interaction without a user: %q", body)
+		}
+	})
+}
+
+// Whatever a signed sender puts in an Events API body, decoding it neither
+// panics nor lets through a callback without its inner event.
+func FuzzDecodeEvent(f *testing.F) {
+	for _, typ := range []string{"app_home_opened", "member_joined_channel"} {
+		f.Add(string(eventPayload(typ)))
+	}
+	f.Add(`{"type":"url_verification","challenge":"c"}`)
+	f.Add(`{"type":"event_callback","event":null}`)
+	f.Add(`{"type":"app_rate_limited","minute_rate_limited":1518467820}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		ev, err := decodeEvent([]byte(body))
+		if err == nil && ev.Type == slackevents.CallbackEvent && ev.InnerEvent.Type == "" {
+			t.Fatalf("accepted a callback without its event: %q", body)
 		}
 	})
 }

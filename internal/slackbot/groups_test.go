@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamops/streamops/internal/fakeclock"
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 type fakeGroupsAPI struct {
@@ -135,7 +136,7 @@ func TestGroupsOneReadAtATime(t *testing.T) {
 			}
 		})
 	}
-	require.Eventually(t, func() bool { return api.calls.Load() == 1 }, 10*time.Second, time.Millisecond)
+	testwait.Until(t, func() bool { return api.calls.Load() == 1 }, func() string { return "usergroups.list never called" })
 	close(api.gate)
 	wg.Wait()
 	assert.EqualValues(t, 1, api.calls.Load())
@@ -151,7 +152,7 @@ func TestGroupsCallerGivingUp(t *testing.T) {
 		_, err := g.Members(ctx, "oncall")
 		gaveUp <- err
 	}()
-	require.Eventually(t, func() bool { return api.calls.Load() == 1 }, 10*time.Second, time.Millisecond)
+	testwait.Until(t, func() bool { return api.calls.Load() == 1 }, func() string { return "usergroups.list never called" })
 	cancel()
 	assert.ErrorIs(t, <-gaveUp, context.Canceled)
 	close(api.gate)

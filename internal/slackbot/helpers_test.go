@@ -2,26 +2,23 @@ package slackbot
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/api/eg"
@@ -34,6 +31,7 @@ import (
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
+	"github.com/streamops/streamops/internal/slacktest"
 	"github.com/streamops/streamops/internal/syncbuf"
 )
 
@@ -50,197 +48,11 @@ const (
 
 var egOperations = eg.Operations{Stop: "STOP", Switch: "SWITCH"}
 
-// call is one thing the bot sent to the fake Slack: a Web API method with
-// its form, or a post to a response_url with its JSON.
-type call struct {
-	Method string
-	Form   url.Values
-	JSON   map[string]any
-	TS     string // of the message the fake made or answered with
-}
-
-// text is what a person would read of the call.
-func (c call) text() string {
-	if c.JSON != nil {
-		var b strings.Builder
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false) // as Slack reads it
-		enc.Encode(c.JSON)
-		return strings.TrimSpace(b.String())
-	}
-	return c.Form.Get("text") + " " + c.Form.Get("blocks")
-}
-
-// answer overrides the fake's reply to one call.
-type answer struct {
-	status     int
-	retryAfter int
-	body       string
-}
-
-// fakeSlack is Slack's Web API and response_url endpoint as the bot sees
-// them, recording every call.
-type fakeSlack struct {
-	t   testing.TB
-	srv *httptest.Server
-	mu  sync.Mutex
-	log []call
-	seq int
-	// before may hold a call back (block) or answer it otherwise; nil: ok.
-	before func(method string, form url.Values) *answer
-	// sockets gets each Socket Mode websocket the bot opens.
-	sockets chan *websocket.Conn
-	// groups are the workspace's user groups: handle -> member IDs.
-	groups map[string][]string
-}
-
-func newFakeSlack(t testing.TB) *fakeSlack {
-	f := &fakeSlack{t: t, sockets: make(chan *websocket.Conn, 4)}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeSlack) apiURL() string { return f.srv.URL + "/api/" }
-
-// responseURL is where the bot answers one command or click.
-func (f *fakeSlack) responseURL(name string) string { return f.srv.URL + "/respond/" + name }
-
-func (f *fakeSlack) setBefore(h func(method string, form url.Values) *answer) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.before = h
-}
-
-func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/ws" {
-		// Slack's client says it comes from https://api.slack.com, as Slack expects.
-		up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == "https://api.slack.com" }}
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			f.t.Errorf("Socket Mode upgrade: %v (%v)", err, r.Header)
-			return
-		}
-		f.sockets <- conn
-		return
-	}
-	body, _ := io.ReadAll(r.Body)
-	c := call{}
-	if name, ok := strings.CutPrefix(r.URL.Path, "/respond/"); ok {
-		c.Method = "response_url " + name
-		require.NoError(f.t, json.Unmarshal(body, &c.JSON))
-	} else {
-		c.Method = strings.TrimPrefix(r.URL.Path, "/api/")
-		c.Form, _ = url.ParseQuery(string(body))
-		if b := c.Form.Get("blocks"); b != "" { // as Slack reads it, not as JSON escapes it
-			c.Form.Set("blocks", strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(b))
-		}
-	}
-	f.mu.Lock()
-	before := f.before
-	f.mu.Unlock()
-	if before != nil {
-		if a := before(c.Method, c.Form); a != nil {
-			if a.retryAfter > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(a.retryAfter))
-			}
-			w.WriteHeader(a.status)
-			io.WriteString(w, a.body)
-			return
-		}
-	}
-	f.mu.Lock()
-	f.seq++
-	ts := fmt.Sprintf("1764500000.%06d", f.seq)
-	c.TS = ts
-	f.log = append(f.log, c)
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	switch c.Method {
-	case "auth.test":
-		io.WriteString(w, `{"ok":true,"url":"https://acme.slack.com/","team":"Acme","user":"streamops","team_id":"T0ACME","user_id":"U0BOT","bot_id":"B0BOT"}`)
-	case "chat.postMessage":
-		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q,"message":{"text":"","ts":%q}}`, c.Form.Get("channel"), ts, ts)
-	case "chat.update":
-		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q,"text":""}`, c.Form.Get("channel"), c.Form.Get("ts"))
-	case "apps.connections.open":
-		require.Equal(f.t, "Bearer xapp-1-test", r.Header.Get("Authorization"), "Socket Mode opens with the app-level token")
-		fmt.Fprintf(w, `{"ok":true,"url":"ws://%s/ws"}`, r.Host)
-	case "usergroups.list":
-		f.mu.Lock()
-		var list []map[string]any
-		for handle, members := range f.groups {
-			g := map[string]any{"id": "S0" + strings.ToUpper(handle), "handle": handle, "name": handle}
-			if c.Form.Get("include_users") == "true" {
-				g["users"] = members
-			}
-			list = append(list, g)
-		}
-		f.mu.Unlock()
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "usergroups": list})
-	case "chat.postEphemeral":
-		fmt.Fprintf(w, `{"ok":true,"message_ts":%q}`, ts)
-	default:
-		if strings.HasPrefix(c.Method, "response_url") {
-			io.WriteString(w, "ok")
-			return
-		}
-		io.WriteString(w, `{"ok":false,"error":"unknown_method"}`)
-	}
-}
-
-func (f *fakeSlack) calls() []call {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]call(nil), f.log...)
-}
-
-// waitFor polls until a call matching match was made, and returns it.
-func (f *fakeSlack) waitFor(what string, match func(call) bool) call {
-	f.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, c := range f.calls() {
-			if match(c) {
-				return c
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	f.t.Fatalf("Slack never got %s; it got:\n%s", what, dump(f.calls()))
-	return call{}
-}
-
-func (f *fakeSlack) count(match func(call) bool) int {
-	n := 0
-	for _, c := range f.calls() {
-		if match(c) {
-			n++
-		}
-	}
-	return n
-}
-
-func dump(calls []call) string {
-	var b strings.Builder
-	for _, c := range calls {
-		fmt.Fprintf(&b, "  %s: %s\n", c.Method, c.text())
-	}
-	return b.String()
-}
-
-func method(m string) func(call) bool { return func(c call) bool { return c.Method == m } }
-
-func containing(m string, pattern string) func(call) bool {
-	re := regexp.MustCompile(pattern)
-	return func(c call) bool { return strings.HasPrefix(c.Method, m) && re.MatchString(c.text()) }
-}
-
 // world is a bot with its Slack front end over HTTP, NATS, both provider
 // simulators and a fake Slack.
 type world struct {
 	t         *testing.T
-	slack     *fakeSlack
+	slack     *slacktest.Slack
 	svc       *ops.Service
 	bus       *bus.Bus
 	bot       *Bot
@@ -263,13 +75,16 @@ type setup struct {
 	// policy, when set, rules the bot; groups are its Slack user groups.
 	policy []ops.Rule
 	groups map[string][]string
+	// interactions and events are handlers added to the bot's own.
+	interactions map[slack.InteractionType]interactionHandler
+	events       map[string]eventHandler
 }
 
 type worldOption func(*setup)
 
 func newWorld(t *testing.T, opts ...worldOption) *world {
 	t.Helper()
-	w := &world{t: t, slack: newFakeSlack(t), logs: &syncbuf.Buffer{}, clock: fakeclock.New(time.Now())}
+	w := &world{t: t, slack: slacktest.New(t), logs: &syncbuf.Buffer{}, clock: fakeclock.New(time.Now())}
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	enosSim := enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{
@@ -325,21 +140,21 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.apiURL()))
+	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.APIURL()))
 	if o.bot.Deliveries == nil {
 		o.bot.Deliveries = b.Deliveries()
 	}
 	var policy *ops.Policy
 	if o.policy != nil {
-		w.slack.mu.Lock()
-		w.slack.groups = o.groups
-		w.slack.mu.Unlock()
+		w.slack.SetGroups(o.groups)
 		policy = &ops.Policy{Rules: o.policy, Groups: NewGroups(api, 0, w.clock.Now, log), Commands: operations.Names()}
 	}
 	w.svc, err = ops.New(o.rules, ops.Deps{
 		Store: b.Requests(), Claims: b.Claims(), Events: b.Events(), Log: log, Now: w.clock.Now,
 		FrontEnds: func(svc *ops.Service) []ops.Notifier {
 			w.bot = New(svc, api, o.bot)
+			maps.Copy(w.bot.dispatch.interactions, o.interactions)
+			maps.Copy(w.bot.dispatch.events, o.events)
 			return []ops.Notifier{w.bot}
 		},
 		Providers: []ops.Provider{
@@ -385,17 +200,9 @@ func (w *world) open() {
 	}
 }
 
-// signed is a request as Slack signs it (v0 HMAC-SHA256 of v0:ts:body).
+// signed is a request as Slack signs it with the world's secret.
 func signed(t testing.TB, url, body string, at time.Time) *http.Request {
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	require.NoError(t, err)
-	ts := strconv.FormatInt(at.Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "v0:%s:%s", ts, body)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-	return req
+	return slacktest.Signed(t, url, secret, body, at)
 }
 
 func do(t testing.TB, req *http.Request) (int, string) {
@@ -414,7 +221,7 @@ func (w *world) commandBody(user, text, trigger string) string {
 		"user_id": {user}, "user_name": {strings.ToLower(user)},
 		"command": {"/streamops"}, "text": {text}, "api_app_id": {"A0APP"},
 		"is_enterprise_install": {"false"},
-		"response_url":          {w.slack.responseURL("cmd-" + trigger)},
+		"response_url":          {w.slack.ResponseURL("cmd-" + trigger)},
 		"trigger_id":            {trigger},
 	}.Encode()
 }
@@ -448,7 +255,7 @@ func (w *world) clickPayload(user, action, id, ts, trigger string) json.RawMessa
 		"channel":      map[string]any{"id": channel, "name": "incident-42"},
 		"message":      map[string]any{"type": "message", "user": "U0BOT", "ts": ts, "text": "card"},
 		"state":        map[string]any{"values": map[string]any{}},
-		"response_url": w.slack.responseURL("click-" + trigger),
+		"response_url": w.slack.ResponseURL("click-" + trigger),
 		"actions": []any{map[string]any{
 			"action_id": action, "block_id": "decision", "value": id, "type": "button",
 			"text": map[string]any{"type": "plain_text", "text": "Confirm", "emoji": true}, "action_ts": "1764500001.000200",
@@ -472,7 +279,7 @@ var requestIDIn = regexp.MustCompile(`r-[0-9a-f]{6}`)
 // card waits for a card posted in the channel and returns its request ID and ts.
 func (w *world) card(pattern string) (id, ts string) {
 	w.t.Helper()
-	c := w.slack.waitFor("a card matching "+pattern, func(c call) bool {
+	c := w.slack.WaitFor("a card matching "+pattern, func(c slacktest.Call) bool {
 		return c.Method == "chat.postMessage" && c.Form.Get("thread_ts") == "" && regexp.MustCompile(pattern).MatchString(c.Form.Get("blocks"))
 	})
 	id = requestIDIn.FindString(c.Form.Get("blocks"))
@@ -480,16 +287,69 @@ func (w *world) card(pattern string) (id, ts string) {
 	return id, c.TS
 }
 
-func threadReply(ts, pattern string) func(call) bool {
+func threadReply(ts, pattern string) func(slacktest.Call) bool {
 	re := regexp.MustCompile(pattern)
-	return func(c call) bool {
+	return func(c slacktest.Call) bool {
 		return c.Method == "chat.postMessage" && c.Form.Get("thread_ts") == ts && re.MatchString(c.Form.Get("text"))
 	}
 }
 
-func cardUpdate(ts, pattern string) func(call) bool {
+func cardUpdate(ts, pattern string) func(slacktest.Call) bool {
 	re := regexp.MustCompile(pattern)
-	return func(c call) bool {
+	return func(c slacktest.Call) bool {
 		return c.Method == "chat.update" && c.Form.Get("ts") == ts && re.MatchString(c.Form.Get("blocks"))
+	}
+}
+
+// socket is the Slack end of the bot's Socket Mode connection.
+type socket struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+// socketMode runs the bot over Socket Mode until the test ends, and
+// returns Slack's end of its connection, greeted.
+func (w *world) socketMode() *socket {
+	w.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.APIURL()), slack.OptionAppLevelToken(slacktest.AppToken))
+	ran := make(chan error, 1)
+	go func() { ran <- w.bot.RunSocketMode(ctx, socketmode.New(api)) }()
+	w.t.Cleanup(func() {
+		cancel()
+		select {
+		case <-ran:
+		case <-time.After(10 * time.Second):
+			w.t.Error("Socket Mode did not stop")
+		}
+	})
+	s := &socket{t: w.t}
+	select {
+	case s.conn = <-w.slack.Sockets:
+	case <-time.After(10 * time.Second):
+		w.t.Fatalf("the bot never opened a Socket Mode connection; Slack got:\n%s\n%s", slacktest.Dump(w.slack.Calls()), w.logs.String())
+	}
+	w.t.Cleanup(func() { s.conn.Close() })
+	s.send(map[string]any{"type": "hello", "num_connections": 1,
+		"connection_info": map[string]any{"app_id": "A0APP"},
+		"debug_info":      map[string]any{"host": "applink-1", "build_number": 10, "approximate_connection_time": 18060}})
+	return s
+}
+
+func (s *socket) send(v any) {
+	s.t.Helper()
+	require.NoError(s.t, s.conn.WriteJSON(v))
+}
+
+// ack waits for the bot's ack of envelope and returns it.
+func (s *socket) ack(envelope string) map[string]any {
+	s.t.Helper()
+	require.NoError(s.t, s.conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	for {
+		var m map[string]any
+		require.NoError(s.t, s.conn.ReadJSON(&m), "no ack for %s", envelope)
+		if m["envelope_id"] == envelope {
+			return m
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 )
 
 // maxBody is more than any slash command or click Slack sends.
@@ -19,6 +20,7 @@ func (b *Bot) Routes(mux *http.ServeMux) {
 	}
 	mux.Handle("POST /slack/commands", b.verified(b.serveCommand))
 	mux.Handle("POST /slack/interactions", b.verified(b.serveInteraction))
+	mux.Handle("POST /slack/events", b.verified(b.serveEvent))
 }
 
 // verifiedHandler serves a request whose body was read and verified.
@@ -92,7 +94,23 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	b.interaction(r.Context(), httpDelivery(r, body), cb)
+	writeJSON(w, b.interaction(r.Context(), httpDelivery(r, body), cb))
+}
+
+// serveEvent answers the Events API: its URL check with the challenge,
+// events through the dispatcher.
+func (b *Bot) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) {
+	ev, err := decodeEvent(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if check, ok := ev.Data.(*slackevents.EventsAPIURLVerificationEvent); ok {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, check.Challenge)
+		return
+	}
+	b.event(r.Context(), httpDelivery(r, body), ev)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -113,10 +131,19 @@ type ack struct {
 
 func writeAck(w http.ResponseWriter, text string) {
 	if text == "" {
+		writeJSON(w, nil)
+		return
+	}
+	writeJSON(w, ack{ResponseType: slack.ResponseTypeEphemeral, Text: text})
+}
+
+// writeJSON acks with v as the body; nil: an empty 200.
+func writeJSON(w http.ResponseWriter, v any) {
+	if v == nil {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	body, err := json.Marshal(ack{ResponseType: slack.ResponseTypeEphemeral, Text: text})
+	body, err := json.Marshal(v)
 	if err != nil {
 		w.WriteHeader(http.StatusOK) // an ack without its text is still an ack
 		return

@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/slacktest"
 )
 
 // answering is a Service that answers every command with text at once, so
@@ -116,7 +117,7 @@ func TestTwoHundredConcurrentCommandsAreAckedInTime(t *testing.T) {
 		assert.Equal(t, "Working on `pipeline pause orders-etl`…", a, "taken, not refused")
 	}
 	require.NoError(t, w.bot.Wait(t.Context()))
-	assert.Equal(t, n, w.slack.count(func(c call) bool {
+	assert.Equal(t, n, w.slack.Count(func(c slacktest.Call) bool {
 		return c.Method == "chat.postMessage" && strings.Contains(c.Form.Get("blocks"), "orders-etl")
 	}), "a card for each command")
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/slacktest"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 const (
@@ -37,15 +39,15 @@ func TestPolicyInSlack(t *testing.T) {
 	// naming the rule and who may, and no card.
 	code, _, trigger := w.command(mallory, "job stop orders-dr")
 	require.Equal(t, http.StatusOK, code)
-	refused := w.slack.waitFor("the refusal", containing("response_url cmd-"+trigger, `Refused by policy rule \W+jobs`))
+	refused := w.slack.WaitFor("the refusal", slacktest.Containing("response_url cmd-"+trigger, `Refused by policy rule \W+jobs`))
 	assert.Equal(t, "ephemeral", refused.JSON["response_type"])
-	assert.Regexp(t, regexp.QuoteMeta(`<@U0MALLORY> may not ask for job stop in this channel. Who may: @oncall (<@U0BOB>, <@U0CAROL>). Nothing was done.`), refused.text())
+	assert.Regexp(t, regexp.QuoteMeta(`<@U0MALLORY> may not ask for job stop in this channel. Who may: @oncall (<@U0BOB>, <@U0CAROL>). Nothing was done.`), refused.Text())
 
 	// help shows each person what they may ask for.
 	_, _, trigger = w.command(mallory, "help")
-	help := w.slack.waitFor("help", containing("response_url cmd-"+trigger, `Commands`))
-	assert.Contains(t, help.text(), "pipeline pause")
-	assert.Regexp(t, `Not open to U0MALLORY in this channel under the policy: job create, job list, job show, job start, job stop, job switch`, help.text())
+	help := w.slack.WaitFor("help", slacktest.Containing("response_url cmd-"+trigger, `Commands`))
+	assert.Contains(t, help.Text(), "pipeline pause")
+	assert.Regexp(t, `Not open to U0MALLORY in this channel under the policy: job create, job list, job show, job start, job stop, job switch`, help.Text())
 
 	// Anyone may ask for a pipeline operation here.
 	w.command(alice, "pipeline pause orders-etl")
@@ -53,37 +55,35 @@ func TestPolicyInSlack(t *testing.T) {
 
 	// Someone outside @oncall clicks confirm: refused, ephemerally.
 	_, click := w.click(mallory, "confirm", id, ts)
-	refused = w.slack.waitFor("the refusal of the click", containing("response_url click-"+click, `Refused by policy rule \W+pipelines`))
+	refused = w.slack.WaitFor("the refusal of the click", slacktest.Containing("response_url click-"+click, `Refused by policy rule \W+pipelines`))
 	assert.Equal(t, "ephemeral", refused.JSON["response_type"])
-	assert.Contains(t, refused.text(), "<@"+mallory+"> may not confirm "+id+" (pipeline pause). Who may: @oncall (<@U0BOB>, <@U0CAROL>). Nothing was done; "+id+" is still pending.")
+	assert.Contains(t, refused.Text(), "<@"+mallory+"> may not confirm "+id+" (pipeline pause). Who may: @oncall (<@U0BOB>, <@U0CAROL>). Nothing was done; "+id+" is still pending.")
 	assert.Zero(t, w.enosPosts.Load(), "a refusal calls nothing")
-	assert.Zero(t, w.slack.count(method("chat.update")), "and does not touch the card")
+	assert.Zero(t, w.slack.Count(slacktest.Method("chat.update")), "and does not touch the card")
 
 	// bob, in @oncall, confirms: carried out once.
 	w.click(bob, "confirm", id, ts)
-	w.slack.waitFor("the outcome on the card", cardUpdate(ts, `Confirmed by <@`+bob+`>\. Paused pipeline orders-etl`))
+	w.slack.WaitFor("the outcome on the card", cardUpdate(ts, `Confirmed by <@`+bob+`>\. Paused pipeline orders-etl`))
 	assert.EqualValues(t, 1, w.enosPosts.Load())
 
 	// Two people: bob asks, bob may not confirm; carol may.
 	w.command(bob, "pipeline start orders-etl")
 	id2, ts2 := w.card(`Start|start`)
 	_, click = w.click(bob, "confirm", id2, ts2)
-	refused = w.slack.waitFor("the two-person refusal", containing("response_url click-"+click, `it needs two people`))
-	assert.Contains(t, refused.text(), "Who may: @oncall (<@U0CAROL>)")
+	refused = w.slack.WaitFor("the two-person refusal", slacktest.Containing("response_url click-"+click, `it needs two people`))
+	assert.Contains(t, refused.Text(), "Who may: @oncall (<@U0CAROL>)")
 	w.click(carol, "confirm", id2, ts2)
-	w.slack.waitFor("the outcome on the card", cardUpdate(ts2, `Confirmed by <@`+carol+`>\.`))
+	w.slack.WaitFor("the outcome on the card", cardUpdate(ts2, `Confirmed by <@`+carol+`>\.`))
 	assert.EqualValues(t, 2, w.enosPosts.Load())
 
 	// The groups were read from Slack once and cached for a few minutes.
-	assert.Equal(t, 1, w.slack.count(method("usergroups.list")))
+	assert.Equal(t, 1, w.slack.Count(slacktest.Method("usergroups.list")))
 	// After the cache's time, Slack is asked again and a change shows.
-	w.slack.mu.Lock()
-	w.slack.groups = map[string][]string{"oncall": {carol}}
-	w.slack.mu.Unlock()
+	w.slack.SetGroups(map[string][]string{"oncall": {carol}})
 	w.clock.Advance(GroupCacheTTL + time.Second)
 	_, _, trigger = w.command(bob, "job stop orders-dr")
-	w.slack.waitFor("bob, no longer on call, is refused", containing("response_url cmd-"+trigger, `Refused by policy rule \W+jobs\W+ <@U0BOB> may not`))
-	assert.Equal(t, 2, w.slack.count(method("usergroups.list")))
+	w.slack.WaitFor("bob, no longer on call, is refused", slacktest.Containing("response_url cmd-"+trigger, `Refused by policy rule \W+jobs\W+ <@U0BOB> may not`))
+	assert.Equal(t, 2, w.slack.Count(slacktest.Method("usergroups.list")))
 }
 
 // 30 commands and clicks at once from members of the groups the policy
@@ -101,12 +101,12 @@ func TestPolicyChecksShareOneGroupRead(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	require.Eventually(t, func() bool {
-		return w.slack.count(containing("response_url cmd-", `Commands|Request r-|Job orders-dr`)) >= 30
-	}, 20*time.Second, 5*time.Millisecond, "every command answered:\n%s", dump(w.slack.calls()))
-	assert.Zero(t, w.slack.count(containing("response_url cmd-", `could not check|Refused`)))
+	testwait.Until(t, func() bool {
+		return w.slack.Count(slacktest.Containing("response_url cmd-", `Commands|Request r-|Job orders-dr`)) >= 30
+	}, func() string { return "every command answered:\n" + slacktest.Dump(w.slack.Calls()) })
+	assert.Zero(t, w.slack.Count(slacktest.Containing("response_url cmd-", `could not check|Refused`)))
 	require.NoError(t, w.bot.Wait(t.Context()))
-	lookups := w.slack.count(func(c call) bool { return strings.HasPrefix(c.Method, "usergroups.") })
+	lookups := w.slack.Count(func(c slacktest.Call) bool { return strings.HasPrefix(c.Method, "usergroups.") })
 	assert.Equal(t, 1, lookups, "calls to Slack's usergroups methods")
 }
 
@@ -127,18 +127,18 @@ func TestPolicyWithGroupsSlackDoesNotHave(t *testing.T) {
 	w.command(alice, "pipeline pause orders-etl")
 	id, ts := w.card(`orders-etl`)
 	w.click(bob, "confirm", id, ts)
-	w.slack.waitFor("the outcome", threadReply(ts, `job ID p-7d3f9a21, request ID`))
+	w.slack.WaitFor("the outcome", threadReply(ts, `job ID p-7d3f9a21, request ID`))
 
 	_, _, trigger := w.command(carol, "pipeline stop orders-etl")
-	refusal := w.slack.waitFor("carol's refusal", containing("response_url cmd-"+trigger, `Refused by policy rule`))
-	assert.Contains(t, refusal.text(), "Who may: @oncall (no such user group), <@U0ALICE>. Nothing was done.")
+	refusal := w.slack.WaitFor("carol's refusal", slacktest.Containing("response_url cmd-"+trigger, `Refused by policy rule`))
+	assert.Contains(t, refusal.Text(), "Who may: @oncall (no such user group), <@U0ALICE>. Nothing was done.")
 	for range 5 {
 		_, _, trigger = w.command(carol, "help")
-		w.slack.waitFor("help", containing("response_url cmd-"+trigger, `Commands`))
+		w.slack.WaitFor("help", slacktest.Containing("response_url cmd-"+trigger, `Commands`))
 	}
 	require.NoError(t, w.bot.Wait(t.Context()))
-	assert.Zero(t, w.slack.count(containing("response_url cmd-", `could not check`)))
-	assert.Equal(t, 1, w.slack.count(method("usergroups.list")))
+	assert.Zero(t, w.slack.Count(slacktest.Containing("response_url cmd-", `could not check`)))
+	assert.Equal(t, 1, w.slack.Count(slacktest.Method("usergroups.list")))
 	for _, group := range []string{"@oncall", "@sre-leads"} {
 		assert.Equal(t, 1, strings.Count(w.logs.String(), `does not have: nobody is in them, so the rules naming them let nobody through; create them in Slack or change the policy","groups":["`+group+`"]`),
 			"logged once: %s\n%s", group, w.logs.String())
@@ -151,14 +151,14 @@ func TestHistoryInAChannel(t *testing.T) {
 	w.command(alice, "pipeline pause orders-etl")
 	id, ts := w.card(`orders-etl \(p-7d3f9a21\)`)
 	w.click(bob, "confirm", id, ts)
-	w.slack.waitFor("the status follow-up", threadReply(ts, `is PAUSED after`))
+	w.slack.WaitFor("the status follow-up", threadReply(ts, `is PAUSED after`))
 
 	_, _, trigger := w.command(alice, "history orders-etl")
-	h := w.slack.waitFor("the history", containing("response_url cmd-"+trigger, id))
+	h := w.slack.WaitFor("the history", slacktest.Containing("response_url cmd-"+trigger, id))
 	assert.Equal(t, "ephemeral", h.JSON["response_type"])
 	assert.Regexp(t, `(?s)`+id+`  pending\s+pipeline pause orders-etl \(p-7d3f9a21\), asked by `+alice+` via slack.*`+
-		id+`  executing .*, by `+bob+`.*`+id+`  succeeded .*Paused pipeline orders-etl.*`+id+`  checked .*is PAUSED after`, h.text())
+		id+`  executing .*, by `+bob+`.*`+id+`  succeeded .*Paused pipeline orders-etl.*`+id+`  checked .*is PAUSED after`, h.Text())
 
 	_, _, trigger = w.command(alice, "history billing-agg")
-	w.slack.waitFor("an empty history", containing("response_url cmd-"+trigger, `No requests here in the last 7 days`))
+	w.slack.WaitFor("an empty history", slacktest.Containing("response_url cmd-"+trigger, `No requests here in the last 7 days`))
 }

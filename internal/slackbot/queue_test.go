@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/fakeclock"
+	"github.com/streamops/streamops/internal/slacktest"
 )
 
 // holdFirstAnswer holds the bot's first answer on a response_url until
@@ -19,7 +20,7 @@ import (
 func (w *world) holdFirstAnswer() (arrived <-chan string, release func()) {
 	got := make(chan string, 1)
 	hold := make(chan struct{})
-	w.slack.setBefore(func(method string, _ url.Values) *answer {
+	w.slack.SetBefore(func(method string, _ url.Values) *slacktest.Answer {
 		if strings.HasPrefix(method, "response_url ") {
 			select {
 			case got <- method:
@@ -59,7 +60,7 @@ func TestCommandsQueueWhileTheWorkersAreBusy(t *testing.T) {
 	}
 	release()
 	require.NoError(t, w.bot.Wait(t.Context()))
-	assert.Equal(t, 3, w.slack.count(containing("response_url cmd-", `Pipeline orders-etl \(p-7d3f9a21\): RUNNING`)))
+	assert.Equal(t, 3, w.slack.Count(slacktest.Containing("response_url cmd-", `Pipeline orders-etl \(p-7d3f9a21\): RUNNING`)))
 }
 
 // Beyond queue_limit what arrives is refused at once, and said so; what was
@@ -77,8 +78,8 @@ func TestFullQueueRefusesAtOnce(t *testing.T) {
 	assert.Equal(t, full, refused)
 	release()
 	require.NoError(t, w.bot.Wait(t.Context()))
-	assert.Equal(t, 1, w.slack.count(containing("response_url cmd-", `Pipeline orders-etl`)))
-	assert.Zero(t, w.slack.count(containing("response_url cmd-", `billing-agg`)), "the refused command was not carried out")
+	assert.Equal(t, 1, w.slack.Count(slacktest.Containing("response_url cmd-", `Pipeline orders-etl`)))
+	assert.Zero(t, w.slack.Count(slacktest.Containing("response_url cmd-", `billing-agg`)), "the refused command was not carried out")
 }
 
 // A command or click that waited longer than queue_wait is dropped: nothing
@@ -88,7 +89,7 @@ func TestWhatWaitedTooLongIsDroppedAndSaid(t *testing.T) {
 	w := newWorld(t, func(o *setup) { o.bot.Workers, o.bot.QueueWait, o.bot.Now = 1, time.Minute, clock.Now })
 	w.command(alice, "pipeline pause orders-etl")
 	id, ts := w.card(`orders-etl`)
-	w.slack.waitFor("the answer to the command", containing("response_url cmd-", `waiting for confirmation`))
+	w.slack.WaitFor("the answer to the command", slacktest.Containing("response_url cmd-", `waiting for confirmation`))
 
 	arrived, release := w.holdFirstAnswer()
 	defer release()
@@ -100,10 +101,10 @@ func TestWhatWaitedTooLongIsDroppedAndSaid(t *testing.T) {
 	release()
 	require.NoError(t, w.bot.Wait(t.Context()))
 
-	w.slack.waitFor("the dropped command's explanation", containing("response_url cmd-"+late,
+	w.slack.WaitFor("the dropped command's explanation", slacktest.Containing("response_url cmd-"+late,
 		"`pipeline stop orders-etl` waited 1m5s for the bot, which had more to do than it could: it was not carried out and nothing was done. Send it again if it is still needed."))
-	w.slack.waitFor("the dropped click's explanation", containing("response_url click-"+lateClick,
+	w.slack.WaitFor("the dropped click's explanation", slacktest.Containing("response_url click-"+lateClick,
 		"Your confirm of "+id+" waited 1m5s for the bot, which had more to do than it could: it was not carried out and "+id+" is unchanged."))
 	assert.Zero(t, w.enosPosts.Load(), "the dropped click did nothing")
-	assert.Equal(t, 1, w.slack.count(func(c call) bool { return c.Method == "chat.postMessage" && c.Form.Get("thread_ts") == "" }), "no card for the dropped command")
+	assert.Equal(t, 1, w.slack.Count(func(c slacktest.Call) bool { return c.Method == "chat.postMessage" && c.Form.Get("thread_ts") == "" }), "no card for the dropped command")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/bus"
+	"github.com/streamops/streamops/internal/slacktest"
 )
 
 // replica is a second bot on the world's NATS (its own connection), as
@@ -25,7 +26,7 @@ func (w *world) replica() (*Bot, *httptest.Server) {
 	conn, err := bus.Connect(context.Background(), bus.Config{URL: w.bus.ClientURL()}, slog.New(slog.DiscardHandler))
 	require.NoError(w.t, err)
 	w.t.Cleanup(func() { conn.Close(context.Background()) })
-	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.apiURL()), slack.OptionAppLevelToken("xapp-1-test"))
+	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.APIURL()), slack.OptionAppLevelToken("xapp-1-test"))
 	bot := New(w.svc, api, Config{SigningSecret: secret, Deliveries: conn.Deliveries(), CallTimeout: 5 * time.Second,
 		Log: slog.New(slog.NewJSONHandler(w.logs, nil)), Wait: func(context.Context, time.Duration) error { return nil }})
 	mux := http.NewServeMux()
@@ -41,7 +42,7 @@ func (w *world) replica() (*Bot, *httptest.Server) {
 }
 
 func (w *world) cards() int {
-	return w.slack.count(func(c call) bool { return c.Method == "chat.postMessage" && c.Form.Get("thread_ts") == "" })
+	return w.slack.Count(func(c slacktest.Call) bool { return c.Method == "chat.postMessage" && c.Form.Get("thread_ts") == "" })
 }
 
 // A proxy retrying a slash command and a click on another replica: one
@@ -62,11 +63,11 @@ func TestOneDeliveryToTwoReplicasOverHTTP(t *testing.T) {
 		code, _ := do(t, signed(t, base+"/slack/interactions", click, at))
 		assert.Equal(t, http.StatusOK, code)
 	}
-	w.slack.waitFor("the status follow-up", threadReply(ts, `is PAUSED after`))
+	w.slack.WaitFor("the status follow-up", threadReply(ts, `is PAUSED after`))
 	require.NoError(t, w.bot.Wait(t.Context()))
-	assert.Equal(t, 1, w.cards(), "one card:\n%s", dump(w.slack.calls()))
+	assert.Equal(t, 1, w.cards(), "one card:\n%s", slacktest.Dump(w.slack.Calls()))
 	assert.EqualValues(t, 1, w.enosPosts.Load())
-	assert.Zero(t, w.slack.count(containing("response_url click-", `already`)))
+	assert.Zero(t, w.slack.Count(slacktest.Containing("response_url click-", `already`)))
 }
 
 // Slack sending a Socket Mode envelope again to another replica's
@@ -78,13 +79,13 @@ func TestOneEnvelopeToTwoReplicasOverSocketMode(t *testing.T) {
 	ran := make(chan error, 2)
 	var conns []*websocket.Conn
 	for _, bot := range []*Bot{w.bot, other} {
-		api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.apiURL()), slack.OptionAppLevelToken("xapp-1-test"))
+		api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.APIURL()), slack.OptionAppLevelToken("xapp-1-test"))
 		go func() { ran <- bot.RunSocketMode(ctx, socketmode.New(api)) }()
 		select {
-		case conn := <-w.slack.sockets:
+		case conn := <-w.slack.Sockets:
 			conns = append(conns, conn)
 		case <-time.After(10 * time.Second):
-			t.Fatalf("no Socket Mode connection; Slack got:\n%s", dump(w.slack.calls()))
+			t.Fatalf("no Socket Mode connection; Slack got:\n%s", slacktest.Dump(w.slack.Calls()))
 		}
 	}
 	defer func() {
@@ -102,7 +103,7 @@ func TestOneEnvelopeToTwoReplicasOverSocketMode(t *testing.T) {
 		"payload": map[string]any{
 			"team_id": "T0ACME", "channel_id": channel, "user_id": alice, "command": "/streamops",
 			"text": "pipeline pause orders-etl", "is_enterprise_install": "false",
-			"response_url": w.slack.responseURL("socket-twice"), "trigger_id": "5.6.twice",
+			"response_url": w.slack.ResponseURL("socket-twice"), "trigger_id": "5.6.twice",
 		},
 	}
 	for i, conn := range conns {
@@ -122,7 +123,7 @@ func TestOneEnvelopeToTwoReplicasOverSocketMode(t *testing.T) {
 	w.card(`orders-etl`)
 	require.NoError(t, w.bot.Wait(t.Context()))
 	require.NoError(t, other.Wait(t.Context()))
-	assert.Equal(t, 1, w.cards(), "one card:\n%s", dump(w.slack.calls()))
+	assert.Equal(t, 1, w.cards(), "one card:\n%s", slacktest.Dump(w.slack.Calls()))
 }
 
 // lostDeliveries is a deliveries store NATS cannot reach.

@@ -4,10 +4,11 @@ import (
 	"context"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 )
 
-// RunSocketMode takes commands and clicks over a Socket Mode websocket
+// RunSocketMode takes commands, interactions and events over a Socket Mode websocket
 // until ctx ends; client is made with the app-level (xapp-) token. They go
 // through the same handlers as over HTTP, and are acknowledged the same way.
 func (b *Bot) RunSocketMode(ctx context.Context, client *socketmode.Client) error {
@@ -36,29 +37,35 @@ func (b *Bot) socketEvents(ctx context.Context, client *socketmode.Client) {
 			b.log.Info("Slack Socket Mode connected")
 		case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
 			b.log.Warn("Slack Socket Mode could not connect; it will try again", "event", string(evt.Type), "err", evt.Data)
-		case socketmode.EventTypeSlashCommand:
-			cmd, ok := evt.Data.(slack.SlashCommand)
-			if !ok || evt.Request == nil {
-				continue
-			}
-			var payload []any
-			if text := b.command(ctx, socketDelivery(*evt.Request), cmd); text != "" {
-				payload = append(payload, ack{ResponseType: slack.ResponseTypeEphemeral, Text: text})
-			}
-			b.socketAck(client, *evt.Request, payload...)
-		case socketmode.EventTypeInteractive:
-			cb, ok := evt.Data.(slack.InteractionCallback)
-			if !ok || evt.Request == nil {
-				continue
-			}
-			b.interaction(ctx, socketDelivery(*evt.Request), cb)
-			b.socketAck(client, *evt.Request)
-		case socketmode.EventTypeEventsAPI:
+		case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
 			if evt.Request != nil {
-				b.socketAck(client, *evt.Request) // nothing is subscribed; ack so Slack does not resend
+				b.socketAck(client, *evt.Request, b.socketAnswer(ctx, evt)...)
 			}
 		}
 	}
+}
+
+// socketAnswer hands an envelope to what takes its payload, and returns
+// the ack's payload: a command's ephemeral text, an interaction handler's
+// answer, or none. An event or a type nobody handles is acked all the same,
+// so that Slack does not resend it.
+func (b *Bot) socketAnswer(ctx context.Context, evt socketmode.Event) []any {
+	delivery := socketDelivery(*evt.Request)
+	var answer any
+	switch data := evt.Data.(type) {
+	case slack.SlashCommand:
+		if text := b.command(ctx, delivery, data); text != "" {
+			answer = ack{ResponseType: slack.ResponseTypeEphemeral, Text: text}
+		}
+	case slack.InteractionCallback:
+		answer = b.interaction(ctx, delivery, data)
+	case slackevents.EventsAPIEvent:
+		b.event(ctx, delivery, data)
+	}
+	if answer == nil {
+		return nil
+	}
+	return []any{answer}
 }
 
 func (b *Bot) socketAck(client *socketmode.Client, req socketmode.Request, payload ...any) {

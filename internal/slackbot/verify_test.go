@@ -73,7 +73,7 @@ func TestSignedRequestsOnly(t *testing.T) {
 	code, _ = do(t, unsized)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, code)
 
-	assert.Empty(t, w.slack.calls()[1:], "nothing reached Slack but auth.test")
+	assert.Empty(t, w.slack.Calls()[1:], "nothing reached Slack but auth.test")
 	open, err := w.svc.Pending(t.Context())
 	require.NoError(t, err)
 	assert.Empty(t, open, "nothing was proposed")

@@ -26,11 +26,14 @@ type dispatch struct {
 	events       map[string]eventHandler
 }
 
-// handlers is what the bot answers: clicks on its cards' buttons.
+// handlers is what the bot answers: clicks on its cards' buttons, and the
+// command builder's targets and submissions.
 func (b *Bot) handlers() dispatch {
 	return dispatch{
 		interactions: map[slack.InteractionType]interactionHandler{
-			slack.InteractionTypeBlockActions: b.click,
+			slack.InteractionTypeBlockActions:    b.click,
+			slack.InteractionTypeBlockSuggestion: b.suggest,
+			slack.InteractionTypeViewSubmission:  b.submit,
 		},
 		events: map[string]eventHandler{},
 	}

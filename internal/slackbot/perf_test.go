@@ -37,8 +37,13 @@ func (answering) Cancel(context.Context, string, string) (ops.Request, error) {
 func (answering) AttachMessage(context.Context, string, string, string) (ops.Request, error) {
 	return ops.Request{}, nil
 }
-func (answering) Operation(string) (ops.Spec, bool)             { return ops.Spec{}, false }
-func (answering) OperationOf(string) (ops.Spec, []string, bool) { return ops.Spec{}, nil, false }
+func (answering) Operation(string) (ops.Spec, bool)                          { return ops.Spec{}, false }
+func (answering) OperationOf(string) (ops.Spec, []string, bool)              { return ops.Spec{}, nil, false }
+func (answering) Requestable(context.Context, string, ops.Origin) []ops.Spec { return nil }
+func (answering) Choices(context.Context, string, string, int) ([]ops.Choice, error) {
+	return nil, nil
+}
+func (answering) Check(context.Context, ops.Input) error { return nil }
 
 // BenchmarkSlashCommandAck compares, in one run, the whole ack of a slash
 // command (verify, decode, queue, answer; the worker asks NATS whether the

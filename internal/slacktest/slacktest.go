@@ -151,6 +151,8 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q,"text":""}`, c.Form.Get("channel"), c.Form.Get("ts"))
 	case "chat.postEphemeral":
 		fmt.Fprintf(w, `{"ok":true,"message_ts":%q}`, ts)
+	case "views.open":
+		fmt.Fprintf(w, `{"ok":true,"view":{"id":"V%06d","type":"modal"}}`, s.seq)
 	case "apps.connections.open":
 		require.Equal(s.t, "Bearer "+AppToken, r.Header.Get("Authorization"), "Socket Mode opens with the app-level token")
 		fmt.Fprintf(w, `{"ok":true,"url":"ws://%s/ws"}`, r.Host)
@@ -187,6 +189,10 @@ func (s *Slack) read(r *http.Request) Call {
 		return c
 	}
 	c.Method = strings.TrimPrefix(r.URL.Path, "/api/")
+	if strings.HasPrefix(c.Method, "views.") { // sent as JSON
+		require.NoError(s.t, json.Unmarshal(body, &c.JSON))
+		return c
+	}
 	c.Form, _ = url.ParseQuery(string(body))
 	if b := c.Form.Get("blocks"); b != "" { // as Slack reads it, not as JSON escapes it
 		c.Form.Set("blocks", strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(b))

@@ -84,6 +84,14 @@ func (p Operations) Operations() []ops.Spec {
 		},
 		{
 			Name: "stream list", Provider: Provider, Summary: "list the event streams of the project",
+			Lists: "stream", Entries: func(ctx context.Context) ([]ops.Entry, error) {
+				sts, err := api.Streams(ctx)
+				es := make([]ops.Entry, 0, len(sts))
+				for _, st := range sts {
+					es = append(es, ops.Entry{ID: st.ID, Name: st.Name, Status: st.Status})
+				}
+				return es, err
+			},
 			Read: func(ctx context.Context, _ ops.Request) (string, error) {
 				sts, err := api.Streams(ctx)
 				if err != nil {
@@ -109,6 +117,14 @@ func (p Operations) Operations() []ops.Spec {
 		},
 		{
 			Name: "job list", Provider: Provider, Summary: "list the professional event stream jobs of the project",
+			Lists: "job", Entries: func(ctx context.Context) ([]ops.Entry, error) {
+				js, err := api.Jobs(ctx)
+				es := make([]ops.Entry, 0, len(js))
+				for _, j := range js {
+					es = append(es, ops.Entry{ID: j.ID, Name: j.Name, Status: j.Status})
+				}
+				return es, err
+			},
 			Read: func(ctx context.Context, _ ops.Request) (string, error) {
 				js, err := api.Jobs(ctx)
 				if err != nil {

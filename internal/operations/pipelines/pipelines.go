@@ -82,6 +82,14 @@ func (p Operations) Operations() []ops.Spec {
 		},
 		{
 			Name: "pipeline list", Provider: Provider, Summary: "list the pipelines of the org",
+			Lists: "pipeline", Entries: func(ctx context.Context) ([]ops.Entry, error) {
+				ps, err := api.Pipelines(ctx)
+				es := make([]ops.Entry, 0, len(ps))
+				for _, pl := range ps {
+					es = append(es, ops.Entry{ID: pl.ID, Name: pl.Name, Status: pl.Status})
+				}
+				return es, err
+			},
 			Read: func(ctx context.Context, _ ops.Request) (string, error) {
 				ps, err := api.Pipelines(ctx)
 				if err != nil {

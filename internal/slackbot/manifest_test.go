@@ -28,6 +28,7 @@ func TestManifestsMatchTheBot(t *testing.T) {
 			Interactivity struct {
 				Enabled    bool   `yaml:"is_enabled"`
 				RequestURL string `yaml:"request_url"`
+				OptionsURL string `yaml:"message_menu_options_url"`
 			} `yaml:"interactivity"`
 			SocketMode bool `yaml:"socket_mode_enabled"`
 		} `yaml:"settings"`
@@ -47,9 +48,11 @@ func TestManifestsMatchTheBot(t *testing.T) {
 	assert.False(t, h.Settings.SocketMode)
 	assert.Regexp(t, `^https://[^/]+/slack/commands$`, h.Features.SlashCommands[0].URL)
 	assert.Regexp(t, `^https://[^/]+/slack/interactions$`, h.Settings.Interactivity.RequestURL)
+	assert.Equal(t, h.Settings.Interactivity.RequestURL, h.Settings.Interactivity.OptionsURL, "the builder's target menu is answered where clicks are")
 
 	s := read("manifest-socket-mode.yaml")
 	assert.True(t, s.Settings.SocketMode)
 	assert.Empty(t, s.Features.SlashCommands[0].URL)
 	assert.Empty(t, s.Settings.Interactivity.RequestURL)
+	assert.Empty(t, s.Settings.Interactivity.OptionsURL)
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/slack-go/slack"
 
@@ -214,11 +216,11 @@ func builderParams(spec ops.Spec) []ops.Param {
 }
 
 // errorBlock is the block an error of spec's command is shown under: the
-// parameter it names ("template=…"), else the target, else the first.
+// parameter it names ("unknown template", "sink="), else the first field.
 func errorBlock(spec ops.Spec, err error) string {
-	msg := err.Error()
+	words := strings.FieldsFunc(err.Error(), func(r rune) bool { return !unicode.IsLetter(r) && r != '_' })
 	for _, p := range builderParams(spec) {
-		if strings.Contains(msg, p.Name+"=") {
+		if slices.Contains(words, p.Name) {
 			return blockParam + p.Name
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -291,4 +292,59 @@ func TestBuilderMalformedPayloads(t *testing.T) {
 	assert.Equal(t, "errors", answer["response_action"], "an operation that is gone is said so in the modal")
 	answer = tr.interact(submission(alice, view(callbackBuild, `{"channel":"C0","op":"pipeline pause"}`, nil)))
 	assert.Contains(t, answer["errors"].(map[string]any)["target"], "which pipeline?", "no target picked")
+}
+
+// What only the provider can refuse is found after the modal closed (the
+// answer must come within 3 s): the sender alone is told, in the channel.
+func TestBuilderProviderRefusalComesEphemerally(t *testing.T) {
+	for name, start := range transports(t) {
+		t.Run(name, func(t *testing.T) {
+			w, tr := start()
+			answer := tr.interact(submission(alice, view(callbackBuild, `{"channel":"`+channel+`","op":"job switch"}`,
+				map[string]map[string]any{"target": {"target": targetPicked("j-0000missing")}})))
+			assert.Equal(t, "clear", answer["response_action"], "%v", answer)
+			told := w.slack.WaitFor("the refusal, to alice alone", func(c slacktest.Call) bool {
+				return c.Method == "chat.postEphemeral" && c.Form.Get("user") == alice && c.Form.Get("channel") == channel
+			})
+			assert.Contains(t, told.Form.Get("text"), "could not read job j-0000missing")
+			require.NoError(t, w.bot.Wait(t.Context()))
+			assert.Zero(t, w.slack.Count(slacktest.Method("chat.postMessage")), "no card")
+		})
+	}
+}
+
+// A creation's step asks for the new resource's name and offers the
+// templates; the fields make the command as it would be typed.
+func TestBuilderCreationStep(t *testing.T) {
+	spec := ops.Spec{Name: "job create", Named: true, Summary: "create a job", Params: []ops.Param{
+		{Name: "template", Type: ops.ParamChoice, Values: []string{"kafka-dr", "rocketmq-dr"}},
+		{Name: "description", Type: ops.ParamText},
+		{Name: "sink", Type: ops.ParamAddresses},
+	}}
+	raw, err := json.Marshal(buildView(spec, builderState{Channel: channel, Op: spec.Name}))
+	require.NoError(t, err)
+	var v struct {
+		Blocks []struct {
+			BlockID  string         `json:"block_id"`
+			Optional bool           `json:"optional"`
+			Element  map[string]any `json:"element"`
+		} `json:"blocks"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &v))
+	var ids []string
+	for _, b := range v.Blocks[1:] {
+		ids = append(ids, b.BlockID)
+	}
+	assert.Equal(t, []string{"name", "param-template", "param-description"}, ids, "no addresses are typed in")
+	assert.Equal(t, []string{"kafka-dr", "rocketmq-dr"}, optionValues(t, v.Blocks[2].Element["options"]))
+	assert.True(t, v.Blocks[3].Optional)
+
+	var values map[string]map[string]slack.BlockAction
+	require.NoError(t, json.Unmarshal([]byte(`{"name":{"name":{"type":"plain_text_input","value":" dr-2 "}},
+		"param-template":{"template":{"type":"static_select","selected_option":{"value":"kafka-dr"}}},
+		"param-description":{"description":{"type":"plain_text_input","value":"DR for \"orders\""}}}`), &values))
+	assert.Equal(t, `job create dr-2 template=kafka-dr description='DR for "orders"'`, commandText(spec, values))
+	assert.Equal(t, "param-template", errorBlock(spec, ops.InputErrorf(`unknown template "x". Known: kafka-dr`)), "shown under its field")
+	assert.Equal(t, "param-description", errorBlock(spec, ops.InputErrorf(`description=: too long`)))
+	assert.Equal(t, "name", errorBlock(spec, ops.InputErrorf(`what should it be called?`)), "else the first field")
 }

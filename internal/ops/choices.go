@@ -26,6 +26,19 @@ func (s *Service) Requestable(ctx context.Context, user string, origin Origin) [
 // Entry is one target a provider's list call returned.
 type Entry struct{ ID, Name, Status string }
 
+// EntriesOf makes a list operation's Entries from its client's list call
+// and what an Entry takes of each item.
+func EntriesOf[T any](list func(context.Context) ([]T, error), entry func(T) Entry) func(context.Context) ([]Entry, error) {
+	return func(ctx context.Context) ([]Entry, error) {
+		items, err := list(ctx)
+		es := make([]Entry, 0, len(items))
+		for _, it := range items {
+			es = append(es, entry(it))
+		}
+		return es, err
+	}
+}
+
 // Choice is a target a front end offers: the word a command takes for it
 // (an alias or an ID) and what to show.
 type Choice struct{ Word, Label string }

@@ -160,7 +160,9 @@ func (b *Bot) build(ctx context.Context, delivery, user string, st builderState,
 	}
 	text := commandText(spec, values)
 	in := ops.Input{Text: text, User: user, Origin: ops.Origin{Frontend: ops.FrontendSlack, Channel: st.Channel}}
-	if err := b.svc.Check(ctx, in); err != nil {
+	check, cancel := context.WithTimeout(ctx, builderTimeout) // the policy may read Slack's user groups
+	defer cancel()
+	if err := b.svc.Check(check, in); err != nil {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{errorBlock(spec, err): truncate(err.Error(), 2000)})
 	}
 	cmd := slack.SlashCommand{UserID: user, ChannelID: st.Channel, Command: "/streamops", Text: text}

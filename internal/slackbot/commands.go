@@ -96,6 +96,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text strin
 // postCard puts a new request's card in the channel the command came from,
 // or, where the bot may not post, under the command itself.
 func (b *Bot) postCard(ctx context.Context, cmd slack.SlashCommand, r ops.Request) {
+	b.homeChanged(ctx, r)
 	blocks, text := cardBlocks(r, b.risk(r.Op)), cardText(r)
 	var ts string
 	err := b.call(ctx, r.ID, "chat.postMessage", func(ctx context.Context) (err error) {
@@ -193,7 +194,12 @@ func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action
 		if !errors.As(err, &bad) {
 			b.log.Warn("a click could not be carried out", "request", id, "user", cb.User.ID, "action", action, "err", err)
 		}
-		b.ephemeral(ctx, id, cb.ResponseURL, errorText(err, append(people(r), cb.User.ID)...))
+		text := errorText(err, append(people(r), cb.User.ID)...)
+		if cb.View.Type == slack.VTHomeTab { // no message to answer under: the tab says it
+			b.homeNote(ctx, cb.User.ID, text)
+			return
+		}
+		b.ephemeral(ctx, id, cb.ResponseURL, text)
 		return
 	}
 	b.decided(ctx, r)

@@ -89,6 +89,7 @@ func rank(s ops.State) int {
 
 // Started shows a confirmed request as running; it implements ops.Starter.
 func (b *Bot) Started(ctx context.Context, r ops.Request) {
+	b.homeChanged(ctx, r)
 	if !shownHere(r) {
 		return
 	}
@@ -101,6 +102,7 @@ func (b *Bot) Started(ctx context.Context, r ops.Request) {
 // must not wait on Slack.
 func (b *Bot) Notify(ctx context.Context, n ops.Notice) {
 	r := n.Request
+	b.homeChanged(ctx, r)
 	if !shownHere(r) {
 		return
 	}

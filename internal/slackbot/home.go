@@ -165,16 +165,10 @@ func (b *Bot) homeBlocks(note string, waiting []ops.Request, werr error, recent 
 	if note != "" {
 		blocks = append(blocks, section(note), slack.NewDividerBlock())
 	}
-	blocks = append(blocks, header("Waiting for your confirmation"))
-	switch {
-	case werr != nil:
-		blocks = append(blocks, section(textMessage(werr.Error()+". This list comes back once NATS answers: open Home again.")))
-	case len(waiting) == 0:
-		blocks = append(blocks, section("Nothing is waiting for you."))
-	}
+	blocks = append(blocks, listHead("Waiting for your confirmation", werr, len(waiting), "Nothing is waiting for you.")...)
 	for i, r := range waiting {
 		if i == homeWaiting {
-			blocks = append(blocks, section(fmt.Sprintf("…and %d more: `/streamops pending` lists them all.", len(waiting)-homeWaiting)))
+			blocks = append(blocks, section(fmt.Sprintf("…and %d more: the `pending` command lists them all.", len(waiting)-homeWaiting)))
 			break
 		}
 		where := "from the " + string(r.Origin.Frontend)
@@ -187,13 +181,8 @@ func (b *Bot) homeBlocks(note string, waiting []ops.Request, werr error, recent 
 		decision.BlockID = "decision-" + r.ID // block IDs are unique within a view
 		blocks = append(blocks, decision)
 	}
-	blocks = append(blocks, slack.NewDividerBlock(), header("Your recent requests"))
-	switch {
-	case rerr != nil:
-		blocks = append(blocks, section(textMessage(rerr.Error()+".")))
-	case len(recent) == 0:
-		blocks = append(blocks, section("You asked for nothing in the last day."))
-	}
+	blocks = append(blocks, slack.NewDividerBlock())
+	blocks = append(blocks, listHead("Your recent requests", rerr, len(recent), "You asked for nothing in the last day.")...)
 	for _, r := range recent {
 		line := fmt.Sprintf("*%s* %s: *%s*", r.ID, mrkdwn(r.Op+" "+r.Target.Name()), r.State)
 		if r.DecidedBy != "" {
@@ -205,6 +194,19 @@ func (b *Bot) homeBlocks(note string, waiting []ops.Request, werr error, recent 
 		blocks = append(blocks, section(line))
 	}
 	return blocks
+}
+
+// listHead is a list's header, and what the list could not read or that it
+// is empty.
+func listHead(title string, err error, n int, none string) []slack.Block {
+	head := []slack.Block{header(title)}
+	switch {
+	case err != nil:
+		return append(head, section(textMessage(err.Error()+". Open Home again to try again.")))
+	case n == 0:
+		return append(head, section(none))
+	}
+	return head
 }
 
 func header(text string) *slack.HeaderBlock {

@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -215,4 +216,29 @@ func TestHomeIgnoresMalformedEvents(t *testing.T) {
 	}
 	require.NoError(t, w.bot.Wait(t.Context()))
 	assert.Zero(t, w.slack.Count(slacktest.Method("views.publish")), slacktest.Dump(w.slack.Calls()))
+}
+
+// What Home could not read is said in its list, with what to do; a long
+// list shows its first requests with buttons and counts the rest, within
+// Slack's 100 blocks of a view.
+func TestHomeBlocksSayWhatFailedAndStayWithinLimits(t *testing.T) {
+	b := New(answering{}, nil, Config{})
+	failed, err := json.Marshal(b.homeBlocks("", nil, errors.New("could not read the open requests from NATS: nats: timeout"), nil, nil))
+	require.NoError(t, err)
+	assert.Contains(t, string(failed), "could not read the open requests from NATS: nats: timeout. Open Home again to try again.")
+	assert.Contains(t, string(failed), "You asked for nothing in the last day.")
+
+	var many []ops.Request
+	for i := range 150 {
+		many = append(many, ops.Request{ID: fmt.Sprintf("r-%06x", i), Op: "pipeline pause", Requester: alice, State: ops.Pending,
+			Target: ops.Target{Kind: "pipeline", ID: "p-7d3f9a21"}, Origin: ops.Origin{Frontend: ops.FrontendConsole}})
+	}
+	blocks := b.homeBlocks("", many, nil, many[:homeRecent], nil)
+	assert.LessOrEqual(t, len(blocks), 100)
+	var raw strings.Builder
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false) // as Slack reads it
+	require.NoError(t, enc.Encode(blocks))
+	assert.Contains(t, raw.String(), "…and 130 more: the `pending` command lists them all.")
+	assert.Contains(t, raw.String(), "Asked by <@"+alice+"> from the console")
 }

@@ -26,7 +26,6 @@ func shownHere(r ops.Request) bool {
 // wait on Slack.
 func (b *Bot) ShowCard(ctx context.Context, r ops.Request) {
 	ctx = context.WithoutCancel(ctx)
-	b.homeChanged(ctx, r)
 	b.background.Go(func() {
 		c := b.cards.get(r.ID)
 		c.mu.Lock()

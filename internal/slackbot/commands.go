@@ -96,7 +96,6 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text strin
 // postCard puts a new request's card in the channel the command came from,
 // or, where the bot may not post, under the command itself.
 func (b *Bot) postCard(ctx context.Context, cmd slack.SlashCommand, r ops.Request) {
-	b.homeChanged(ctx, r)
 	blocks, text := cardBlocks(r, b.risk(r.Op)), cardText(r)
 	var ts string
 	err := b.call(ctx, r.ID, "chat.postMessage", func(ctx context.Context) (err error) {

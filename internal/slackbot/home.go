@@ -74,10 +74,11 @@ func (b *Bot) homeOpened(ctx context.Context, _ string, ev slackevents.EventsAPI
 	b.refreshHome(context.WithoutCancel(ctx), home.User)
 }
 
-// homeChanged refreshes the Home tabs r may change: those showing it, its
-// requester's, and, while it waits, those of anyone who might confirm it
-// (the policy decides when the tab is published).
-func (b *Bot) homeChanged(ctx context.Context, r ops.Request) {
+// RequestChanged takes an audit event, from any replica, and refreshes the
+// Home tabs it may change: those showing its request, its requester's,
+// and, for a new request, those of anyone who might confirm it (the policy
+// decides when the tab is published). It returns at once.
+func (b *Bot) RequestChanged(ctx context.Context, e ops.Event) {
 	ctx = context.WithoutCancel(ctx)
 	var users []string
 	b.homes.mu.Lock()
@@ -87,7 +88,7 @@ func (b *Bot) homeChanged(ctx context.Context, r ops.Request) {
 			b.homes.viewers.Remove(user)
 			continue
 		}
-		if v.shown[r.ID] || user == r.Requester || r.State == ops.Pending {
+		if v.shown[e.RequestID] || user == e.Requester || e.State == ops.Pending {
 			users = append(users, user)
 		}
 	}

@@ -1,9 +1,11 @@
 package slackbot
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,8 +15,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/slacktest"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // homePolicy lets alice and bob ask, and only bob confirm.
@@ -241,4 +245,36 @@ func TestHomeBlocksSayWhatFailedAndStayWithinLimits(t *testing.T) {
 	require.NoError(t, enc.Encode(blocks))
 	assert.Contains(t, raw.String(), "…and 130 more: the `pending` command lists them all.")
 	assert.Contains(t, raw.String(), "Asked by <@"+alice+"> from the console")
+}
+
+// A Home tab opened on one replica follows what another replica does: it
+// learns of changes from the audit events on NATS, not from its own notices.
+func TestHomeFollowsOtherReplicas(t *testing.T) {
+	w := newWorld(t, homePolicy)
+	other, srv := w.replica()
+	conn, err := bus.Connect(context.Background(), bus.Config{URL: w.bus.ClientURL()}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	unwatch, err := conn.Events().Watch(func(e ops.Event) { other.RequestChanged(context.Background(), e) })
+	require.NoError(t, err)
+	t.Cleanup(func() { unwatch() })
+
+	code, _ := do(t, signed(t, srv.URL+"/slack/events", string(w.homeEvent(bob, "home")), time.Now()))
+	require.Equal(t, http.StatusOK, code)
+	w.slack.WaitFor("bob's empty Home, from the other replica", homeOf(bob, `Nothing is waiting for you`))
+
+	w.command(alice, "pipeline pause orders-etl") // on the first replica
+	id, ts := w.card(`orders-etl`)
+	w.slack.WaitFor("bob's Home with the new request", homeOf(bob, id))
+	w.click(bob, "cancel", id, ts)
+	w.slack.WaitFor("the card, cancelled", cardUpdate(ts, `Cancelled by <@`+bob+`>`))
+	testwait.Until(t, func() bool {
+		calls := w.slack.Calls()
+		for i := len(calls) - 1; i >= 0; i-- {
+			if homeOf(bob, "")(calls[i]) {
+				return !strings.Contains(calls[i].Text(), id)
+			}
+		}
+		return false
+	}, func() string { return "bob's Home still lists " + id + ":\n" + slacktest.Dump(w.slack.Calls()) })
 }

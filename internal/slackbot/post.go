@@ -89,7 +89,6 @@ func rank(s ops.State) int {
 
 // Started shows a confirmed request as running; it implements ops.Starter.
 func (b *Bot) Started(ctx context.Context, r ops.Request) {
-	b.homeChanged(ctx, r)
 	if !shownHere(r) {
 		return
 	}
@@ -102,7 +101,6 @@ func (b *Bot) Started(ctx context.Context, r ops.Request) {
 // must not wait on Slack.
 func (b *Bot) Notify(ctx context.Context, n ops.Notice) {
 	r := n.Request
-	b.homeChanged(ctx, r)
 	if !shownHere(r) {
 		return
 	}

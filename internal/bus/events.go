@@ -69,6 +69,9 @@ func (p *Events) Watch(f func(ops.Event)) (stop func() error, err error) {
 			f(e)
 		}
 	})
+	if err == nil {
+		err = p.nc.Flush() // in place on the server before the first event
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nats: subscribing to %s: %w", EventSubjects, err)
 	}

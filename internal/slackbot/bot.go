@@ -36,6 +36,9 @@ type Service interface {
 	// whether it reads its target before its card.
 	Operation(name string) (ops.Spec, bool)
 	OperationOf(text string) (ops.Spec, []string, bool)
+	// WaitingFor and RecentBy are what a person's Home tab lists.
+	WaitingFor(ctx context.Context, user string) ([]ops.Request, error)
+	RecentBy(ctx context.Context, user string, n int) ([]ops.Request, error)
 }
 
 // WebAPI is the part of Slack's Web API the bot calls (a *slack.Client).
@@ -43,6 +46,7 @@ type WebAPI interface {
 	AuthTestContext(ctx context.Context) (*slack.AuthTestResponse, error)
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 }
 
 // Deliveries remembers what Slack delivered, for every replica (a
@@ -72,6 +76,9 @@ type Config struct {
 	// Cards bounds how many cards this replica keeps in memory (DefaultCards);
 	// older ones are found through the store.
 	Cards int
+	// HomeEvery is how often at most a person's Home tab is published
+	// again as requests change (DefaultHomeEvery).
+	HomeEvery time.Duration
 	// MaxAttempts bounds how often a call Slack could not take (429, 5xx) is tried.
 	MaxAttempts int
 	// HTTPClient posts to response_url addresses.
@@ -92,6 +99,7 @@ type Bot struct {
 	log   *slog.Logger
 	queue *queue
 	cards *cards
+	homes *homes
 	// background counts card updates and notices still being delivered.
 	background tasks.Group
 	dispatch   dispatch
@@ -118,6 +126,9 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	if cfg.Cards <= 0 {
 		cfg.Cards = DefaultCards
 	}
+	if cfg.HomeEvery <= 0 {
+		cfg.HomeEvery = DefaultHomeEvery
+	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
 	}
@@ -139,6 +150,7 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,
 		queue:    &queue{workers: cfg.Workers, limit: cfg.QueueLimit, wait: cfg.QueueWait, now: cfg.Now},
 		cards:    newCards(cfg.Cards),
+		homes:    newHomes(),
 		authErr:  errors.New("Slack's auth.test has not run yet"),
 		userName: "streamops",
 	}

@@ -193,7 +193,12 @@ func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action
 		if !errors.As(err, &bad) {
 			b.log.Warn("a click could not be carried out", "request", id, "user", cb.User.ID, "action", action, "err", err)
 		}
-		b.ephemeral(ctx, id, cb.ResponseURL, errorText(err, append(people(r), cb.User.ID)...))
+		text := errorText(err, append(people(r), cb.User.ID)...)
+		if cb.View.Type == slack.VTHomeTab { // no message to answer under: the tab says it
+			b.homeNote(ctx, cb.User.ID, text)
+			return
+		}
+		b.ephemeral(ctx, id, cb.ResponseURL, text)
 		return
 	}
 	b.decided(ctx, r)

@@ -26,13 +26,16 @@ type dispatch struct {
 	events       map[string]eventHandler
 }
 
-// handlers is what the bot answers: clicks on its cards' buttons.
+// handlers is what the bot answers: clicks on its cards' buttons (on Home
+// too), and people opening its Home tab.
 func (b *Bot) handlers() dispatch {
 	return dispatch{
 		interactions: map[slack.InteractionType]interactionHandler{
 			slack.InteractionTypeBlockActions: b.click,
 		},
-		events: map[string]eventHandler{},
+		events: map[string]eventHandler{
+			string(slackevents.AppHomeOpened): b.homeOpened,
+		},
 	}
 }
 

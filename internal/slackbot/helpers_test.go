@@ -166,6 +166,8 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	})
 	require.NoError(t, err)
 	require.NoError(t, w.bot.Start(context.Background()))
+	unwatch, err := b.Events().Watch(func(e ops.Event) { w.bot.RequestChanged(context.Background(), e) })
+	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{})
@@ -174,6 +176,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w.bot.Routes(mux)
 	w.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
+		unwatch()
 		w.open()
 		w.srv.Close()
 		wait, done := context.WithTimeout(context.Background(), 20*time.Second)

@@ -1,8 +1,10 @@
 package slackbot
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,6 +16,9 @@ import (
 func TestManifestsMatchTheBot(t *testing.T) {
 	type manifest struct {
 		Features struct {
+			AppHome struct {
+				HomeTab bool `yaml:"home_tab_enabled"`
+			} `yaml:"app_home"`
 			SlashCommands []struct {
 				Command string `yaml:"command"`
 				URL     string `yaml:"url"`
@@ -29,6 +34,10 @@ func TestManifestsMatchTheBot(t *testing.T) {
 				Enabled    bool   `yaml:"is_enabled"`
 				RequestURL string `yaml:"request_url"`
 			} `yaml:"interactivity"`
+			Events struct {
+				RequestURL string   `yaml:"request_url"`
+				BotEvents  []string `yaml:"bot_events"`
+			} `yaml:"event_subscriptions"`
 			SocketMode bool `yaml:"socket_mode_enabled"`
 		} `yaml:"settings"`
 	}
@@ -41,15 +50,20 @@ func TestManifestsMatchTheBot(t *testing.T) {
 		assert.Equal(t, "/streamops", m.Features.SlashCommands[0].Command, name)
 		assert.ElementsMatch(t, []string{"commands", "chat:write", "usergroups:read"}, m.OAuth.Scopes.Bot, name)
 		assert.True(t, m.Settings.Interactivity.Enabled, name)
+		// The Home tab is published when opened: the events the bot handles, no more.
+		assert.True(t, m.Features.AppHome.HomeTab, name)
+		assert.ElementsMatch(t, slices.Collect(maps.Keys(New(nil, nil, Config{}).dispatch.events)), m.Settings.Events.BotEvents, name)
 		return m
 	}
 	h := read("manifest.yaml")
 	assert.False(t, h.Settings.SocketMode)
 	assert.Regexp(t, `^https://[^/]+/slack/commands$`, h.Features.SlashCommands[0].URL)
 	assert.Regexp(t, `^https://[^/]+/slack/interactions$`, h.Settings.Interactivity.RequestURL)
+	assert.Regexp(t, `^https://[^/]+/slack/events$`, h.Settings.Events.RequestURL)
 
 	s := read("manifest-socket-mode.yaml")
 	assert.True(t, s.Settings.SocketMode)
 	assert.Empty(t, s.Features.SlashCommands[0].URL)
 	assert.Empty(t, s.Settings.Interactivity.RequestURL)
+	assert.Empty(t, s.Settings.Events.RequestURL)
 }

@@ -39,6 +39,12 @@ func (answering) AttachMessage(context.Context, string, string, string) (ops.Req
 }
 func (answering) Operation(string) (ops.Spec, bool)             { return ops.Spec{}, false }
 func (answering) OperationOf(string) (ops.Spec, []string, bool) { return ops.Spec{}, nil, false }
+func (answering) WaitingFor(context.Context, string) ([]ops.Request, error) {
+	return nil, nil
+}
+func (answering) RecentBy(context.Context, string, int) ([]ops.Request, error) {
+	return nil, nil
+}
 
 // BenchmarkSlashCommandAck compares, in one run, the whole ack of a slash
 // command (verify, decode, queue, answer; the worker asks NATS whether the

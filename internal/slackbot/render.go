@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -110,6 +111,9 @@ func cardBlocks(r ops.Request, risk ops.Risk) []slack.Block {
 		lines = append(lines, "*"+escape(f.Label)+":* "+mrkdwn(f.Value, who...))
 	}
 	flush()
+	if len(card.Links) > 0 {
+		blocks = append(blocks, linkButtons(card.Links))
+	}
 	blocks = append(blocks, section(mrkdwn(statusLine(r, card), who...)))
 	if r.State == ops.Pending {
 		blocks = append(blocks, buttons(r, risk))
@@ -145,6 +149,18 @@ func buttons(r ops.Request, risk ops.Risk) *slack.ActionBlock {
 		confirm.WithStyle(slack.StylePrimary)
 	}
 	return slack.NewActionBlock("decision", confirm, cancel)
+}
+
+// linkButtons open the card's links (ops checked each to be http(s)). A
+// click on one still sends a block action, which the bot acks and ignores.
+func linkButtons(links []ops.Link) *slack.ActionBlock {
+	elems := make([]slack.BlockElement, 0, len(links))
+	for i, l := range links {
+		b := slack.NewButtonBlockElement(fmt.Sprintf("link-%d", i), "", slack.NewTextBlockObject(slack.PlainTextType, l.Label, false, false))
+		b.URL = l.URL
+		elems = append(elems, b)
+	}
+	return slack.NewActionBlock("links", elems...)
 }
 
 // cardText is the card's notification text, for clients that show no blocks.

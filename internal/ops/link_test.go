@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,4 +61,20 @@ func TestCardLinksOrder(t *testing.T) {
 		{Label: "Silence", URL: "http://am:9093/#/silences/new?filter=%7Ba%3D%22b%22%7D"},
 	}, card.Links)
 	assert.Empty(t, ops.CardOf(ops.Request{Op: "job switch"}).Links)
+}
+
+// Whatever an alert holds, a card's link is an absolute http(s) address
+// with a host.
+func FuzzCardLinks(f *testing.F) {
+	for _, s := range []string{"https://wiki/x", "javascript:alert(1)", "/rel", "HTTP://h", "http://[::1]:80/", "https://u:p@h/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		for _, l := range ops.CardOf(ops.Request{Alert: &ops.Alert{Runbook: raw}}).Links {
+			u, err := url.Parse(l.URL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+				t.Fatalf("%q became the link %q", raw, l.URL)
+			}
+		}
+	})
 }

@@ -53,7 +53,8 @@ func ParseSince(word string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(word, "d"); ok && err != nil {
 		var n int
 		n, err = strconv.Atoi(days)
-		d = time.Duration(n) * 24 * time.Hour
+		// Bounded before multiplying, which could overflow into a short span.
+		d = time.Duration(min(n, 8)) * 24 * time.Hour
 	}
 	switch {
 	case err != nil || d <= 0:

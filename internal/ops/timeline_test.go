@@ -91,7 +91,7 @@ func TestTimelineSince(t *testing.T) {
 		require.NoError(t, err, word)
 		assert.Equal(t, want, got, word)
 	}
-	for _, word := range []string{"yesterday", "2", "-1h", "0s", "0d", "d", "1.5d", "8d", "169h", "2h;", "99999999999999999999d", "r-066edd"} {
+	for _, word := range []string{"yesterday", "2", "-1h", "0s", "0d", "d", "1.5d", "8d", "169h", "2h;", "99999999999999999999d", "213504d", "r-066edd"} {
 		_, err := ops.ParseSince(word)
 		var bad *ops.InputError
 		require.ErrorAs(t, err, &bad, word)
@@ -113,4 +113,23 @@ func TestTimelineMarkdownEscapes(t *testing.T) {
 		"## r-066edd: pipeline pause orders-etl (p-1)\n\n"+
 		"- Call: `EnOS POST /x?'a'`\n"+
 		"- 2026-12-01 06:01:00Z: failed: \\*bold\\* \\[link\\](http://x) \\<b\\>\n", tl.Markdown())
+}
+
+// Whatever is typed, a span is within (0, 7d] or an error says what to write.
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"", "2h", "3d", "8d", "-1d", "1e9h", "9223372036854775807d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, word string) {
+		d, err := ops.ParseSince(word)
+		if err != nil {
+			if !strings.Contains(err.Error(), "7d") {
+				t.Fatalf("%q: %v does not say what to write", word, err)
+			}
+			return
+		}
+		if d <= 0 || d > 7*24*time.Hour {
+			t.Fatalf("%q is %s", word, d)
+		}
+	})
 }

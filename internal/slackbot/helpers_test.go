@@ -342,6 +342,19 @@ func (w *world) socketMode() *socket {
 	return s
 }
 
+// slashEnvelope is a slash command as Socket Mode carries it.
+func (w *world) slashEnvelope(envelope, user, text string) map[string]any {
+	return map[string]any{
+		"envelope_id": envelope, "type": "slash_commands", "accepts_response_payload": true,
+		"payload": map[string]any{
+			"token": "deprecated", "team_id": "T0ACME", "team_domain": "acme", "channel_id": channel,
+			"channel_name": "incident-42", "user_id": user, "user_name": strings.ToLower(user), "command": "/streamops",
+			"text": text, "api_app_id": "A0APP", "is_enterprise_install": "false",
+			"response_url": w.slack.ResponseURL(envelope), "trigger_id": "1.2." + envelope,
+		},
+	}
+}
+
 func (s *socket) send(v any) {
 	s.t.Helper()
 	require.NoError(s.t, s.conn.WriteJSON(v))

@@ -90,15 +90,7 @@ func TestTimelineFromAnotherReplica(t *testing.T) {
 	assert.Zero(t, two.slack.Count(slacktest.Containing("response_url", "Timeline")), "one message in the channel, not an answer to bob alone")
 
 	s := two.socketMode()
-	s.send(map[string]any{
-		"envelope_id": "env-timeline", "type": "slash_commands", "accepts_response_payload": true,
-		"payload": map[string]any{
-			"token": "deprecated", "team_id": "T0ACME", "team_domain": "acme", "channel_id": channel,
-			"channel_name": "incident-42", "user_id": bob, "user_name": "bob", "command": "/streamops",
-			"text": "timeline", "api_app_id": "A0APP", "is_enterprise_install": "false",
-			"response_url": two.slack.ResponseURL("socket-timeline"), "trigger_id": "1.2.timeline",
-		},
-	})
+	s.send(two.slashEnvelope("env-timeline", bob, "timeline"))
 	s.ack("env-timeline")
 	assert.Contains(t, strings.Join(timelinePosted(two, 2), "\n"), providerID)
 }

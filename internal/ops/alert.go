@@ -12,18 +12,16 @@ import (
 
 // Alert is the alert that caused a request, as its card shows it.
 type Alert struct {
-	Rule     string            `json:"rule"`
-	Name     string            `json:"name"` // the alertname label
-	Severity string            `json:"severity,omitempty"`
-	Summary  string            `json:"summary,omitempty"`
-	Matched  map[string]string `json:"matched,omitempty"` // the labels the rule matched on
-	Source   string            `json:"source,omitempty"`  // generatorURL
-	Runbook  string            `json:"runbook,omitempty"` // the runbook_url annotation
-	// Silence is the Alertmanager page that silences the alert, when the
-	// webhook named its Alertmanager (externalURL).
-	Silence     string    `json:"silence,omitempty"`
-	Fingerprint string    `json:"fingerprint,omitempty"`
-	StartsAt    time.Time `json:"starts_at,omitzero"`
+	Rule        string            `json:"rule"`
+	Name        string            `json:"name"` // the alertname label
+	Severity    string            `json:"severity,omitempty"`
+	Summary     string            `json:"summary,omitempty"`
+	Matched     map[string]string `json:"matched,omitempty"` // the labels the rule matched on
+	Source      string            `json:"source,omitempty"`  // generatorURL
+	Runbook     string            `json:"runbook,omitempty"` // the runbook_url annotation
+	Silence     string            `json:"silence,omitempty"` // Alertmanager's page silencing it, from the webhook's externalURL
+	Fingerprint string            `json:"fingerprint,omitempty"`
+	StartsAt    time.Time         `json:"starts_at,omitzero"`
 	// Fired counts the firings seen while the request was open, the first
 	// one included; LastFired is when the latest arrived.
 	Fired     int       `json:"fired"`

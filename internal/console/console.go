@@ -178,10 +178,16 @@ func writeCard(b *strings.Builder, card ops.Card) {
 	for _, f := range card.Fields {
 		width = max(width, len(f.Label))
 	}
+	for _, l := range card.Links {
+		width = max(width, len(l.Label))
+	}
 	for _, f := range card.Fields {
 		// A multi-line value (a job body) is indented under its label.
 		value := strings.ReplaceAll(f.Value, "\n", "\n|   ")
 		fmt.Fprintf(b, "| %-*s  %s\n", width, f.Label, value)
+	}
+	for _, l := range card.Links {
+		fmt.Fprintf(b, "| %-*s  %s\n", width, l.Label, l.URL)
 	}
 	fmt.Fprintf(b, "+-- %s\n", card.Status)
 }

@@ -31,7 +31,7 @@ func TestKnownCommandNamesTheMisspeltWordWithAHint(t *testing.T) {
 // operation of a provider the config leaves out.
 func TestNamesListEveryCommand(t *testing.T) {
 	assert.ElementsMatch(t, []string{
-		"help", "pending", "history",
+		"help", "pending", "history", "timeline",
 		"pipeline pause", "pipeline start", "pipeline stop", "pipeline show", "pipeline list",
 		"stream start", "stream pause", "stream show", "stream list",
 		"job start", "job stop", "job switch", "job create", "job show", "job list",

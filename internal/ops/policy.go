@@ -49,8 +49,9 @@ type Policy struct {
 	Commands []string
 }
 
-// freeCommands need no rule: they read only the bot's own state.
-var freeCommands = []string{"help", "pending", "history"}
+// freeCommands need no rule: they read only the bot's own state, and a
+// timeline shows only requests whose cards were already where it is asked.
+var freeCommands = []string{"help", "pending", "history", "timeline"}
 
 // automated origins make requests no person asked for: their requester is a
 // rule or another program, so only the confirmer is a person to check.

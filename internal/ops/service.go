@@ -103,7 +103,7 @@ func New(set Settings, d Deps) (*Service, error) {
 	}
 	s.catalogue.add(s.builtins()...)
 	if d.Trail != nil {
-		s.catalogue.add(s.history())
+		s.catalogue.add(s.history(), s.timeline())
 	}
 	for _, p := range d.Providers {
 		s.catalogue.addSpecs(p.Operations())
@@ -148,6 +148,9 @@ type Input struct {
 type Reply struct {
 	Request *Request
 	Text    string
+	// Timeline, with its Text, is for everyone where it was asked (the
+	// channel), not only the person who asked.
+	Timeline *Timeline
 }
 
 // Handle parses and decides one input. Bad input returns an *InputError to
@@ -184,6 +187,13 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 	// Decided once the targets are known, before any provider is read.
 	if err := s.mayRequest(ctx, r.action()); err != nil {
 		return Reply{}, err
+	}
+	if op.timeline != nil {
+		t, err := op.timeline(ctx, r)
+		if err != nil {
+			return Reply{}, err
+		}
+		return Reply{Text: t.Text(), Timeline: &t}, nil
 	}
 	if !op.changes() {
 		text, err := op.read(ctx, r)
@@ -299,7 +309,7 @@ func (s *Service) transition(ctx context.Context, r Request, to State, actor str
 // record is the audit trail: a log line and an event for every transition.
 func (s *Service) record(ctx context.Context, r Request, from State, actor, note string) {
 	e := Event{
-		Time: s.now(), RequestID: r.ID, Op: r.Op, Target: r.Target, From: from, State: r.State,
+		Time: s.now(), RequestID: r.ID, Op: r.Op, Target: r.Target, Call: r.Call, From: from, State: r.State,
 		Actor: actor, Requester: r.Requester, Origin: r.Origin, Outcome: r.Outcome, Note: note,
 	}
 	if note != "" { // the status read after a call: its own event

@@ -79,6 +79,10 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text strin
 		b.ephemeral(ctx, "", cmd.ResponseURL, errorText(err, cmd.UserID))
 		return
 	}
+	if reply.Timeline != nil {
+		b.postTimeline(ctx, cmd, *reply.Timeline)
+		return
+	}
 	if reply.Text != "" {
 		b.ephemeral(ctx, "", cmd.ResponseURL, textMessage(reply.Text, cmd.UserID))
 	}

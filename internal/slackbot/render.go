@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -110,6 +111,9 @@ func cardBlocks(r ops.Request, risk ops.Risk) []slack.Block {
 		lines = append(lines, "*"+escape(f.Label)+":* "+mrkdwn(f.Value, who...))
 	}
 	flush()
+	if len(card.Links) > 0 {
+		blocks = append(blocks, linkButtons(card.Links))
+	}
 	blocks = append(blocks, section(mrkdwn(statusLine(r, card), who...)))
 	if r.State == ops.Pending {
 		blocks = append(blocks, buttons(r, risk))
@@ -145,6 +149,18 @@ func buttons(r ops.Request, risk ops.Risk) *slack.ActionBlock {
 		confirm.WithStyle(slack.StylePrimary)
 	}
 	return slack.NewActionBlock("decision", confirm, cancel)
+}
+
+// linkButtons open the card's links (ops checked each to be http(s)). A
+// click on one still sends a block action, which the bot acks and ignores.
+func linkButtons(links []ops.Link) *slack.ActionBlock {
+	elems := make([]slack.BlockElement, 0, len(links))
+	for i, l := range links {
+		b := slack.NewButtonBlockElement(fmt.Sprintf("link-%d", i), "", slack.NewTextBlockObject(slack.PlainTextType, l.Label, false, false))
+		b.URL = l.URL
+		elems = append(elems, b)
+	}
+	return slack.NewActionBlock("links", elems...)
 }
 
 // cardText is the card's notification text, for clients that show no blocks.
@@ -189,4 +205,56 @@ func lastWord(s string) string {
 		return ""
 	}
 	return f[len(f)-1]
+}
+
+// maxBlocks is Block Kit's limit of blocks in one message.
+const maxBlocks = 50
+
+// timelineBlocks lays out a timeline as one message: its heading, then
+// its requests packed into sections of at most maxSectionText characters;
+// past maxBlocks the earliest requests are left out, and the heading says
+// how to read them all.
+func timelineBlocks(t ops.Timeline, channel string) []slack.Block {
+	var sections []string
+	var cur string
+	for _, r := range t.Requests {
+		text := truncate(timelineRequestText(r), maxSectionText)
+		if cur != "" && len(cur)+len("\n\n")+len(text) > maxSectionText {
+			sections, cur = append(sections, cur), ""
+		}
+		if cur != "" {
+			cur += "\n\n"
+		}
+		cur += text
+	}
+	if cur != "" {
+		sections = append(sections, cur)
+	}
+	heading := "*" + escape(t.Heading()) + "*"
+	if len(sections) == 0 {
+		heading += "\nNo requests were made or shown here then."
+	}
+	if left := len(sections) - (maxBlocks - 1); left > 0 {
+		sections = sections[left:]
+		heading += "\nThe earliest requests do not fit in one message: ask for a shorter span, or run `bot audit --format markdown --channel " + escape(channel) + "` for them all."
+	}
+	blocks := []slack.Block{section(heading)}
+	for _, s := range sections {
+		blocks = append(blocks, section(s))
+	}
+	return blocks
+}
+
+// timelineRequestText is one request of a timeline in mrkdwn, its people
+// as mentions.
+func timelineRequestText(r ops.TimelineRequest) string {
+	var b strings.Builder
+	b.WriteString("*" + escape(r.ID+"  "+r.Op+" "+r.Target.Name()) + "*")
+	if r.Call != "" {
+		b.WriteString("\n`" + escape(strings.ReplaceAll(r.Call, "`", "'")) + "`")
+	}
+	for _, s := range r.Steps {
+		b.WriteString("\n• " + s.Time.UTC().Format("15:04:05Z") + "  " + mrkdwn(s.Text, r.People...))
+	}
+	return b.String()
 }

@@ -105,6 +105,15 @@ func (b *Bot) Notify(ctx context.Context, n ops.Notice) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	if n.Kind == ops.Reminder {
+		b.background.Go(func() {
+			c := b.cards.get(r.ID)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			b.threadReply(ctx, c, r, reminderText(n))
+		})
+		return
+	}
 	b.background.Go(func() {
 		b.updateCard(ctx, r)
 		if r.Outcome != nil {

@@ -114,6 +114,9 @@ func (c *Console) handle(ctx context.Context, h Handler, line string) {
 	case r != nil:
 		// The card was shown when it was asked for: say what became of it.
 		fmt.Fprintf(&b, "%s: %s\n", r.ID, ops.CardOf(*r).Status)
+		if r.Outcome != nil && r.Outcome.Undo != "" {
+			fmt.Fprintf(&b, "to undo: %s\n", r.Outcome.Undo)
+		}
 	}
 	if reply.Text != "" {
 		b.WriteString(reply.Text + "\n")

@@ -42,12 +42,11 @@ type Refusal struct {
 
 // Principal is one entry of a rule's list of people, as a refusal names it.
 type Principal struct {
-	Anyone bool   `json:"anyone,omitempty"` // "*"
-	User   string `json:"user,omitempty"`   // a Slack user ID, or the console user's name
-	Group  string `json:"group,omitempty"`  // a user group's handle, without @
-	// GroupID is the group's ID in Slack, for a mention; "" when unknown.
-	GroupID string   `json:"group_id,omitempty"`
-	Members []string `json:"members,omitempty"` // the group's members as last read, less the refused user
+	Anyone  bool     `json:"anyone,omitempty"`   // "*"
+	User    string   `json:"user,omitempty"`     // a Slack user ID, or the console user's name
+	Group   string   `json:"group,omitempty"`    // a user group's handle, without @
+	GroupID string   `json:"group_id,omitempty"` // the group's ID in Slack, for a mention; "" when unknown
+	Members []string `json:"members,omitempty"`  // the group's members as last read, less the refused user
 	NoGroup bool     `json:"no_group,omitempty"` // no user group has the handle
 }
 

@@ -215,6 +215,22 @@ func reminderText(n ops.Notice) string {
 	return truncate(text, maxFallbackText)
 }
 
+// outcomeBlocks are an outcome's reply (text, as textMessage made it)
+// with a button asking for its undo, when ops offers one; none otherwise,
+// and the reply is its text alone.
+func outcomeBlocks(r ops.Request, text string) []slack.Block {
+	if r.Outcome == nil || r.Outcome.Undo == "" {
+		return nil
+	}
+	undo := slack.NewButtonBlockElement(actionUndo, r.ID, slack.NewTextBlockObject(slack.PlainTextType, "Undo", false, false))
+	return []slack.Block{
+		section(text),
+		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType,
+			truncate("Undo asks for `"+escape(r.Outcome.Undo)+"` as a new request, confirmed like any other.", maxSectionText), false, false)),
+		slack.NewActionBlock("undo", undo),
+	}
+}
+
 // userMention is a Slack user ID as a mention; anything else, escaped.
 func userMention(u string) string {
 	if userIDPattern.MatchString(u) {

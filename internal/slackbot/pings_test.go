@@ -3,6 +3,7 @@ package slackbot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"sync"
@@ -41,7 +42,28 @@ func cardSections(t *testing.T, c slacktest.Call) []string {
 // the group by its Slack ID, the user by theirs; under two_person it says
 // that whoever asked cannot.
 func TestCardNamesWhoMayConfirm(t *testing.T) {
-	w := newWorld(t, func(o *setup) {
+	t.Run("HTTP", func(t *testing.T) {
+		w := pingWorld(t)
+		cardNamesWhoMayConfirm(t, w, func(user, text string) { w.command(user, text) })
+	})
+	t.Run("Socket Mode", func(t *testing.T) {
+		w := pingWorld(t)
+		s := w.socketMode()
+		cardNamesWhoMayConfirm(t, w, func(user, text string) {
+			n := w.sent.Add(1)
+			envelope := fmt.Sprintf("env-cmd-%d", n)
+			s.send(map[string]any{"envelope_id": envelope, "type": "slash_commands", "accepts_response_payload": true,
+				"payload": map[string]any{
+					"team_id": "T0ACME", "channel_id": channel, "user_id": user, "command": "/streamops", "text": text,
+					"is_enterprise_install": "false", "response_url": w.slack.ResponseURL(envelope), "trigger_id": fmt.Sprintf("7.%d.sock", n),
+				}})
+			s.ack(envelope)
+		})
+	})
+}
+
+func pingWorld(t *testing.T) *world {
+	return newWorld(t, func(o *setup) {
 		o.policy = []ops.Rule{
 			{Name: "pipelines", Operations: []string{"pipeline *"}, Requesters: []string{"*"},
 				Confirmers: []string{"@oncall", carol, "@ghosts"}, TwoPerson: true},
@@ -49,7 +71,10 @@ func TestCardNamesWhoMayConfirm(t *testing.T) {
 		}
 		o.groups = map[string][]string{"oncall": {alice, bob}}
 	})
-	w.command(alice, "pipeline pause orders-etl")
+}
+
+func cardNamesWhoMayConfirm(t *testing.T, w *world, command func(user, text string)) {
+	command(alice, "pipeline pause orders-etl")
 	posted := w.slack.WaitFor("the card", func(c slacktest.Call) bool {
 		return c.Method == "chat.postMessage" && regexp.MustCompile(`orders-etl`).MatchString(c.Form.Get("blocks"))
 	})
@@ -59,7 +84,7 @@ func TestCardNamesWhoMayConfirm(t *testing.T) {
 	assert.Contains(t, posted.Form.Get("text"), want, "the notification text mentions them too")
 
 	// Anyone may confirm: said as such, and the requester is not excluded.
-	w.command(alice, "job stop orders-dr")
+	command(alice, "job stop orders-dr")
 	posted = w.slack.WaitFor("the job's card", func(c slacktest.Call) bool {
 		return c.Method == "chat.postMessage" && regexp.MustCompile(`orders-dr`).MatchString(c.Form.Get("blocks"))
 	})

@@ -32,6 +32,9 @@ type Rule struct {
 type Groups interface {
 	// Members answers an error wrapping ErrNoGroup for a handle no group has.
 	Members(ctx context.Context, handle string) ([]string, error)
+	// ID is the group's ID, for a mention that notifies its members; ""
+	// when it is not known.
+	ID(ctx context.Context, handle string) string
 }
 
 // ErrNoGroup: no user group has the handle. Such a group has no members;

@@ -211,6 +211,7 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 	if op.call != nil {
 		r.Call = op.provider + " " + op.call(r)
 	}
+	r.Confirmers = s.confirmers(ctx, r)
 	r, err = s.propose(ctx, r)
 	if err != nil {
 		return Reply{}, err

@@ -24,6 +24,8 @@ import (
 const (
 	actionConfirm = "confirm"
 	actionCancel  = "cancel"
+	// actionUndo asks for the reverse of a success, as a new request.
+	actionUndo = "undo"
 )
 
 // Service is what the bot asks of the product's rules (an *ops.Service).
@@ -31,6 +33,7 @@ type Service interface {
 	Handle(ctx context.Context, in ops.Input) (ops.Reply, error)
 	Confirm(ctx context.Context, id, user string) (ops.Request, error)
 	Cancel(ctx context.Context, id, user string) (ops.Request, error)
+	Undo(ctx context.Context, id, user string, origin ops.Origin) (ops.Reply, error)
 	AttachMessage(ctx context.Context, id, channel, message string) (ops.Request, error)
 	// Operation and OperationOf give an operation's spec: its risk, and
 	// whether it reads its target before its card.

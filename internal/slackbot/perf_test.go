@@ -34,6 +34,10 @@ func (answering) Confirm(context.Context, string, string) (ops.Request, error) {
 func (answering) Cancel(context.Context, string, string) (ops.Request, error) {
 	return ops.Request{}, nil
 }
+func (answering) Undo(context.Context, string, string, ops.Origin) (ops.Reply, error) {
+	return ops.Reply{}, nil
+}
+
 func (answering) AttachMessage(context.Context, string, string, string) (ops.Request, error) {
 	return ops.Request{}, nil
 }

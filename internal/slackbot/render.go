@@ -115,6 +115,9 @@ func cardBlocks(r ops.Request, risk ops.Risk) []slack.Block {
 		blocks = append(blocks, linkButtons(card.Links))
 	}
 	blocks = append(blocks, section(mrkdwn(statusLine(r, card), who...)))
+	if r.State == ops.Pending && r.Confirmers != nil {
+		blocks = append(blocks, section(confirmersText(r.Confirmers)))
+	}
 	if r.State == ops.Pending {
 		blocks = append(blocks, buttons(r, risk))
 	}
@@ -166,7 +169,11 @@ func linkButtons(links []ops.Link) *slack.ActionBlock {
 // cardText is the card's notification text, for clients that show no blocks.
 func cardText(r ops.Request) string {
 	card := ops.CardOf(r)
-	return truncate(mrkdwn(card.Title+": "+statusLine(r, card), people(r)...), maxFallbackText)
+	text := mrkdwn(card.Title+": "+statusLine(r, card), people(r)...)
+	if r.State == ops.Pending && r.Confirmers != nil {
+		text += " " + confirmersText(r.Confirmers) // the notification: it mentions them
+	}
+	return truncate(text, maxFallbackText)
 }
 
 // textMessage is a reply of the bot's in mrkdwn: multi-line text (help,
@@ -191,12 +198,61 @@ func errorText(err error, users ...string) string {
 // refusalText words a refusal with each Slack user in it a mention; a
 // group stays its @handle, as the policy names it.
 func refusalText(no *ops.Refusal) string {
-	return no.Words(escape, func(u string) string {
-		if userIDPattern.MatchString(u) {
-			return "<@" + u + ">"
+	return no.Words(escape, userMention)
+}
+
+// confirmersText names who may confirm, as mentions that notify them: a
+// user as <@U…>, a group as <!subteam^ID|@handle>, or as its plain handle
+// (with its members, if they were read) when its ID is not known.
+func confirmersText(c *ops.Confirmers) string {
+	return c.Words(escape, userMention, func(g ops.Principal) string {
+		switch {
+		case g.GroupID != "":
+			return "<!subteam^" + escape(g.GroupID) + "|@" + escape(g.Group) + ">"
+		case g.NoGroup:
+			return escape("@" + g.Group + " (no such user group)")
+		case len(g.Members) > 0:
+			members := make([]string, len(g.Members))
+			for i, m := range g.Members {
+				members[i] = userMention(m)
+			}
+			return escape("@"+g.Group+" (") + strings.Join(members, ", ") + ")"
 		}
-		return escape(u)
+		return escape("@" + g.Group)
 	})
+}
+
+// reminderText is a reminder that names who may confirm, so they are told.
+func reminderText(n ops.Notice) string {
+	text := mrkdwn(n.Text, people(n.Request)...)
+	if c := n.Request.Confirmers; c != nil {
+		text += " " + confirmersText(c)
+	}
+	return truncate(text, maxFallbackText)
+}
+
+// outcomeBlocks are an outcome's reply (text, as textMessage made it)
+// with a button asking for its undo, when ops offers one; none otherwise,
+// and the reply is its text alone.
+func outcomeBlocks(r ops.Request, text string) []slack.Block {
+	if r.Outcome == nil || r.Outcome.Undo == "" {
+		return nil
+	}
+	undo := slack.NewButtonBlockElement(actionUndo, r.ID, slack.NewTextBlockObject(slack.PlainTextType, "Undo", false, false))
+	return []slack.Block{
+		section(text),
+		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType,
+			truncate("Undo asks for `"+escape(r.Outcome.Undo)+"` as a new request, confirmed like any other.", maxSectionText), false, false)),
+		slack.NewActionBlock("undo", undo),
+	}
+}
+
+// userMention is a Slack user ID as a mention; anything else, escaped.
+func userMention(u string) string {
+	if userIDPattern.MatchString(u) {
+		return "<@" + u + ">"
+	}
+	return escape(u)
 }
 
 func lastWord(s string) string {

@@ -167,7 +167,7 @@ func TestAuditWithoutARunningBot(t *testing.T) {
 	assert.Regexp(t, `(?s)`+id+`  pending.*`+id+`  cancelled\s+pipeline pause orders-etl \(p-7d3f9a21\), by alice`, out.String())
 
 	err := run(context.Background(), []string{"audit", "--config", path, "--format", "xml"}, func(string) string { return "" }, nil, &out, &errs)
-	assert.ErrorContains(t, err, `--format "xml": give text or json`)
+	assert.ErrorContains(t, err, `--format "xml": give text, json or markdown`)
 }
 
 // SIGTERM during a slow provider call that returns within shutdown.timeout:

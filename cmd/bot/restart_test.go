@@ -118,7 +118,10 @@ sandbox:
 		}
 		return true
 	}, func() string { return "a request for each of the 30 alerts\nstderr:\n" + p.stderr.String() })
-	assert.Equal(t, 30, strings.Count(p.stdout.String(), "* alert Backlog proposes"), "one card per alert, none twice")
+	// The request is logged before its card is printed: wait for the cards.
+	cards := func() int { return strings.Count(p.stdout.String(), "* alert Backlog proposes") }
+	testwait.Until(t, func() bool { return cards() >= 30 }, func() string { return "a card for each of the 30 alerts\nstdout:\n" + p.stdout.String() })
+	assert.Equal(t, 30, cards(), "one card per alert, none twice")
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\+-- pipeline pause orders-etl \(p-7d3f9a21\)\n\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.send("confirm " + id)

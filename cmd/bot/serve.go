@@ -82,6 +82,13 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 		return err
 	}
 	startSlack(ctx, sb, cfg.Slack, log)
+	if sb != nil { // Home tabs follow the requests of every replica
+		unwatch, err := b.Events().Watch(func(e ops.Event) { sb.RequestChanged(ctx, e) })
+		if err != nil {
+			return err
+		}
+		defer unwatch()
+	}
 	checkGroups(ctx, policy, log)
 	m.Declare(svc.Operations())
 	m.WatchRequests(svc)

@@ -13,7 +13,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,6 +32,9 @@ type Alert struct {
 	EndsAt       time.Time         `json:"endsAt"` // zero while firing
 	GeneratorURL string            `json:"generatorURL"`
 	Fingerprint  string            `json:"fingerprint"`
+	// ExternalURL is the Alertmanager that sent the alert (the webhook's
+	// externalURL), for the link that silences it; empty for a bare alert.
+	ExternalURL string `json:"-"`
 }
 
 // Firing reports whether the alert is still firing.
@@ -82,8 +89,9 @@ func Decode(data []byte) ([]Alert, error) {
 	// One pass for both shapes: a webhook's own fields, and an alert's
 	// fields for a bare alert (a webhook's status lands there, unused).
 	var msg struct {
-		Version *string `json:"version"`
-		Alerts  []Alert `json:"alerts"`
+		Version     *string `json:"version"`
+		Alerts      []Alert `json:"alerts"`
+		ExternalURL string  `json:"externalURL"`
 		Alert
 	}
 	if err := json.Unmarshal(data, &msg); err != nil {
@@ -101,6 +109,7 @@ func Decode(data []byte) ([]Alert, error) {
 		list = msg.Alerts
 	}
 	for i := range list {
+		list[i].ExternalURL = msg.ExternalURL
 		if err := normalize(&list[i]); err != nil {
 			if len(list) > 1 {
 				return nil, undecodable("alert %d: %s", i+1, err.(*DecodeError).Reason)
@@ -122,6 +131,7 @@ func DecodeWebhook(data []byte) (Webhook, error) {
 		return Webhook{}, err
 	}
 	for i := range w.Alerts {
+		w.Alerts[i].ExternalURL = w.ExternalURL
 		if err := normalize(&w.Alerts[i]); err != nil {
 			return Webhook{}, undecodable("alert %d: %s", i+1, err.(*DecodeError).Reason)
 		}
@@ -171,6 +181,24 @@ func normalize(a *Alert) error {
 		a.Fingerprint = fingerprint(a.Labels)
 	}
 	return nil
+}
+
+// SilenceURL is the page of the Alertmanager that sent a that silences it:
+// the silence form of Alertmanager's UI with the alert's labels as
+// matchers, as its own notification templates link it. Empty when the
+// alert came without an externalURL.
+func (a Alert) SilenceURL() string {
+	if a.ExternalURL == "" {
+		return ""
+	}
+	matchers := make([]string, 0, len(a.Labels))
+	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
+		matchers = append(matchers, k+"="+strconv.Quote(a.Labels[k]))
+	}
+	filter := url.QueryEscape("{" + strings.Join(matchers, ", ") + "}")
+	// The UI reads the filter from its #fragment, where a + stays a +.
+	filter = strings.ReplaceAll(filter, "+", "%20")
+	return strings.TrimRight(a.ExternalURL, "/") + "/#/silences/new?filter=" + filter
 }
 
 // fingerprint identifies an alert by its labels, as Alertmanager does, for

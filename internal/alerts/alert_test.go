@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +98,57 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The webhook's externalURL stays on each alert, and the silence link is
+// Alertmanager's silence form with every label as a matcher.
+func TestSilenceURLEncodesTheMatchers(t *testing.T) {
+	list, err := Decode([]byte(webhookBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := list[0]
+	if a.ExternalURL != "http://am:9093" {
+		t.Fatalf("externalURL %q", a.ExternalURL)
+	}
+	a.Labels["note"] = `say "hi" & go`
+	link := a.SilenceURL()
+	const prefix = "http://am:9093/#/silences/new?filter="
+	if !strings.HasPrefix(link, prefix) {
+		t.Fatalf("silence link %q", link)
+	}
+	filter, err := url.QueryUnescape(strings.TrimPrefix(link, prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{alertname="KafkaLag", dr_address="10.0.2.9:9092", job_id="orders-dr", note="say \"hi\" & go", severity="critical"}`
+	if filter != want {
+		t.Fatalf("filter %s, want %s", filter, want)
+	}
+	if strings.ContainsAny(strings.TrimPrefix(link, prefix), `{}" &+`) {
+		t.Fatalf("the filter is not encoded: %s", link)
+	}
+	w, err := DecodeWebhook([]byte(webhookBody))
+	if err != nil || w.Alerts[0].ExternalURL != "http://am:9093" {
+		t.Fatalf("DecodeWebhook: %v, %+v", err, w.Alerts)
+	}
+}
+
+// Without an externalURL (a bare alert) there is no silence link.
+func TestSilenceURLNeedsTheExternalURL(t *testing.T) {
+	list, err := Decode([]byte(`{"labels": {"alertname": "X"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := list[0].SilenceURL(); got != "" {
+		t.Fatalf("silence link %q without an externalURL", got)
+	}
+	for _, body := range []string{
+		`{"version": "4", "externalURL": 7, "alerts": [{"labels": {"alertname": "X"}}]}`,
+		`{"version": "4", "externalURL": ["http://am"], "alerts": [{"labels": {"alertname": "X"}}]}`,
+	} {
+		if _, err := Decode([]byte(body)); !IsDecodeError(err) {
+			t.Fatalf("%s: %v", body, err)
+		}
+	}
 }

@@ -435,7 +435,8 @@ func (e *Engine) ask(ctx context.Context, r *Compiled, a Alert, key, cmd string,
 		Origin: ops.Origin{Frontend: ops.FrontendAlert, Channel: r.channelID},
 		Alert: &ops.Alert{
 			Rule: r.Name, Name: a.Labels["alertname"], Severity: a.Labels["severity"],
-			Summary: a.Annotations["summary"], Matched: r.matched(a), Source: a.GeneratorURL,
+			Summary: a.Annotations["summary"], Matched: r.matched(a),
+			Source: a.GeneratorURL, Runbook: a.Annotations["runbook_url"], Silence: a.SilenceURL(),
 			Fingerprint: a.Fingerprint, StartsAt: a.StartsAt, Fired: 1, LastFired: now,
 		},
 	})

@@ -458,3 +458,21 @@ func TestSuppressedAlertIsCounted(t *testing.T) {
 		t.Fatalf("%d cards, metrics %v", len(g.board.shown), m.n)
 	}
 }
+
+// The request an alert makes keeps its runbook, its source and the link
+// that silences it in the Alertmanager that sent it.
+func TestRequestKeepsTheAlertsLinks(t *testing.T) {
+	g := newRig(t, dr())
+	body := strings.Replace(webhookBody, `"annotations": {`, `"annotations": {"runbook_url": "https://wiki/kafka-lag", `, 1)
+	if err := g.engine.Handle(context.Background(), "", []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.board.shown) != 1 {
+		t.Fatalf("%d cards", len(g.board.shown))
+	}
+	a := g.ops.reqs[g.board.shown[0].ID].Alert
+	if a.Runbook != "https://wiki/kafka-lag" || a.Source != "http://prometheus:9090/graph?g0.expr=lag" ||
+		!strings.HasPrefix(a.Silence, "http://am:9093/#/silences/new?filter=%7Balertname%3D%22KafkaLag%22%2C%20") {
+		t.Fatalf("alert %+v", a)
+	}
+}

@@ -58,3 +58,22 @@ func (p *Events) Publish(ctx context.Context, e ops.Event) error {
 	}
 	return nil
 }
+
+// Watch calls f with each audit event as it is published, by any replica,
+// until stop; f runs on the subscription's goroutine, so it must not
+// block. An event that does not decode is skipped: the trail keeps it.
+func (p *Events) Watch(f func(ops.Event)) (stop func() error, err error) {
+	sub, err := p.nc.Subscribe(EventSubjects, func(m *nats.Msg) {
+		var e ops.Event
+		if json.Unmarshal(m.Data, &e) == nil {
+			f(e)
+		}
+	})
+	if err == nil {
+		err = p.nc.Flush() // in place on the server before the first event
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nats: subscribing to %s: %w", EventSubjects, err)
+	}
+	return sub.Unsubscribe, nil
+}

@@ -58,3 +58,30 @@ func TestEventsPublishRefuses(t *testing.T) {
 	err := b.Events().Publish(ctx, ops.Event{RequestID: "r-7f3a9c", State: ops.Cancelled})
 	assert.ErrorIs(t, err, nats.ErrConnectionClosed)
 }
+
+// Watch hands over every replica's events as they are published, and skips
+// what does not decode.
+func TestEventsWatch(t *testing.T) {
+	ctx := testContext(t)
+	a := startEmbeddedBus(t, t.TempDir())
+	b := connectBus(t, a.ClientURL())
+	got := make(chan ops.Event, 4)
+	stop, err := b.Events().Watch(func(e ops.Event) { got <- e })
+	require.NoError(t, err)
+
+	require.NoError(t, a.Conn().Publish(EventSubject(ops.Pending), []byte(`{"request_id":`)))
+	require.NoError(t, a.Conn().Publish(EventSubject(ops.Pending), []byte(`[1,2]`)))
+	want := ops.Event{Time: time.Date(2025, 3, 4, 10, 1, 0, 0, time.UTC), RequestID: "r-7f3a9c", Op: "pipeline pause", State: ops.Pending, Requester: "U123"}
+	require.NoError(t, a.Events().Publish(ctx, want))
+	select {
+	case e := <-got:
+		assert.Equal(t, want, e)
+	case <-time.After(waitFor):
+		t.Fatal("the event never came")
+	}
+	require.NoError(t, stop())
+	require.NoError(t, a.Events().Publish(ctx, want))
+	require.NoError(t, a.Conn().Flush())
+	require.NoError(t, b.Conn().Flush())
+	assert.Empty(t, got, "nothing after stop, and nothing that did not decode")
+}

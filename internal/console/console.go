@@ -108,9 +108,15 @@ func (c *Console) handle(ctx context.Context, h Handler, line string) {
 	switch r := reply.Request; {
 	case r != nil && r.State == ops.Pending:
 		writeCard(&b, ops.CardOf(*r))
+		if r.Confirmers != nil {
+			b.WriteString(r.Confirmers.Text() + "\n")
+		}
 	case r != nil:
 		// The card was shown when it was asked for: say what became of it.
 		fmt.Fprintf(&b, "%s: %s\n", r.ID, ops.CardOf(*r).Status)
+		if r.Outcome != nil && r.Outcome.Undo != "" {
+			fmt.Fprintf(&b, "to undo: %s\n", r.Outcome.Undo)
+		}
 	}
 	if reply.Text != "" {
 		b.WriteString(reply.Text + "\n")
@@ -127,7 +133,11 @@ func (c *Console) Notify(_ context.Context, n ops.Notice) {
 	if !c.shows(n.Request) || n.Text == "" {
 		return
 	}
-	c.print(fmt.Sprintf("\n* %s: %s\n%s", n.Request.ID, n.Text, prompt))
+	text := n.Text
+	if c := n.Request.Confirmers; n.Kind == ops.Reminder && c != nil {
+		text += " " + c.Text()
+	}
+	c.print(fmt.Sprintf("\n* %s: %s\n%s", n.Request.ID, text, prompt))
 }
 
 // print writes s as plain text: whatever a provider or a person put in it,
@@ -178,10 +188,16 @@ func writeCard(b *strings.Builder, card ops.Card) {
 	for _, f := range card.Fields {
 		width = max(width, len(f.Label))
 	}
+	for _, l := range card.Links {
+		width = max(width, len(l.Label))
+	}
 	for _, f := range card.Fields {
 		// A multi-line value (a job body) is indented under its label.
 		value := strings.ReplaceAll(f.Value, "\n", "\n|   ")
 		fmt.Fprintf(b, "| %-*s  %s\n", width, f.Label, value)
+	}
+	for _, l := range card.Links {
+		fmt.Fprintf(b, "| %-*s  %s\n", width, l.Label, l.URL)
 	}
 	fmt.Fprintf(b, "+-- %s\n", card.Status)
 }

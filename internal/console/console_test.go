@@ -178,3 +178,27 @@ func TestIsTerminal(t *testing.T) {
 	assert.False(t, isTerminal(r))
 	assert.False(t, isTerminal(strings.NewReader("")))
 }
+
+// The console's equivalents of Slack's pings and undo button: a waiting
+// card says who may confirm it, a reminder names them again, and a
+// success says what would undo it.
+func TestConfirmersRemindersAndUndo(t *testing.T) {
+	waiting := switchRequest
+	waiting.Confirmers = &ops.Confirmers{Rule: "jobs", Who: []ops.Principal{{Group: "oncall"}, {User: "bob"}}, TwoPerson: true, Requester: "alice"}
+	got := run(t, handlerFunc(func(ops.Input) (ops.Reply, error) { return ops.Reply{Request: &waiting}, nil }), "job switch orders-dr")
+	assert.Contains(t, got, "+-- Waiting for confirmation: `confirm r-7f3a9c` or `cancel r-7f3a9c`.\n"+
+		`May confirm: @oncall, bob. Policy rule "jobs" needs two people, so alice, who asked, cannot confirm it.`+"\n")
+
+	var out syncbuf.Buffer
+	New("alice", strings.NewReader(""), &out).Notify(context.Background(), ops.Notice{Request: waiting, Kind: ops.Reminder, Text: "Reminder: r-7f3a9c expires in 2m."})
+	assert.Equal(t, "\n* r-7f3a9c: Reminder: r-7f3a9c expires in 2m. May confirm: @oncall, bob. "+
+		`Policy rule "jobs" needs two people, so alice, who asked, cannot confirm it.`+"\nstreamops> ", out.String())
+
+	done := switchRequest
+	done.State, done.DecidedBy = ops.Succeeded, "bob"
+	done.Outcome = &ops.Outcome{Summary: "Switched job orders-dr.", Undo: "job switch orders-dr sink=10.0.1.7:9092"}
+	got = run(t, handlerFunc(func(ops.Input) (ops.Reply, error) { return ops.Reply{Request: &done}, nil }), "confirm r-7f3a9c")
+	assert.Contains(t, got, "r-7f3a9c: Confirmed by bob. Switched job orders-dr.\nto undo: job switch orders-dr sink=10.0.1.7:9092\n")
+	done.Outcome.Undo = ""
+	assert.NotContains(t, run(t, handlerFunc(func(ops.Input) (ops.Reply, error) { return ops.Reply{Request: &done}, nil }), "confirm r-7f3a9c"), "undo")
+}

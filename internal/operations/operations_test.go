@@ -31,7 +31,7 @@ func TestKnownCommandNamesTheMisspeltWordWithAHint(t *testing.T) {
 // operation of a provider the config leaves out.
 func TestNamesListEveryCommand(t *testing.T) {
 	assert.ElementsMatch(t, []string{
-		"help", "pending", "history",
+		"help", "pending", "history", "timeline",
 		"pipeline pause", "pipeline start", "pipeline stop", "pipeline show", "pipeline list",
 		"stream start", "stream pause", "stream show", "stream list",
 		"job start", "job stop", "job switch", "job create", "job show", "job list",
@@ -55,4 +55,44 @@ func TestSpecsAreWhole(t *testing.T) {
 			assert.Equal(t, ops.Routine, s.Risk, s.Name)
 		}
 	}
+}
+
+// Each success that can be undone says how: pause and start undo each
+// other, a stop is undone by a start, a switchover by switching back.
+func TestReverses(t *testing.T) {
+	on := func(kind string) ops.Request {
+		return ops.Request{Target: ops.Target{Kind: kind, Alias: "orders", ID: "x-1"}}
+	}
+	want := map[string]string{
+		"pipeline pause": "pipeline start orders", "pipeline start": "pipeline pause orders", "pipeline stop": "pipeline start orders",
+		"stream pause": "stream start orders", "stream start": "stream pause orders",
+		"job stop": "job start orders",
+	}
+	got := map[string]string{}
+	for _, s := range All() {
+		if s.Reverse == nil {
+			continue
+		}
+		if cmd, ok := s.Reverse(on(s.Kind)); ok {
+			got[s.Name] = cmd
+		}
+	}
+	assert.Equal(t, want, got, "a switch without what it saw has no reverse")
+
+	var sw ops.Spec
+	for _, s := range All() {
+		if s.Name == "job switch" {
+			sw = s
+		}
+	}
+	r := on("job")
+	r.Flags = []string{"now"}
+	r.Seen = &ops.Seen{Source: "10.0.0.5:9092", Target: "10.0.1.7:9092", Swap: true}
+	cmd, ok := sw.Reverse(r)
+	assert.True(t, ok)
+	assert.Equal(t, "job switch orders sink=10.0.1.7:9092 now", cmd)
+	assert.NoError(t, ops.KnownCommand(cmd, All()))
+	r.Seen.Swap = false
+	_, ok = sw.Reverse(r)
+	assert.False(t, ok, "a switch that swapped nothing has nothing to undo")
 }

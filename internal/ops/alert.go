@@ -18,6 +18,8 @@ type Alert struct {
 	Summary     string            `json:"summary,omitempty"`
 	Matched     map[string]string `json:"matched,omitempty"` // the labels the rule matched on
 	Source      string            `json:"source,omitempty"`  // generatorURL
+	Runbook     string            `json:"runbook,omitempty"` // the runbook_url annotation
+	Silence     string            `json:"silence,omitempty"` // Alertmanager's page silencing it, from the webhook's externalURL
 	Fingerprint string            `json:"fingerprint,omitempty"`
 	StartsAt    time.Time         `json:"starts_at,omitzero"`
 	// Fired counts the firings seen while the request was open, the first
@@ -37,7 +39,8 @@ func (a *Alert) plain() *Alert {
 	}
 	c := *a
 	c.Rule, c.Name, c.Severity = PlainText(a.Rule), PlainText(a.Name), PlainText(a.Severity)
-	c.Summary, c.Source, c.Fingerprint = PlainText(a.Summary), PlainText(a.Source), PlainText(a.Fingerprint)
+	c.Summary, c.Fingerprint = PlainText(a.Summary), PlainText(a.Fingerprint)
+	c.Source, c.Runbook, c.Silence = cleanLink(a.Source), cleanLink(a.Runbook), cleanLink(a.Silence)
 	if a.Matched != nil {
 		c.Matched = make(map[string]string, len(a.Matched))
 		for k, v := range a.Matched {
@@ -150,7 +153,11 @@ func alertFields(r Request) []Field {
 		matched = append(matched, k+"="+a.Matched[k])
 	}
 	add("Matched", strings.Join(matched, " "))
-	add("Source", a.Source)
+	for _, l := range alertLinks(a) {
+		if _, ok := safeLink(l.URL); !ok {
+			add(l.Label, l.URL) // not a link a person should click: text
+		}
+	}
 	if !a.StartsAt.IsZero() {
 		add("Started", a.StartsAt.UTC().Format(time.DateTime+" MST"))
 	}
@@ -160,6 +167,26 @@ func alertFields(r Request) []Field {
 	}
 	add("Fired", fired)
 	return f
+}
+
+// alertLinks are the alert's addresses with the card's words for them.
+func alertLinks(a *Alert) []Link {
+	return []Link{{"Runbook", a.Runbook}, {"Source", a.Source}, {"Silence", a.Silence}}
+}
+
+// linksOf are the card's buttons: the alert's addresses that are safe to
+// click; the others are among its fields as text.
+func linksOf(r Request) []Link {
+	if r.Alert == nil {
+		return nil
+	}
+	var links []Link
+	for _, l := range alertLinks(r.Alert) {
+		if u, ok := safeLink(l.URL); ok {
+			links = append(links, Link{Label: l.Label, URL: u})
+		}
+	}
+	return links
 }
 
 // resolvedStatus is the card's status line for a request its alert's

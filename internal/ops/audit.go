@@ -9,6 +9,7 @@ type Event struct {
 	RequestID string    `json:"request_id"`
 	Op        string    `json:"op"`
 	Target    Target    `json:"target"`
+	Call      string    `json:"call,omitempty"` // the call line the card showed
 	From      State     `json:"from,omitempty"`
 	State     State     `json:"state"`
 	Actor     string    `json:"actor,omitempty"`

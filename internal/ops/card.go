@@ -12,6 +12,9 @@ import (
 type Card struct {
 	Title  string
 	Fields []Field
+	// Links are addresses to open (an alert's runbook, source, silence),
+	// each checked to be a safe http(s) link.
+	Links  []Link
 	Status string
 }
 
@@ -33,6 +36,7 @@ func CardOf(r Request) Card {
 	c.Fields = append(c.Fields, alertFields(r)...)
 	add("Requested by", r.Requester)
 	add("Expires", r.ExpiresAt.UTC().Format(time.DateTime+" MST"))
+	c.Links = linksOf(r)
 
 	switch r.State {
 	case Pending:

@@ -27,6 +27,8 @@ type operation struct {
 	// A state-changing operation has execute; a read-only one has read.
 	execute func(ctx context.Context, r Request) (Outcome, error)
 	read    func(ctx context.Context, r Request) (string, error)
+	// timeline, instead of read, answers with a timeline to show to all.
+	timeline func(ctx context.Context, r Request) (Timeline, error)
 	// prepare fills in r.Details before the card is shown; it may read
 	// the provider and refuse the request.
 	prepare func(ctx context.Context, r *Request) error

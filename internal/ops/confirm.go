@@ -55,7 +55,9 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	for _, t := range r.Targets() {
 		outs = append(outs, s.call(callCtx, op, r.on(t)))
 	}
-	r = s.finish(callCtx, withOutcomes(r, outs))
+	r = withOutcomes(r, outs)
+	r.Outcome.Undo = undoOf(op, r)
+	r = s.finish(callCtx, r)
 	s.inflight.Delete(r.ID)
 	s.notify(callCtx, Notice{Request: r})
 	s.checkAfter(callCtx, r, op, outs, release)

@@ -37,7 +37,7 @@ func commandTable(specs []Spec) *catalogue {
 	var c catalogue
 	s := &Service{}
 	c.add(s.builtins()...)
-	c.add(s.history())
+	c.add(s.history(), s.timeline())
 	c.addSpecs(specs)
 	return &c
 }

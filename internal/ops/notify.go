@@ -13,7 +13,19 @@ import (
 type Notice struct {
 	Request Request
 	Text    string
+	Kind    NoticeKind
 }
+
+// NoticeKind is what a notice is, for front ends that show kinds apart.
+type NoticeKind int
+
+const (
+	// Update: an outcome, an expiry, a status read after a call.
+	Update NoticeKind = iota
+	// Reminder: a pending request's time is running out; front ends name
+	// who may confirm it (Request.Confirmers).
+	Reminder
+)
 
 // Notifier delivers notices to the front end a request came from.
 type Notifier interface {

@@ -32,6 +32,9 @@ type Rule struct {
 type Groups interface {
 	// Members answers an error wrapping ErrNoGroup for a handle no group has.
 	Members(ctx context.Context, handle string) ([]string, error)
+	// ID is the group's ID, for a mention that notifies its members; ""
+	// when it is not known.
+	ID(ctx context.Context, handle string) string
 }
 
 // ErrNoGroup: no user group has the handle. Such a group has no members;
@@ -49,8 +52,9 @@ type Policy struct {
 	Commands []string
 }
 
-// freeCommands need no rule: they read only the bot's own state.
-var freeCommands = []string{"help", "pending", "history"}
+// freeCommands need no rule: they read only the bot's own state, and a
+// timeline shows only requests whose cards were already where it is asked.
+var freeCommands = []string{"help", "pending", "history", "timeline"}
 
 // automated origins make requests no person asked for: their requester is a
 // rule or another program, so only the confirmer is a person to check.

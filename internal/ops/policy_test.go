@@ -64,6 +64,9 @@ var testRules = []ops.Rule{
 	{Name: "console", Operations: []string{"pipeline pause"}, Channels: []string{"*"}, Requesters: []string{"alice"}, Confirmers: []string{"alice"}},
 }
 
+// ID is no ID: these tests name groups by handle.
+func (g *fakeGroups) ID(context.Context, string) string { return "" }
+
 func oncall() *fakeGroups {
 	return &fakeGroups{members: map[string][]string{"oncall": {"U0BOB", "U0CAROL"}}}
 }

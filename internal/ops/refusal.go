@@ -42,11 +42,12 @@ type Refusal struct {
 
 // Principal is one entry of a rule's list of people, as a refusal names it.
 type Principal struct {
-	Anyone  bool     // "*"
-	User    string   // a Slack user ID, or the console user's name
-	Group   string   // a user group's handle, without @
-	Members []string // the group's members as last read, less the refused user
-	NoGroup bool     // no user group has the handle
+	Anyone  bool     `json:"anyone,omitempty"`   // "*"
+	User    string   `json:"user,omitempty"`     // a Slack user ID, or the console user's name
+	Group   string   `json:"group,omitempty"`    // a user group's handle, without @
+	GroupID string   `json:"group_id,omitempty"` // the group's ID in Slack, for a mention; "" when unknown
+	Members []string `json:"members,omitempty"`  // the group's members as last read, less the refused user
+	NoGroup bool     `json:"no_group,omitempty"` // no user group has the handle
 }
 
 // Error words the refusal plainly.
@@ -139,6 +140,7 @@ func (p *Policy) group(ctx context.Context, handle, user string) Principal {
 	if p.Groups == nil {
 		return g
 	}
+	g.GroupID = p.Groups.ID(ctx, handle)
 	members, err := p.Groups.Members(ctx, handle)
 	switch {
 	case errors.Is(err, ErrNoGroup):

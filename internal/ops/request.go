@@ -68,6 +68,10 @@ type Request struct {
 	Alert *Alert `json:"alert,omitempty"`
 	// Reason is why automation asked for it (a request message's reason).
 	Reason string `json:"reason,omitempty"`
+	// Confirmers are who may confirm it under the policy; nil: anyone.
+	Confirmers *Confirmers `json:"confirmers,omitempty"`
+	// Reminded: the reminder that its time runs out was given.
+	Reminded bool `json:"reminded,omitempty"`
 
 	// Revision is the store's revision this value was read at; a change is
 	// only written if the stored request is still at this revision.
@@ -190,6 +194,9 @@ type Outcome struct {
 	RequestID string `json:"provider_request_id,omitempty"` // the provider's
 	// Error is set when the call failed; Code and RequestID are the provider's.
 	Error *Failure `json:"error,omitempty"`
+	// Undo is the command that reverses a success, offered as a new
+	// request; "" when there is none.
+	Undo string `json:"undo,omitempty"`
 }
 
 // TargetOutcome is what one target's call did.

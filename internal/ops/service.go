@@ -106,7 +106,7 @@ func New(set Settings, d Deps) (*Service, error) {
 	}
 	s.catalogue.add(s.builtins()...)
 	if d.Trail != nil {
-		s.catalogue.add(s.history())
+		s.catalogue.add(s.history(), s.timeline())
 	}
 	for _, p := range d.Providers {
 		s.catalogue.addSpecs(p.Operations())
@@ -151,6 +151,9 @@ type Input struct {
 type Reply struct {
 	Request *Request
 	Text    string
+	// Timeline, with its Text, is for everyone where it was asked (the
+	// channel), not only the person who asked.
+	Timeline *Timeline
 }
 
 // Handle parses and decides one input. Bad input returns an *InputError to
@@ -180,6 +183,13 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	if op.timeline != nil {
+		t, err := op.timeline(ctx, r)
+		if err != nil {
+			return Reply{}, err
+		}
+		return Reply{Text: t.Text(), Timeline: &t}, nil
+	}
 	if !op.changes() {
 		text, err := op.read(ctx, r)
 		if err != nil {
@@ -196,6 +206,7 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 	if op.call != nil {
 		r.Call = op.provider + " " + op.call(r)
 	}
+	r.Confirmers = s.confirmers(ctx, r)
 	r, err = s.propose(ctx, r)
 	if err != nil {
 		return Reply{}, err
@@ -312,7 +323,7 @@ func (s *Service) transition(ctx context.Context, r Request, to State, actor str
 // record is the audit trail: a log line and an event for every transition.
 func (s *Service) record(ctx context.Context, r Request, from State, actor, note string) {
 	e := Event{
-		Time: s.now(), RequestID: r.ID, Op: r.Op, Target: r.Target, From: from, State: r.State,
+		Time: s.now(), RequestID: r.ID, Op: r.Op, Target: r.Target, Call: r.Call, From: from, State: r.State,
 		Actor: actor, Requester: r.Requester, Origin: r.Origin, Outcome: r.Outcome, Note: note,
 	}
 	if note != "" { // the status read after a call: its own event

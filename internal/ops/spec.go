@@ -53,6 +53,9 @@ type Spec struct {
 	Verb func(r Request) string
 	// Check reads the target's status after a success; nil: none is read.
 	Check *StatusCheck
+	// Reverse is the command that undoes a success of r, offered after it
+	// as a new request; nil or false: none.
+	Reverse func(r Request) (command string, ok bool)
 }
 
 // Changes reports whether the operation changes state, and so waits for

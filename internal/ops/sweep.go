@@ -29,6 +29,9 @@ func (s *Service) Sweep(ctx context.Context) {
 		switch {
 		case r.State == Pending && !now.Before(r.ExpiresAt):
 			to, text = Expired, "Expired unconfirmed: nothing was done."
+		case reminderDue(r, now):
+			s.remind(ctx, r)
+			continue
 		case r.State == Executing && now.Sub(r.DecidedAt) >= s.set.AbandonAfter:
 			if _, running := s.inflight.Load(r.ID); running {
 				continue // the call is still under way here: its outcome will come

@@ -24,6 +24,8 @@ import (
 const (
 	actionConfirm = "confirm"
 	actionCancel  = "cancel"
+	// actionUndo asks for the reverse of a success, as a new request.
+	actionUndo = "undo"
 )
 
 // Service is what the bot asks of the product's rules (an *ops.Service).
@@ -31,6 +33,7 @@ type Service interface {
 	Handle(ctx context.Context, in ops.Input) (ops.Reply, error)
 	Confirm(ctx context.Context, id, user string) (ops.Request, error)
 	Cancel(ctx context.Context, id, user string) (ops.Request, error)
+	Undo(ctx context.Context, id, user string, origin ops.Origin) (ops.Reply, error)
 	AttachMessage(ctx context.Context, id, channel, message string) (ops.Request, error)
 	// Operation and OperationOf give an operation's spec: its risk, and
 	// whether it reads its target before its card.
@@ -42,6 +45,9 @@ type Service interface {
 	Requestable(ctx context.Context, user string, origin ops.Origin) []ops.Spec
 	Choices(ctx context.Context, kind, query string, limit int) ([]ops.Choice, error)
 	Check(ctx context.Context, in ops.Input) error
+	// WaitingFor and RecentBy are what a person's Home tab lists.
+	WaitingFor(ctx context.Context, user string) ([]ops.Request, error)
+	RecentBy(ctx context.Context, user string, n int) ([]ops.Request, error)
 }
 
 // WebAPI is the part of Slack's Web API the bot calls (a *slack.Client).
@@ -51,6 +57,7 @@ type WebAPI interface {
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
+	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 }
 
 // Deliveries remembers what Slack delivered, for every replica (a
@@ -80,6 +87,9 @@ type Config struct {
 	// Cards bounds how many cards this replica keeps in memory (DefaultCards);
 	// older ones are found through the store.
 	Cards int
+	// HomeEvery is how often at most a person's Home tab is published
+	// again as requests change (DefaultHomeEvery).
+	HomeEvery time.Duration
 	// MaxAttempts bounds how often a call Slack could not take (429, 5xx) is tried.
 	MaxAttempts int
 	// HTTPClient posts to response_url addresses.
@@ -100,6 +110,7 @@ type Bot struct {
 	log   *slog.Logger
 	queue *queue
 	cards *cards
+	homes *homes
 	// background counts card updates and notices still being delivered.
 	background tasks.Group
 	dispatch   dispatch
@@ -126,6 +137,9 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 	if cfg.Cards <= 0 {
 		cfg.Cards = DefaultCards
 	}
+	if cfg.HomeEvery <= 0 {
+		cfg.HomeEvery = DefaultHomeEvery
+	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
 	}
@@ -147,6 +161,7 @@ func New(svc Service, api WebAPI, cfg Config) *Bot {
 		cfg: cfg, svc: svc, api: api, log: cfg.Log,
 		queue:    &queue{workers: cfg.Workers, limit: cfg.QueueLimit, wait: cfg.QueueWait, now: cfg.Now},
 		cards:    newCards(cfg.Cards),
+		homes:    newHomes(),
 		authErr:  errors.New("Slack's auth.test has not run yet"),
 		userName: "streamops",
 	}

@@ -24,7 +24,7 @@ type transport struct {
 	interact func(payload map[string]any) map[string]any
 }
 
-func transports(t *testing.T, opts ...worldOption) map[string]func() (*world, transport) {
+func builderTransports(t *testing.T, opts ...worldOption) map[string]func() (*world, transport) {
 	return map[string]func() (*world, transport){
 		"HTTP": func() (*world, transport) {
 			w := newWorld(t, opts...)
@@ -132,7 +132,7 @@ func optionValues(t *testing.T, options any) []string {
 // trigger_id, offering only the state-changing operations the policy lets
 // the sender request in that channel; the command's ack says nothing.
 func TestBuilderOpensOnAnEmptyCommand(t *testing.T) {
-	for name, start := range transports(t, pipelinesOnly) {
+	for name, start := range builderTransports(t, pipelinesOnly) {
 		t.Run(name, func(t *testing.T) {
 			w, tr := start()
 			for i, text := range []string{"", "new"} {
@@ -171,7 +171,7 @@ func TestBuilderSuggestsMatchingTargets(t *testing.T) {
 	onlyOrders := func(o *setup) {
 		o.rules.Targets = ops.Targets{"pipeline": {"orders-etl": "p-7d3f9a21"}, "job": {"orders-dr": jobID}}
 	}
-	for name, start := range transports(t, onlyOrders) {
+	for name, start := range builderTransports(t, onlyOrders) {
 		t.Run(name, func(t *testing.T) {
 			_, tr := start()
 			meta := `{"channel":"` + channel + `","op":"pipeline pause"}`
@@ -196,7 +196,7 @@ func TestBuilderSuggestsMatchingTargets(t *testing.T) {
 // submitting that makes the request the typed command would, with one card
 // in the channel the builder was opened from.
 func TestBuilderSubmissionMakesOneRequestAndCard(t *testing.T) {
-	for name, start := range transports(t, pipelinesOnly) {
+	for name, start := range builderTransports(t, pipelinesOnly) {
 		t.Run(name, func(t *testing.T) {
 			w, tr := start()
 			answer := tr.interact(submission(alice, view(callbackPick, `{"channel":"`+channel+`"}`,
@@ -237,7 +237,7 @@ func TestBuilderSubmissionMakesOneRequestAndCard(t *testing.T) {
 // A submission the rules would refuse is answered in the modal, on the
 // block at fault, and makes nothing.
 func TestBuilderShowsErrorsInTheModal(t *testing.T) {
-	for name, start := range transports(t, pipelinesOnly) {
+	for name, start := range builderTransports(t, pipelinesOnly) {
 		t.Run(name, func(t *testing.T) {
 			w, tr := start()
 			meta := `{"channel":"` + channel + `","op":"pipeline pause"}`
@@ -265,7 +265,7 @@ func TestBuilderShowsErrorsInTheModal(t *testing.T) {
 // Payloads that are not the builder's, or are broken, are acknowledged and
 // make nothing: a suggestion answers no options, a submission an empty ack.
 func TestBuilderMalformedPayloads(t *testing.T) {
-	_, tr := transports(t)["HTTP"]()
+	_, tr := builderTransports(t)["HTTP"]()
 	for name, p := range map[string]map[string]any{
 		"no view":                {"type": "block_suggestion", "user": map[string]any{"id": alice}, "action_id": "target", "value": "x"},
 		"metadata not JSON":      suggestion(alice, "{", "x"),
@@ -297,7 +297,7 @@ func TestBuilderMalformedPayloads(t *testing.T) {
 // What only the provider can refuse is found after the modal closed (the
 // answer must come within 3 s): the sender alone is told, in the channel.
 func TestBuilderProviderRefusalComesEphemerally(t *testing.T) {
-	for name, start := range transports(t) {
+	for name, start := range builderTransports(t) {
 		t.Run(name, func(t *testing.T) {
 			w, tr := start()
 			answer := tr.interact(submission(alice, view(callbackBuild, `{"channel":"`+channel+`","op":"job switch"}`,

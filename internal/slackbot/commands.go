@@ -81,6 +81,10 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text strin
 		b.tell(ctx, cmd, "", errorText(err, cmd.UserID))
 		return
 	}
+	if reply.Timeline != nil {
+		b.postTimeline(ctx, cmd, *reply.Timeline)
+		return
+	}
 	if reply.Text != "" {
 		b.tell(ctx, cmd, "", textMessage(reply.Text, cmd.UserID))
 	}
@@ -142,7 +146,7 @@ const clickTimeout = 5 * time.Second
 func (b *Bot) click(ctx context.Context, delivery string, cb slack.InteractionCallback) any {
 	var act *slack.BlockAction
 	for _, a := range cb.ActionCallback.BlockActions {
-		if a.ActionID == actionConfirm || a.ActionID == actionCancel {
+		if a.ActionID == actionConfirm || a.ActionID == actionCancel || a.ActionID == actionUndo {
 			act = a
 			break
 		}
@@ -176,6 +180,10 @@ func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action
 	if channel == "" {
 		channel = cb.Channel.ID
 	}
+	if action == actionUndo {
+		b.undo(ctx, cb, channel, id)
+		return
+	}
 	if ops.ValidRequestID(id) {
 		// The click says where the card is, even before its post returned;
 		// its response_url can replace a card the Web API may not touch.
@@ -195,8 +203,32 @@ func (b *Bot) runClick(ctx context.Context, cb slack.InteractionCallback, action
 		if !errors.As(err, &bad) {
 			b.log.Warn("a click could not be carried out", "request", id, "user", cb.User.ID, "action", action, "err", err)
 		}
-		b.ephemeral(ctx, id, cb.ResponseURL, errorText(err, append(people(r), cb.User.ID)...))
+		text := errorText(err, append(people(r), cb.User.ID)...)
+		if cb.View.Type == slack.VTHomeTab { // no message to answer under: the tab says it
+			b.homeNote(ctx, cb.User.ID, text)
+			return
+		}
+		b.ephemeral(ctx, id, cb.ResponseURL, text)
 		return
 	}
 	b.decided(ctx, r)
+}
+
+// undo asks for the reverse of request id's success for whoever clicked
+// its outcome's button: a new request, with its own card in the channel,
+// that waits for a confirmation like a typed one.
+func (b *Bot) undo(ctx context.Context, cb slack.InteractionCallback, channel, id string) {
+	reply, err := b.svc.Undo(ctx, id, cb.User.ID, ops.Origin{Frontend: ops.FrontendSlack, Channel: channel})
+	if err != nil {
+		var bad *ops.InputError
+		if !errors.As(err, &bad) {
+			b.log.Warn("an undo could not be asked for", "request", id, "user", cb.User.ID, "err", err)
+		}
+		b.ephemeral(ctx, id, cb.ResponseURL, errorText(err, cb.User.ID))
+		return
+	}
+	if reply.Request == nil {
+		return
+	}
+	b.postCard(ctx, slack.SlashCommand{ChannelID: channel, UserID: cb.User.ID, ResponseURL: cb.ResponseURL, Command: "/streamops"}, *reply.Request)
 }

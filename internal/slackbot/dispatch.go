@@ -26,8 +26,9 @@ type dispatch struct {
 	events       map[string]eventHandler
 }
 
-// handlers is what the bot answers: clicks on its cards' buttons, and the
-// command builder's targets and submissions.
+// handlers is what the bot answers: clicks on its cards' buttons (on Home
+// too), the command builder's targets and submissions, and people opening
+// its Home tab.
 func (b *Bot) handlers() dispatch {
 	return dispatch{
 		interactions: map[slack.InteractionType]interactionHandler{
@@ -35,7 +36,9 @@ func (b *Bot) handlers() dispatch {
 			slack.InteractionTypeBlockSuggestion: b.suggest,
 			slack.InteractionTypeViewSubmission:  b.submit,
 		},
-		events: map[string]eventHandler{},
+		events: map[string]eventHandler{
+			string(slackevents.AppHomeOpened): b.homeOpened,
+		},
 	}
 }
 

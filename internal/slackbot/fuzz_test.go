@@ -56,6 +56,10 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add(`{"type":"event_callback","event":null}`)
 	f.Add(`{"type":"app_rate_limited","minute_rate_limited":1518467820}`)
 	f.Add(`{}`)
+	f.Add(`{"type":"event_callback","event":{"type":"app_home_opened","user":"U0ALICE","tab":"messages"}}`)
+	f.Add(`{"type":"event_callback","event":{"type":"app_home_opened","user":{"id":"U0ALICE"},"tab":"home"}}`)
+	f.Add(`{"type":"event_callback","event":{"type":"app_home_opened","tab":"home","view":{"type":"home","blocks":[{}]}}}`)
+	f.Add(`{"type":"event_callback","event":{"type":"app_home_opened","user":"U0ALICE","tab":7}}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		ev, err := decodeEvent([]byte(body))
 		if err == nil && ev.Type == slackevents.CallbackEvent && ev.InnerEvent.Type == "" {

@@ -48,6 +48,7 @@ type Groups struct {
 
 	mu      sync.Mutex
 	members map[string][]string // handle -> user IDs, as Slack last said
+	ids     map[string]string   // handle -> the group's ID, for mentions
 	readAt  time.Time           // of Slack's last answer; zero: none yet
 	err     error               // of the last read, when it failed
 	retryAt time.Time           // after a failure, no read before this
@@ -84,6 +85,17 @@ func (g *Groups) Members(ctx context.Context, handle string) ([]string, error) {
 		return nil, fmt.Errorf("@%s: %w", handle, ops.ErrNoGroup)
 	}
 	return ids, nil
+}
+
+// ID returns the ID of the group with this handle, as Slack last said;
+// "" when it has not said, so that a card names the group plainly.
+func (g *Groups) ID(ctx context.Context, handle string) string {
+	if _, err := g.read(ctx); err != nil {
+		return ""
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ids[handle]
 }
 
 // Missing returns the handles (without @) Slack has no group with, and
@@ -178,8 +190,10 @@ func (g *Groups) refresh(ctx context.Context) {
 		return
 	}
 	g.members = make(map[string][]string, len(list))
+	g.ids = make(map[string]string, len(list))
 	for _, ug := range list {
 		g.members[ug.Handle] = ug.Users
+		g.ids[ug.Handle] = ug.ID
 	}
 	for h := range g.missing {
 		if _, ok := g.members[h]; ok {

@@ -75,6 +75,9 @@ type setup struct {
 	// policy, when set, rules the bot; groups are its Slack user groups.
 	policy []ops.Rule
 	groups map[string][]string
+	// nats, when set, is the NATS of another world: this one is another
+	// replica of its bot, with its own service and fake Slack.
+	nats string
 	// interactions and events are handlers added to the bot's own.
 	interactions map[slack.InteractionType]interactionHandler
 	events       map[string]eventHandler
@@ -120,11 +123,6 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	egAPI, err := eg.New(egURL, egURL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
 	require.NoError(t, err)
 
-	b, err := bus.Connect(context.Background(), bus.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	t.Cleanup(func() { b.Close(context.Background()) })
-	w.bus = b
-
 	o := setup{
 		rules: ops.Settings{
 			Expiry: 10 * time.Minute, AbandonAfter: 5 * time.Minute, TargetWait: 10 * time.Second,
@@ -140,6 +138,14 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	nats := bus.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}
+	if o.nats != "" {
+		nats = bus.Config{URL: o.nats}
+	}
+	b, err := bus.Connect(context.Background(), nats, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close(context.Background()) })
+	w.bus = b
 	api := slack.New("xoxb-test", slack.OptionAPIURL(w.slack.APIURL()))
 	if o.bot.Deliveries == nil {
 		o.bot.Deliveries = b.Deliveries()
@@ -166,6 +172,8 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	})
 	require.NoError(t, err)
 	require.NoError(t, w.bot.Start(context.Background()))
+	unwatch, err := b.Events().Watch(func(e ops.Event) { w.bot.RequestChanged(context.Background(), e) })
+	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{})
@@ -174,6 +182,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w.bot.Routes(mux)
 	w.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
+		unwatch()
 		w.open()
 		w.srv.Close()
 		wait, done := context.WithTimeout(context.Background(), 20*time.Second)
@@ -334,6 +343,19 @@ func (w *world) socketMode() *socket {
 		"connection_info": map[string]any{"app_id": "A0APP"},
 		"debug_info":      map[string]any{"host": "applink-1", "build_number": 10, "approximate_connection_time": 18060}})
 	return s
+}
+
+// slashEnvelope is a slash command as Socket Mode carries it.
+func (w *world) slashEnvelope(envelope, user, text string) map[string]any {
+	return map[string]any{
+		"envelope_id": envelope, "type": "slash_commands", "accepts_response_payload": true,
+		"payload": map[string]any{
+			"token": "deprecated", "team_id": "T0ACME", "team_domain": "acme", "channel_id": channel,
+			"channel_name": "incident-42", "user_id": user, "user_name": strings.ToLower(user), "command": "/streamops",
+			"text": text, "api_app_id": "A0APP", "is_enterprise_install": "false",
+			"response_url": w.slack.ResponseURL(envelope), "trigger_id": "1.2." + envelope,
+		},
+	}
 }
 
 func (s *socket) send(v any) {

@@ -1,8 +1,10 @@
 package slackbot
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,6 +16,9 @@ import (
 func TestManifestsMatchTheBot(t *testing.T) {
 	type manifest struct {
 		Features struct {
+			AppHome struct {
+				HomeTab bool `yaml:"home_tab_enabled"`
+			} `yaml:"app_home"`
 			SlashCommands []struct {
 				Command string `yaml:"command"`
 				URL     string `yaml:"url"`
@@ -30,6 +35,10 @@ func TestManifestsMatchTheBot(t *testing.T) {
 				RequestURL string `yaml:"request_url"`
 				OptionsURL string `yaml:"message_menu_options_url"`
 			} `yaml:"interactivity"`
+			Events struct {
+				RequestURL string   `yaml:"request_url"`
+				BotEvents  []string `yaml:"bot_events"`
+			} `yaml:"event_subscriptions"`
 			SocketMode bool `yaml:"socket_mode_enabled"`
 		} `yaml:"settings"`
 	}
@@ -42,6 +51,9 @@ func TestManifestsMatchTheBot(t *testing.T) {
 		assert.Equal(t, "/streamops", m.Features.SlashCommands[0].Command, name)
 		assert.ElementsMatch(t, []string{"commands", "chat:write", "usergroups:read"}, m.OAuth.Scopes.Bot, name)
 		assert.True(t, m.Settings.Interactivity.Enabled, name)
+		// The Home tab is published when opened: the events the bot handles, no more.
+		assert.True(t, m.Features.AppHome.HomeTab, name)
+		assert.ElementsMatch(t, slices.Collect(maps.Keys(New(nil, nil, Config{}).dispatch.events)), m.Settings.Events.BotEvents, name)
 		return m
 	}
 	h := read("manifest.yaml")
@@ -49,10 +61,12 @@ func TestManifestsMatchTheBot(t *testing.T) {
 	assert.Regexp(t, `^https://[^/]+/slack/commands$`, h.Features.SlashCommands[0].URL)
 	assert.Regexp(t, `^https://[^/]+/slack/interactions$`, h.Settings.Interactivity.RequestURL)
 	assert.Equal(t, h.Settings.Interactivity.RequestURL, h.Settings.Interactivity.OptionsURL, "the builder's target menu is answered where clicks are")
+	assert.Regexp(t, `^https://[^/]+/slack/events$`, h.Settings.Events.RequestURL)
 
 	s := read("manifest-socket-mode.yaml")
 	assert.True(t, s.Settings.SocketMode)
 	assert.Empty(t, s.Features.SlashCommands[0].URL)
 	assert.Empty(t, s.Settings.Interactivity.RequestURL)
 	assert.Empty(t, s.Settings.Interactivity.OptionsURL)
+	assert.Empty(t, s.Settings.Events.RequestURL)
 }

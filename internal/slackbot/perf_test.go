@@ -34,6 +34,10 @@ func (answering) Confirm(context.Context, string, string) (ops.Request, error) {
 func (answering) Cancel(context.Context, string, string) (ops.Request, error) {
 	return ops.Request{}, nil
 }
+func (answering) Undo(context.Context, string, string, ops.Origin) (ops.Reply, error) {
+	return ops.Reply{}, nil
+}
+
 func (answering) AttachMessage(context.Context, string, string, string) (ops.Request, error) {
 	return ops.Request{}, nil
 }
@@ -44,6 +48,12 @@ func (answering) Choices(context.Context, string, string, int) ([]ops.Choice, er
 	return nil, nil
 }
 func (answering) Check(context.Context, ops.Input) error { return nil }
+func (answering) WaitingFor(context.Context, string) ([]ops.Request, error) {
+	return nil, nil
+}
+func (answering) RecentBy(context.Context, string, int) ([]ops.Request, error) {
+	return nil, nil
+}
 
 // BenchmarkSlashCommandAck compares, in one run, the whole ack of a slash
 // command (verify, decode, queue, answer; the worker asks NATS whether the

@@ -105,6 +105,15 @@ func (b *Bot) Notify(ctx context.Context, n ops.Notice) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	if n.Kind == ops.Reminder {
+		b.background.Go(func() {
+			c := b.cards.get(r.ID)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			b.threadReply(ctx, c, r, reminderText(n))
+		})
+		return
+	}
 	b.background.Go(func() {
 		b.updateCard(ctx, r)
 		if r.Outcome != nil {
@@ -177,15 +186,21 @@ func (b *Bot) sayOutcome(ctx context.Context, r ops.Request) {
 	// Whether or not Slack takes it, it is not tried again: the outcome is
 	// in the audit events, the log and `pending` already.
 	c.outcomeSaid = true
-	b.threadReply(ctx, c, r, textMessage(r.Outcome.Summary, people(r)...))
+	text := textMessage(r.Outcome.Summary, people(r)...)
+	b.threadReply(ctx, c, r, text, outcomeBlocks(r, text)...)
 }
 
-// threadReply posts text in the card's thread; c.mu is held.
-func (b *Bot) threadReply(ctx context.Context, c *card, r ops.Request, text string) {
+// threadReply posts text (or blocks, with text for notifications) in the
+// card's thread; c.mu is held.
+func (b *Bot) threadReply(ctx context.Context, c *card, r ops.Request, text string, blocks ...slack.Block) {
 	channel, ts := c.where(r)
 	if ts != "" {
+		opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionTS(ts)}
+		if len(blocks) > 0 {
+			opts = append(opts, slack.MsgOptionBlocks(blocks...))
+		}
 		err := b.call(ctx, r.ID, "chat.postMessage", func(ctx context.Context) error {
-			_, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
+			_, _, err := b.api.PostMessageContext(ctx, channel, opts...)
 			return err
 		})
 		if err == nil {
@@ -193,7 +208,11 @@ func (b *Bot) threadReply(ctx context.Context, c *card, r ops.Request, text stri
 		}
 	}
 	if c.responseURL != "" { // the click's, as Slack failed or the bot may not post
-		b.webhook(ctx, r.ID, c.responseURL, &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel, Text: text})
+		msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel, Text: text}
+		if len(blocks) > 0 {
+			msg.Blocks = &slack.Blocks{BlockSet: blocks}
+		}
+		b.webhook(ctx, r.ID, c.responseURL, msg)
 		return
 	}
 	b.log.Warn("nowhere in Slack to say what became of a request; it is in the audit events", "request", r.ID, "state", string(r.State))

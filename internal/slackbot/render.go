@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -110,7 +111,13 @@ func cardBlocks(r ops.Request, risk ops.Risk) []slack.Block {
 		lines = append(lines, "*"+escape(f.Label)+":* "+mrkdwn(f.Value, who...))
 	}
 	flush()
+	if len(card.Links) > 0 {
+		blocks = append(blocks, linkButtons(card.Links))
+	}
 	blocks = append(blocks, section(mrkdwn(statusLine(r, card), who...)))
+	if r.State == ops.Pending && r.Confirmers != nil {
+		blocks = append(blocks, section(confirmersText(r.Confirmers)))
+	}
 	if r.State == ops.Pending {
 		blocks = append(blocks, buttons(r, risk))
 	}
@@ -147,10 +154,26 @@ func buttons(r ops.Request, risk ops.Risk) *slack.ActionBlock {
 	return slack.NewActionBlock("decision", confirm, cancel)
 }
 
+// linkButtons open the card's links (ops checked each to be http(s)). A
+// click on one still sends a block action, which the bot acks and ignores.
+func linkButtons(links []ops.Link) *slack.ActionBlock {
+	elems := make([]slack.BlockElement, 0, len(links))
+	for i, l := range links {
+		b := slack.NewButtonBlockElement(fmt.Sprintf("link-%d", i), "", slack.NewTextBlockObject(slack.PlainTextType, l.Label, false, false))
+		b.URL = l.URL
+		elems = append(elems, b)
+	}
+	return slack.NewActionBlock("links", elems...)
+}
+
 // cardText is the card's notification text, for clients that show no blocks.
 func cardText(r ops.Request) string {
 	card := ops.CardOf(r)
-	return truncate(mrkdwn(card.Title+": "+statusLine(r, card), people(r)...), maxFallbackText)
+	text := mrkdwn(card.Title+": "+statusLine(r, card), people(r)...)
+	if r.State == ops.Pending && r.Confirmers != nil {
+		text += " " + confirmersText(r.Confirmers) // the notification: it mentions them
+	}
+	return truncate(text, maxFallbackText)
 }
 
 // textMessage is a reply of the bot's in mrkdwn: multi-line text (help,
@@ -175,12 +198,61 @@ func errorText(err error, users ...string) string {
 // refusalText words a refusal with each Slack user in it a mention; a
 // group stays its @handle, as the policy names it.
 func refusalText(no *ops.Refusal) string {
-	return no.Words(escape, func(u string) string {
-		if userIDPattern.MatchString(u) {
-			return "<@" + u + ">"
+	return no.Words(escape, userMention)
+}
+
+// confirmersText names who may confirm, as mentions that notify them: a
+// user as <@U…>, a group as <!subteam^ID|@handle>, or as its plain handle
+// (with its members, if they were read) when its ID is not known.
+func confirmersText(c *ops.Confirmers) string {
+	return c.Words(escape, userMention, func(g ops.Principal) string {
+		switch {
+		case g.GroupID != "":
+			return "<!subteam^" + escape(g.GroupID) + "|@" + escape(g.Group) + ">"
+		case g.NoGroup:
+			return escape("@" + g.Group + " (no such user group)")
+		case len(g.Members) > 0:
+			members := make([]string, len(g.Members))
+			for i, m := range g.Members {
+				members[i] = userMention(m)
+			}
+			return escape("@"+g.Group+" (") + strings.Join(members, ", ") + ")"
 		}
-		return escape(u)
+		return escape("@" + g.Group)
 	})
+}
+
+// reminderText is a reminder that names who may confirm, so they are told.
+func reminderText(n ops.Notice) string {
+	text := mrkdwn(n.Text, people(n.Request)...)
+	if c := n.Request.Confirmers; c != nil {
+		text += " " + confirmersText(c)
+	}
+	return truncate(text, maxFallbackText)
+}
+
+// outcomeBlocks are an outcome's reply (text, as textMessage made it)
+// with a button asking for its undo, when ops offers one; none otherwise,
+// and the reply is its text alone.
+func outcomeBlocks(r ops.Request, text string) []slack.Block {
+	if r.Outcome == nil || r.Outcome.Undo == "" {
+		return nil
+	}
+	undo := slack.NewButtonBlockElement(actionUndo, r.ID, slack.NewTextBlockObject(slack.PlainTextType, "Undo", false, false))
+	return []slack.Block{
+		section(text),
+		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType,
+			truncate("Undo asks for `"+escape(r.Outcome.Undo)+"` as a new request, confirmed like any other.", maxSectionText), false, false)),
+		slack.NewActionBlock("undo", undo),
+	}
+}
+
+// userMention is a Slack user ID as a mention; anything else, escaped.
+func userMention(u string) string {
+	if userIDPattern.MatchString(u) {
+		return "<@" + u + ">"
+	}
+	return escape(u)
 }
 
 func lastWord(s string) string {
@@ -189,4 +261,56 @@ func lastWord(s string) string {
 		return ""
 	}
 	return f[len(f)-1]
+}
+
+// maxBlocks is Block Kit's limit of blocks in one message.
+const maxBlocks = 50
+
+// timelineBlocks lays out a timeline as one message: its heading, then
+// its requests packed into sections of at most maxSectionText characters;
+// past maxBlocks the earliest requests are left out, and the heading says
+// how to read them all.
+func timelineBlocks(t ops.Timeline, channel string) []slack.Block {
+	var sections []string
+	var cur string
+	for _, r := range t.Requests {
+		text := truncate(timelineRequestText(r), maxSectionText)
+		if cur != "" && len(cur)+len("\n\n")+len(text) > maxSectionText {
+			sections, cur = append(sections, cur), ""
+		}
+		if cur != "" {
+			cur += "\n\n"
+		}
+		cur += text
+	}
+	if cur != "" {
+		sections = append(sections, cur)
+	}
+	heading := "*" + escape(t.Heading()) + "*"
+	if len(sections) == 0 {
+		heading += "\nNo requests were made or shown here then."
+	}
+	if left := len(sections) - (maxBlocks - 1); left > 0 {
+		sections = sections[left:]
+		heading += "\nThe earliest requests do not fit in one message: ask for a shorter span, or run `bot audit --format markdown --channel " + escape(channel) + "` for them all."
+	}
+	blocks := []slack.Block{section(heading)}
+	for _, s := range sections {
+		blocks = append(blocks, section(s))
+	}
+	return blocks
+}
+
+// timelineRequestText is one request of a timeline in mrkdwn, its people
+// as mentions.
+func timelineRequestText(r ops.TimelineRequest) string {
+	var b strings.Builder
+	b.WriteString("*" + escape(r.ID+"  "+r.Op+" "+r.Target.Name()) + "*")
+	if r.Call != "" {
+		b.WriteString("\n`" + escape(strings.ReplaceAll(r.Call, "`", "'")) + "`")
+	}
+	for _, s := range r.Steps {
+		b.WriteString("\n• " + s.Time.UTC().Format("15:04:05Z") + "  " + mrkdwn(s.Text, r.People...))
+	}
+	return b.String()
 }

@@ -13,15 +13,7 @@ func TestSocketModeCommandAndClick(t *testing.T) {
 	s := w.socketMode()
 	send, ackOf := s.send, s.ack
 
-	send(map[string]any{
-		"envelope_id": "env-command", "type": "slash_commands", "accepts_response_payload": true,
-		"payload": map[string]any{
-			"token": "deprecated", "team_id": "T0ACME", "team_domain": "acme", "channel_id": channel,
-			"channel_name": "incident-42", "user_id": alice, "user_name": "alice", "command": "/streamops",
-			"text": "pipeline pause orders-etl", "api_app_id": "A0APP", "is_enterprise_install": "false",
-			"response_url": w.slack.ResponseURL("socket-cmd"), "trigger_id": "1.2.socket",
-		},
-	})
+	send(w.slashEnvelope("env-command", alice, "pipeline pause orders-etl"))
 	got := ackOf("env-command")
 	payload, _ := got["payload"].(map[string]any)
 	assert.Equal(t, "Working on `pipeline pause orders-etl`…", payload["text"])

@@ -34,7 +34,8 @@ const AppToken = "xapp-1-test"
 const authOK = `{"ok":true,"url":"https://acme.slack.com/","team":"Acme","user":"streamops","team_id":"T0ACME","user_id":"U0BOT","bot_id":"B0BOT"}`
 
 // Call is one thing the bot sent to the fake Slack: a Web API method with
-// its form, or a post to a response_url with its JSON.
+// its form (or JSON, for methods that take it, like views.publish), or a
+// post to a response_url with its JSON.
 type Call struct {
 	Method string
 	Form   url.Values
@@ -149,6 +150,8 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q,"message":{"text":"","ts":%q}}`, c.Form.Get("channel"), ts, ts)
 	case "chat.update":
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q,"text":""}`, c.Form.Get("channel"), c.Form.Get("ts"))
+	case "views.publish":
+		fmt.Fprintf(w, `{"ok":true,"view":{"id":"V0HOME","type":"home","team_id":"T0ACME"}}`)
 	case "chat.postEphemeral":
 		fmt.Fprintf(w, `{"ok":true,"message_ts":%q}`, ts)
 	case "views.open":
@@ -189,8 +192,8 @@ func (s *Slack) read(r *http.Request) Call {
 		return c
 	}
 	c.Method = strings.TrimPrefix(r.URL.Path, "/api/")
-	if strings.HasPrefix(c.Method, "views.") { // sent as JSON
-		require.NoError(s.t, json.Unmarshal(body, &c.JSON))
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") && len(body) > 0 {
+		require.NoError(s.t, json.Unmarshal(body, &c.JSON), "%s: %s", c.Method, body)
 		return c
 	}
 	c.Form, _ = url.ParseQuery(string(body))

@@ -66,10 +66,11 @@ func (p Operations) Operations() []ops.Spec {
 	paused := ops.StatusIs(streamStatus, eg.StreamStopped)
 	paused.Note = " (EventGrid's word for paused)"
 	return []ops.Spec{
-		streamOp(api, eg.StreamStart, "start", "Started", "start an EventGrid event stream", ops.StatusIs(streamStatus, eg.StreamRunning)),
-		streamOp(api, eg.StreamPause, "pause", "Paused", "pause an EventGrid event stream", paused),
-		jobOp(api, "start", eg.JobStart, "Started", "start a professional event stream job", ops.StatusIs(jobStatus, "RUNNING"), ops.Routine),
-		jobOp(api, "stop", p.set.Operations.Stop, "Stopped", "stop a professional event stream job", ops.StatusIs(jobStatus, "STOPPED"), ops.Dangerous),
+		streamOp(api, eg.StreamStart, "start", "Started", "start an EventGrid event stream", ops.StatusIs(streamStatus, eg.StreamRunning), "stream pause"),
+		streamOp(api, eg.StreamPause, "pause", "Paused", "pause an EventGrid event stream", paused, "stream start"),
+		jobOp(api, "start", eg.JobStart, "Started", "start a professional event stream job", ops.StatusIs(jobStatus, "RUNNING"), ops.Routine, nil),
+		jobOp(api, "stop", p.set.Operations.Stop, "Stopped", "stop a professional event stream job", ops.StatusIs(jobStatus, "STOPPED"), ops.Dangerous,
+			ops.ReverseBy("job start")),
 		switchSpec(api, p.set.Operations.Switch),
 		createSpec(api, p.set.Templates),
 		{
@@ -141,7 +142,7 @@ func inScope(api API) func(context.Context, *ops.Request) error {
 	}
 }
 
-func streamOp(api API, opString, verb, done, summary string, check *ops.StatusCheck) ops.Spec {
+func streamOp(api API, opString, verb, done, summary string, check *ops.StatusCheck, reverse string) ops.Spec {
 	return ops.Spec{
 		Name: "stream " + verb, Provider: Provider, Usage: "<stream>", Kind: "stream", Summary: summary,
 		Prepare: inScope(api),
@@ -154,11 +155,12 @@ func streamOp(api API, opString, verb, done, summary string, check *ops.StatusCh
 			return fmt.Sprintf("%s stream %s: %s", done, r.Target.Name(), out.IDs())
 		},
 		Verb:  func(r ops.Request) string { return fmt.Sprintf("%s stream %s", verb, r.Target.Name()) },
-		Check: check,
+		Check: check, Reverse: ops.ReverseBy(reverse),
 	}
 }
 
-func jobOp(api API, verb, opString, done, summary string, check *ops.StatusCheck, risk ops.Risk) ops.Spec {
+// jobOp is a job action; reverse undoes it, nil when nothing does.
+func jobOp(api API, verb, opString, done, summary string, check *ops.StatusCheck, risk ops.Risk, reverse func(ops.Request) (string, bool)) ops.Spec {
 	return ops.Spec{
 		Name: "job " + verb, Provider: Provider, Usage: "<job>", Kind: "job", Summary: notSetUp(opString, verb, summary), Risk: risk,
 		Prepare: func(ctx context.Context, r *ops.Request) error {
@@ -178,7 +180,7 @@ func jobOp(api API, verb, opString, done, summary string, check *ops.StatusCheck
 			return fmt.Sprintf("%s job %s: %s", done, r.Target.Name(), out.IDs())
 		},
 		Verb:  func(r ops.Request) string { return fmt.Sprintf("%s job %s", verb, r.Target.Name()) },
-		Check: check,
+		Check: check, Reverse: reverse,
 	}
 }
 

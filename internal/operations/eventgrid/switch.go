@@ -30,6 +30,7 @@ func switchSpec(api API, operation string) ops.Spec {
 		Execute: s.execute,
 		Done:    switched,
 		Verb:    func(r ops.Request) string { return fmt.Sprintf("switch job %s", r.Target.Name()) },
+		Reverse: switchBack,
 		Check: &ops.StatusCheck{
 			Status: func(ctx context.Context, r ops.Request) (string, error) {
 				j, err := api.Job(ctx, r.Target.ID)
@@ -124,6 +125,21 @@ func switched(r ops.Request, out ops.Outcome) string {
 	}
 	return fmt.Sprintf("Switched job %s: now source %s -> target %s (was %s -> %s), %s",
 		r.Target.Name(), seen.Target, seen.Source, seen.Source, seen.Target, out.IDs())
+}
+
+// switchBack is the switch that swaps the job back: its sink is the
+// job's source since the switch, which was its target before it (sending
+// the source before the switch, now the target, would change nothing). A
+// switch that swapped nothing has nothing to undo.
+func switchBack(r ops.Request) (string, bool) {
+	if r.Seen == nil || !r.Seen.Swap {
+		return "", false
+	}
+	cmd := "job switch " + ops.TargetWord(r.Target) + " sink=" + ops.QuoteWord(r.Seen.Target)
+	if slices.Contains(r.Flags, "now") {
+		cmd += " now"
+	}
+	return cmd, true
 }
 
 // expected is the job's addresses once the switch has taken effect.

@@ -43,7 +43,7 @@ func (p Operations) Operations() []ops.Spec {
 		pl, err := api.Pipeline(ctx, r.Target.ID)
 		return pl.Status, err
 	}
-	act := func(a enos.Action, done, summary string, want string, risk ops.Risk) ops.Spec {
+	act := func(a enos.Action, done, summary string, want string, risk ops.Risk, reverse enos.Action) ops.Spec {
 		return ops.Spec{
 			Name: "pipeline " + string(a), Provider: Provider, Usage: "<pipeline>", Kind: "pipeline", Summary: summary, Risk: risk,
 			Prepare: func(_ context.Context, r *ops.Request) error {
@@ -63,13 +63,13 @@ func (p Operations) Operations() []ops.Spec {
 				return fmt.Sprintf("%s pipeline %s: %s", done, r.Target.Name(), out.IDs())
 			},
 			Verb:  func(r ops.Request) string { return fmt.Sprintf("%s pipeline %s", a, r.Target.Name()) },
-			Check: ops.StatusIs(status, want),
+			Check: ops.StatusIs(status, want), Reverse: ops.ReverseBy("pipeline " + string(reverse)),
 		}
 	}
 	return []ops.Spec{
-		act(enos.Pause, "Paused", "pause a running EnOS stream-processing pipeline", enos.StatusPaused, ops.Routine),
-		act(enos.Start, "Started", "start a published, stopped or paused pipeline", enos.StatusRunning, ops.Routine),
-		act(enos.Stop, "Stopped", "stop a running or paused pipeline", enos.StatusStopped, ops.Dangerous),
+		act(enos.Pause, "Paused", "pause a running EnOS stream-processing pipeline", enos.StatusPaused, ops.Routine, enos.Start),
+		act(enos.Start, "Started", "start a published, stopped or paused pipeline", enos.StatusRunning, ops.Routine, enos.Pause),
+		act(enos.Stop, "Stopped", "stop a running or paused pipeline", enos.StatusStopped, ops.Dangerous, enos.Start),
 		{
 			Name: "pipeline show", Provider: Provider, Usage: "<pipeline>", Kind: "pipeline", Summary: "show a pipeline's status",
 			Read: func(ctx context.Context, r ops.Request) (string, error) {

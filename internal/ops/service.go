@@ -67,6 +67,9 @@ type Service struct {
 	catalogue catalogue
 	policy    *Policy
 	trail     Trail
+	// listed holds what the providers' list calls returned, briefly, for
+	// the targets a front end offers as a person types.
+	listed listCache
 	// background counts calls and status checks still running, so shutdown
 	// can wait; inflight holds the requests whose call has not returned.
 	background tasks.Group
@@ -176,16 +179,8 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 		}
 		return Reply{Request: &r}, nil
 	}
-	op, rest, err := s.catalogue.lookup(cmd.Words)
+	op, r, err := s.allowed(ctx, cmd, in)
 	if err != nil {
-		return Reply{}, err
-	}
-	r, err := s.parseRequest(op, rest, cmd.Args, in)
-	if err != nil {
-		return Reply{}, err
-	}
-	// Decided once the targets are known, before any provider is read.
-	if err := s.mayRequest(ctx, r.action()); err != nil {
 		return Reply{}, err
 	}
 	if op.timeline != nil {
@@ -221,6 +216,24 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 
 // parseRequest checks the words after the operation's name against what it
 // takes, and resolves the target.
+// allowed is the operation cmd names and the request it makes, once the
+// policy allows it: decided when the targets are known, before any
+// provider is read.
+func (s *Service) allowed(ctx context.Context, cmd Command, in Input) (*operation, Request, error) {
+	op, rest, err := s.catalogue.lookup(cmd.Words)
+	if err != nil {
+		return nil, Request{}, err
+	}
+	r, err := s.parseRequest(op, rest, cmd.Args, in)
+	if err != nil {
+		return nil, Request{}, err
+	}
+	if err := s.mayRequest(ctx, r.action()); err != nil {
+		return nil, Request{}, err
+	}
+	return op, r, nil
+}
+
 func (s *Service) parseRequest(op *operation, rest []string, args map[string]string, in Input) (Request, error) {
 	r := Request{
 		Op: op.name, Text: PlainText(strings.TrimSpace(in.Text)), Requester: in.User, Origin: in.Origin, Args: args,

@@ -36,6 +36,10 @@ type Spec struct {
 	// A state-changing operation has Execute; a read-only one has Read.
 	Execute func(ctx context.Context, r Request) (Outcome, error)
 	Read    func(ctx context.Context, r Request) (string, error)
+	// A list operation says which kind of target it lists (Lists), and
+	// lists them (Entries), for front ends that offer targets to pick.
+	Lists   string
+	Entries func(ctx context.Context) ([]Entry, error)
 	// Prepare fills in r's target scope and details before the card is
 	// shown; it may read the provider and refuse the request.
 	Prepare func(ctx context.Context, r *Request) error

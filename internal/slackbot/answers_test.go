@@ -23,7 +23,6 @@ func TestReadsAndBadInputAnswerEphemerally(t *testing.T) {
 	w := newWorld(t)
 	for text, want := range map[string]string{
 		"help":                                  "Commands \\(state-changing ones wait for a confirmation\\)",
-		"":                                      "Commands \\(state-changing ones wait for a confirmation\\)",
 		"pending":                               `No requests are waiting for confirmation\.`,
 		"pipeline list":                         `orders-etl`,
 		"pipeline show orders-etl":              `Pipeline orders-etl \(p-7d3f9a21\): RUNNING`,

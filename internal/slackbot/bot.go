@@ -39,6 +39,12 @@ type Service interface {
 	// whether it reads its target before its card.
 	Operation(name string) (ops.Spec, bool)
 	OperationOf(text string) (ops.Spec, []string, bool)
+	// Requestable, Choices and Check serve the command builder: what one
+	// may request here, the targets matching what one typed, and whether
+	// a command would be taken, without reading a provider.
+	Requestable(ctx context.Context, user string, origin ops.Origin) []ops.Spec
+	Choices(ctx context.Context, kind, query string, limit int) ([]ops.Choice, error)
+	Check(ctx context.Context, in ops.Input) error
 	// WaitingFor and RecentBy are what a person's Home tab lists.
 	WaitingFor(ctx context.Context, user string) ([]ops.Request, error)
 	RecentBy(ctx context.Context, user string, n int) ([]ops.Request, error)
@@ -49,6 +55,8 @@ type WebAPI interface {
 	AuthTestContext(ctx context.Context) (*slack.AuthTestResponse, error)
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
+	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 }
 

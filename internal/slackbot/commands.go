@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,8 +29,9 @@ func tooLate(what string, waited time.Duration, unchanged string) string {
 // ack within 3 s whatever the providers, the Web API and NATS are doing.
 func (b *Bot) command(ctx context.Context, delivery string, cmd slack.SlashCommand) string {
 	text := strings.TrimSpace(cmd.Text)
-	if text == "" {
-		text = "help"
+	if slices.Contains(builderWords, text) {
+		b.openBuilder(ctx, delivery, cmd)
+		return ""
 	}
 	ctx = context.WithoutCancel(ctx)
 	if !b.queue.add(func() {
@@ -76,7 +78,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text strin
 		if !errors.As(err, &bad) {
 			b.log.Warn("a slash command failed", "user", cmd.UserID, "channel", cmd.ChannelID, "err", err)
 		}
-		b.ephemeral(ctx, "", cmd.ResponseURL, errorText(err, cmd.UserID))
+		b.tell(ctx, cmd, "", errorText(err, cmd.UserID))
 		return
 	}
 	if reply.Timeline != nil {
@@ -84,7 +86,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand, text strin
 		return
 	}
 	if reply.Text != "" {
-		b.ephemeral(ctx, "", cmd.ResponseURL, textMessage(reply.Text, cmd.UserID))
+		b.tell(ctx, cmd, "", textMessage(reply.Text, cmd.UserID))
 	}
 	r := reply.Request
 	switch {

@@ -27,11 +27,14 @@ type dispatch struct {
 }
 
 // handlers is what the bot answers: clicks on its cards' buttons (on Home
-// too), and people opening its Home tab.
+// too), the command builder's targets and submissions, and people opening
+// its Home tab.
 func (b *Bot) handlers() dispatch {
 	return dispatch{
 		interactions: map[slack.InteractionType]interactionHandler{
-			slack.InteractionTypeBlockActions: b.click,
+			slack.InteractionTypeBlockActions:    b.click,
+			slack.InteractionTypeBlockSuggestion: b.suggest,
+			slack.InteractionTypeViewSubmission:  b.submit,
 		},
 		events: map[string]eventHandler{
 			string(slackevents.AppHomeOpened): b.homeOpened,

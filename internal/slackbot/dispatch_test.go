@@ -88,14 +88,14 @@ func TestDispatchOverHTTP(t *testing.T) {
 	assert.Empty(t, body)
 	assert.Equal(t, "home of "+alice, reached(got))
 
-	code, body = post("/slack/interactions", interaction("view_submission"))
+	code, body = post("/slack/interactions", interaction("view_closed"))
 	assert.Equal(t, http.StatusOK, code)
 	assert.Empty(t, body)
 	code, body = post("/slack/events", string(eventPayload("member_joined_channel")))
 	assert.Equal(t, http.StatusOK, code)
 	assert.Empty(t, body)
 	assert.Empty(t, reached(got))
-	assert.Contains(t, w.logs.String(), `"level":"DEBUG","msg":"ignored a Slack interaction of a type the bot does not handle","type":"view_submission"`)
+	assert.Contains(t, w.logs.String(), `"level":"DEBUG","msg":"ignored a Slack interaction of a type the bot does not handle","type":"view_closed"`)
 	assert.Contains(t, w.logs.String(), `"level":"DEBUG","msg":"ignored a Slack event of a type the bot does not handle","type":"event_callback","event":"member_joined_channel"`)
 
 	// Slack checks the events URL with a challenge it wants back.
@@ -122,13 +122,13 @@ func TestDispatchOverSocketMode(t *testing.T) {
 	assert.Equal(t, "home of "+alice, reached(got))
 
 	s.send(map[string]any{"envelope_id": "env-submit", "type": "interactive", "accepts_response_payload": true,
-		"payload": interactionPayload("view_submission")})
+		"payload": interactionPayload("view_closed")})
 	assert.NotContains(t, s.ack("env-submit"), "payload")
 	s.send(map[string]any{"envelope_id": "env-joined", "type": "events_api", "accepts_response_payload": false,
 		"payload": eventPayload("member_joined_channel")})
 	assert.NotContains(t, s.ack("env-joined"), "payload")
 	assert.Empty(t, reached(got))
-	assert.Contains(t, w.logs.String(), `"msg":"ignored a Slack interaction of a type the bot does not handle","type":"view_submission"`)
+	assert.Contains(t, w.logs.String(), `"msg":"ignored a Slack interaction of a type the bot does not handle","type":"view_closed"`)
 	assert.Contains(t, w.logs.String(), `"msg":"ignored a Slack event of a type the bot does not handle","type":"event_callback","event":"member_joined_channel"`)
 }
 

@@ -33,6 +33,7 @@ func TestManifestsMatchTheBot(t *testing.T) {
 			Interactivity struct {
 				Enabled    bool   `yaml:"is_enabled"`
 				RequestURL string `yaml:"request_url"`
+				OptionsURL string `yaml:"message_menu_options_url"`
 			} `yaml:"interactivity"`
 			Events struct {
 				RequestURL string   `yaml:"request_url"`
@@ -59,11 +60,13 @@ func TestManifestsMatchTheBot(t *testing.T) {
 	assert.False(t, h.Settings.SocketMode)
 	assert.Regexp(t, `^https://[^/]+/slack/commands$`, h.Features.SlashCommands[0].URL)
 	assert.Regexp(t, `^https://[^/]+/slack/interactions$`, h.Settings.Interactivity.RequestURL)
+	assert.Equal(t, h.Settings.Interactivity.RequestURL, h.Settings.Interactivity.OptionsURL, "the builder's target menu is answered where clicks are")
 	assert.Regexp(t, `^https://[^/]+/slack/events$`, h.Settings.Events.RequestURL)
 
 	s := read("manifest-socket-mode.yaml")
 	assert.True(t, s.Settings.SocketMode)
 	assert.Empty(t, s.Features.SlashCommands[0].URL)
 	assert.Empty(t, s.Settings.Interactivity.RequestURL)
+	assert.Empty(t, s.Settings.Interactivity.OptionsURL)
 	assert.Empty(t, s.Settings.Events.RequestURL)
 }

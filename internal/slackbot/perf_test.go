@@ -41,8 +41,13 @@ func (answering) Undo(context.Context, string, string, ops.Origin) (ops.Reply, e
 func (answering) AttachMessage(context.Context, string, string, string) (ops.Request, error) {
 	return ops.Request{}, nil
 }
-func (answering) Operation(string) (ops.Spec, bool)             { return ops.Spec{}, false }
-func (answering) OperationOf(string) (ops.Spec, []string, bool) { return ops.Spec{}, nil, false }
+func (answering) Operation(string) (ops.Spec, bool)                          { return ops.Spec{}, false }
+func (answering) OperationOf(string) (ops.Spec, []string, bool)              { return ops.Spec{}, nil, false }
+func (answering) Requestable(context.Context, string, ops.Origin) []ops.Spec { return nil }
+func (answering) Choices(context.Context, string, string, int) ([]ops.Choice, error) {
+	return nil, nil
+}
+func (answering) Check(context.Context, ops.Input) error { return nil }
 func (answering) WaitingFor(context.Context, string) ([]ops.Request, error) {
 	return nil, nil
 }

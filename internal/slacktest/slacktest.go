@@ -154,6 +154,8 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"ok":true,"view":{"id":"V0HOME","type":"home","team_id":"T0ACME"}}`)
 	case "chat.postEphemeral":
 		fmt.Fprintf(w, `{"ok":true,"message_ts":%q}`, ts)
+	case "views.open":
+		fmt.Fprintf(w, `{"ok":true,"view":{"id":"V%06d","type":"modal"}}`, s.seq)
 	case "apps.connections.open":
 		require.Equal(s.t, "Bearer "+AppToken, r.Header.Get("Authorization"), "Socket Mode opens with the app-level token")
 		fmt.Fprintf(w, `{"ok":true,"url":"ws://%s/ws"}`, r.Host)

@@ -85,6 +85,8 @@ func (p Operations) Operations() []ops.Spec {
 		},
 		{
 			Name: "stream list", Provider: Provider, Summary: "list the event streams of the project",
+			Lists: "stream", Entries: ops.EntriesOf(func(ctx context.Context) ([]eg.Stream, error) { return api.Streams(ctx) },
+				func(st eg.Stream) ops.Entry { return ops.Entry{ID: st.ID, Name: st.Name, Status: st.Status} }),
 			Read: func(ctx context.Context, _ ops.Request) (string, error) {
 				sts, err := api.Streams(ctx)
 				if err != nil {
@@ -110,6 +112,8 @@ func (p Operations) Operations() []ops.Spec {
 		},
 		{
 			Name: "job list", Provider: Provider, Summary: "list the professional event stream jobs of the project",
+			Lists: "job", Entries: ops.EntriesOf(func(ctx context.Context) ([]eg.Job, error) { return api.Jobs(ctx) },
+				func(j eg.Job) ops.Entry { return ops.Entry{ID: j.ID, Name: j.Name, Status: j.Status} }),
 			Read: func(ctx context.Context, _ ops.Request) (string, error) {
 				js, err := api.Jobs(ctx)
 				if err != nil {

@@ -82,6 +82,8 @@ func (p Operations) Operations() []ops.Spec {
 		},
 		{
 			Name: "pipeline list", Provider: Provider, Summary: "list the pipelines of the org",
+			Lists: "pipeline", Entries: ops.EntriesOf(func(ctx context.Context) ([]enos.Pipeline, error) { return api.Pipelines(ctx) },
+				func(pl enos.Pipeline) ops.Entry { return ops.Entry{ID: pl.ID, Name: pl.Name, Status: pl.Status} }),
 			Read: func(ctx context.Context, _ ops.Request) (string, error) {
 				ps, err := api.Pipelines(ctx)
 				if err != nil {

@@ -1,0 +1,160 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Requestable are the state-changing operations user may ask for at origin
+// under the policy, by name: what a front end offers to pick from.
+func (s *Service) Requestable(ctx context.Context, user string, origin Origin) []Spec {
+	may, _ := s.allowedCommands(ctx, user, origin.Channel)
+	var specs []Spec
+	for _, o := range may {
+		if o.changes() {
+			specs = append(specs, o.spec)
+		}
+	}
+	return specs
+}
+
+// Entry is one target a provider's list call returned.
+type Entry struct{ ID, Name, Status string }
+
+// EntriesOf makes a list operation's Entries from its client's list call
+// and what an Entry takes of each item.
+func EntriesOf[T any](list func(context.Context) ([]T, error), entry func(T) Entry) func(context.Context) ([]Entry, error) {
+	return func(ctx context.Context) ([]Entry, error) {
+		items, err := list(ctx)
+		es := make([]Entry, 0, len(items))
+		for _, it := range items {
+			es = append(es, entry(it))
+		}
+		return es, err
+	}
+}
+
+// Choice is a target a front end offers: the word a command takes for it
+// (an alias or an ID) and what to show.
+type Choice struct{ Word, Label string }
+
+// listFor bounds how long a provider's list is reused: long enough for a
+// person typing a name, short enough to offer a new target soon.
+const listFor = 30 * time.Second
+
+// listCache is what the providers' list calls returned, by kind of target.
+type listCache struct {
+	mu    sync.Mutex
+	kinds map[string]listed
+}
+
+type listed struct {
+	at      time.Time
+	entries []Entry
+}
+
+// Choices are up to limit targets of kind whose alias, ID or name contains
+// query (any case): the configured aliases first, then what the providers
+// list that no alias stands for. When a list call fails the aliases are
+// still given, with the error.
+func (s *Service) Choices(ctx context.Context, kind, query string, limit int) ([]Choice, error) {
+	q := strings.ToLower(strings.TrimSpace(query))
+	matches := func(parts ...string) bool {
+		return slices.ContainsFunc(parts, func(p string) bool { return strings.Contains(strings.ToLower(p), q) })
+	}
+	aliases := s.set.Targets[kind]
+	var out []Choice
+	for _, alias := range sortedKeys(aliases) {
+		if len(out) == limit {
+			return out, nil
+		}
+		if matches(alias, aliases[alias]) {
+			out = append(out, Choice{Word: alias, Label: alias + " (" + aliases[alias] + ")"})
+		}
+	}
+	named := make(map[string]bool, len(aliases))
+	for _, id := range aliases {
+		named[id] = true
+	}
+	entries, err := s.entries(ctx, kind)
+	for _, e := range entries {
+		if len(out) == limit {
+			break
+		}
+		if !ValidID(e.ID) || named[e.ID] || !matches(e.ID, e.Name) {
+			continue
+		}
+		label := e.ID
+		if e.Name != "" {
+			label = e.Name + " (" + e.ID + ")"
+		}
+		if e.Status != "" {
+			label += ", " + e.Status
+		}
+		out = append(out, Choice{Word: e.ID, Label: label})
+	}
+	return out, err
+}
+
+// entries are the targets of kind the providers list, read at most once
+// per listFor.
+func (s *Service) entries(ctx context.Context, kind string) ([]Entry, error) {
+	now := s.now()
+	c := &s.listed
+	c.mu.Lock()
+	l, ok := c.kinds[kind]
+	c.mu.Unlock()
+	if ok && now.Sub(l.at) < listFor {
+		return l.entries, nil
+	}
+	var all []Entry
+	var errs []error
+	for _, o := range s.catalogue.sorted() {
+		if o.spec.Lists != kind || o.spec.Entries == nil {
+			continue
+		}
+		es, err := o.spec.Entries(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %s", o.name, FailureText(err)))
+			continue
+		}
+		all = append(all, es...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return all, err // not kept: the next keystroke tries again
+	}
+	c.mu.Lock()
+	if c.kinds == nil {
+		c.kinds = map[string]listed{}
+	}
+	c.kinds[kind] = listed{at: now, entries: all}
+	c.mu.Unlock()
+	return all, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Check tells whether in would be taken as a request, without reading a
+// provider or storing anything: its words, its target and the policy. A
+// front end that must answer at once (a form being submitted) checks first
+// and then hands in to Handle, which decides again.
+func (s *Service) Check(ctx context.Context, in Input) error {
+	cmd, err := ParseCommand(in.Text)
+	if err != nil {
+		return err
+	}
+	_, _, err = s.allowed(ctx, cmd, in)
+	return err
+}

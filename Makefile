@@ -13,9 +13,10 @@ run:
 	@GOFLAGS="$$GOFLAGS -v" $(MAKE) --no-print-directory build
 	exec bin/bot serve --config $(CONFIG)
 
+# A loaded machine can take cmd/bot's tests past go test's default 10m.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Huawei's official Go SDK against the EventGrid simulator and the bot's
 # client. compat/huaweisdk is a module of its own, so only this target

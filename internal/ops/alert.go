@@ -207,8 +207,8 @@ func (s *Service) TargetOf(text string) (Target, error) {
 		return Target{}, err
 	}
 	op, rest, err := s.catalogue.lookup(cmd.Words)
-	if err != nil || op.kind == "" || len(rest) == 0 {
+	if err != nil || op.Kind == "" || len(rest) == 0 {
 		return Target{}, err
 	}
-	return s.set.Targets.resolve(op.kind, rest[0])
+	return s.set.Targets.resolve(op.Kind, rest[0])
 }

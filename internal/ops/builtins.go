@@ -9,10 +9,10 @@ import (
 // builtins are the commands that call no provider.
 func (s *Service) builtins() []*operation {
 	return []*operation{
-		{name: "help", summary: "list the commands", read: func(ctx context.Context, r Request) (string, error) {
+		{Spec: Spec{Name: "help", Summary: "list the commands", Read: func(ctx context.Context, r Request) (string, error) {
 			return s.help(ctx, r), nil
-		}},
-		{name: "pending", summary: "list the requests waiting for confirmation", read: func(ctx context.Context, _ Request) (string, error) {
+		}}},
+		{Spec: Spec{Name: "pending", Summary: "list the requests waiting for confirmation", Read: func(ctx context.Context, _ Request) (string, error) {
 			open, err := s.Pending(ctx)
 			if err != nil {
 				return "", fmt.Errorf("could not read the open requests from NATS: %w", err)
@@ -25,7 +25,7 @@ func (s *Service) builtins() []*operation {
 				fmt.Fprintf(&b, "%s  %-10s %s %s, asked by %s, expires %s\n", r.ID, r.State, r.Op, r.Target.Name(), r.Requester, r.ExpiresAt.UTC().Format("15:04:05 MST"))
 			}
 			return strings.TrimRight(b.String(), "\n"), nil
-		}},
+		}}},
 	}
 }
 
@@ -36,12 +36,12 @@ func (s *Service) help(ctx context.Context, r Request) string {
 	b.WriteString("Commands (state-changing ones wait for a confirmation):\n")
 	may, mayNot := s.allowedCommands(ctx, r.Requester, r.Origin.Channel)
 	for _, o := range may {
-		fmt.Fprintf(&b, "  %-50s %s\n", o.usageLine(), o.summary)
+		fmt.Fprintf(&b, "  %-50s %s\n", o.usageLine(), o.Summary)
 	}
 	if len(mayNot) > 0 {
 		names := make([]string, len(mayNot))
 		for i, o := range mayNot {
-			names[i] = o.name
+			names[i] = o.Name
 		}
 		fmt.Fprintf(&b, "  Not open to %s %s under the policy: %s\n", r.Requester, where(r.Origin.Channel), strings.Join(names, ", "))
 	}

@@ -12,75 +12,22 @@ import (
 // operation is one command of the catalogue as the engine carries it out:
 // a provider's Spec, or a built-in command.
 type operation struct {
-	name     string // the words that name it: "pipeline pause"
-	usage    string // what follows the name: "<pipeline>"
-	summary  string
-	kind     string // the kind of target it takes; "" for none
-	provider string
-	// named: the first word after the operation's name names a new resource.
-	named bool
-	keys  []string // allowed key=value arguments
-	flags []string // allowed bare words after the target
+	Spec
+	keys []string // the names of Spec.Params: the key=value arguments allowed
 	// subject: one optional word after the name, kept in Args["target"].
 	subject bool
-
-	// A state-changing operation has execute; a read-only one has read.
-	execute func(ctx context.Context, r Request) (Outcome, error)
-	read    func(ctx context.Context, r Request) (string, error)
-	// timeline, instead of read, answers with a timeline to show to all.
+	// timeline, instead of Read, answers with a timeline to show to all.
 	timeline func(ctx context.Context, r Request) (Timeline, error)
-	// prepare fills in r.Details before the card is shown; it may read
-	// the provider and refuse the request.
-	prepare func(ctx context.Context, r *Request) error
-	// call is the call the client will send, for the card.
-	call func(r Request) string
-	// done describes a success, e.g. "Paused pipeline orders-etl (p-1):
-	// job ID p-1, request ID 2a1c".
-	done func(r Request, out Outcome) string
-	// verb describes the attempt, for failures: "pause pipeline orders-etl (p-1)".
-	verb func(r Request) string
-	// check reads the target's status after a success and says whether it
-	// has reached what the operation asked for.
-	check *statusCheck
-	// spec is what the operation was made from, for front ends.
-	spec Spec
 }
 
 // fromSpec is the engine's view of a provider's operation.
 func fromSpec(sp Spec) *operation {
-	o := &operation{
-		name: sp.Name, usage: sp.Usage, summary: sp.Summary, kind: sp.Kind, provider: sp.Provider,
-		named: sp.Named, flags: sp.Flags,
-		execute: sp.Execute, read: sp.Read, prepare: sp.Prepare, call: sp.Call, done: sp.Done, verb: sp.Verb,
-		spec: sp,
-	}
+	o := &operation{Spec: sp}
 	for _, p := range sp.Params {
 		o.keys = append(o.keys, p.Name)
 	}
-	if c := sp.Check; c != nil {
-		o.check = &statusCheck{status: c.Status, reached: c.Reached, want: c.Want, phrase: c.Phrase, note: c.Note}
-	}
 	return o
 }
-
-type statusCheck struct {
-	status  func(ctx context.Context, r Request) (string, error)
-	reached func(r Request, status string) bool
-	want    string // what reached looks for, in words
-	// phrase joins the target and its status in the follow-up: "is" unless set.
-	phrase string
-	// note follows the status in the follow-up when it is reached.
-	note string
-}
-
-func (c *statusCheck) verb() string {
-	if c.phrase == "" {
-		return "is"
-	}
-	return c.phrase
-}
-
-func (o *operation) changes() bool { return o.execute != nil }
 
 // catalogue is the set of operations the configured providers make possible.
 type catalogue struct {
@@ -92,10 +39,10 @@ func (c *catalogue) add(ops ...*operation) {
 		c.byName = map[string]*operation{}
 	}
 	for _, o := range ops {
-		if o.spec.Name == "" { // a built-in: front ends see it as a spec too
-			o.spec = Spec{Name: o.name, Usage: o.usage, Summary: o.summary}
+		if o.Spec.Name == "" { // a built-in: front ends see it as a spec too
+			o.Spec = Spec{Name: o.Name, Usage: o.Usage, Summary: o.Summary}
 		}
-		c.byName[o.name] = o
+		c.byName[o.Name] = o
 	}
 }
 
@@ -115,8 +62,8 @@ func (c *catalogue) lookup(words []string) (*operation, []string, error) {
 	}
 	var group []string
 	for _, o := range c.sorted() {
-		if strings.HasPrefix(o.name, words[0]+" ") {
-			group = append(group, o.name)
+		if strings.HasPrefix(o.Name, words[0]+" ") {
+			group = append(group, o.Name)
 		}
 	}
 	if len(group) > 0 {
@@ -130,7 +77,7 @@ func (c *catalogue) sorted() []*operation {
 	for _, o := range c.byName {
 		ops = append(ops, o)
 	}
-	sort.Slice(ops, func(i, j int) bool { return ops[i].name < ops[j].name })
+	sort.Slice(ops, func(i, j int) bool { return ops[i].Name < ops[j].Name })
 	return ops
 }
 
@@ -180,8 +127,8 @@ func (t Targets) resolve(kind, word string) (Target, error) {
 }
 
 func (o *operation) usageLine() string {
-	if o.usage == "" {
-		return o.name
+	if o.Usage == "" {
+		return o.Name
 	}
-	return fmt.Sprintf("%s %s", o.name, o.usage)
+	return fmt.Sprintf("%s %s", o.Name, o.Usage)
 }

@@ -16,8 +16,8 @@ func (s *Service) Requestable(ctx context.Context, user string, origin Origin) [
 	may, _ := s.allowedCommands(ctx, user, origin.Channel)
 	var specs []Spec
 	for _, o := range may {
-		if o.changes() {
-			specs = append(specs, o.spec)
+		if o.Changes() {
+			specs = append(specs, o.Spec)
 		}
 	}
 	return specs
@@ -115,12 +115,12 @@ func (s *Service) entries(ctx context.Context, kind string) ([]Entry, error) {
 	var all []Entry
 	var errs []error
 	for _, o := range s.catalogue.sorted() {
-		if o.spec.Lists != kind || o.spec.Entries == nil {
+		if o.Spec.Lists != kind || o.Spec.Entries == nil {
 			continue
 		}
-		es, err := o.spec.Entries(ctx)
+		es, err := o.Spec.Entries(ctx)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %s", o.name, FailureText(err)))
+			errs = append(errs, fmt.Errorf("%s: %s", o.Name, FailureText(err)))
 			continue
 		}
 		all = append(all, es...)

@@ -26,7 +26,7 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 		return r, err
 	}
 	op, ok := s.catalogue.byName[r.Op]
-	if !ok || !op.changes() {
+	if !ok || !op.Changes() {
 		// Another replica, with that provider, may carry it out.
 		return r, &InputError{Msg: fmt.Sprintf("this bot cannot carry out %s: its provider is not configured here. Nothing was done and %s is still pending", r.Op, r.ID)}
 	}
@@ -70,7 +70,7 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 func (s *Service) checkAfter(ctx context.Context, r Request, op *operation, outs []TargetOutcome, release func()) {
 	var check []TargetOutcome
 	for _, o := range outs {
-		if e := o.Outcome.Error; (e == nil || e.Uncertain) && op.check != nil && o.Target.ID != "" {
+		if e := o.Outcome.Error; (e == nil || e.Uncertain) && op.Check != nil && o.Target.ID != "" {
 			check = append(check, o)
 		}
 	}
@@ -84,7 +84,7 @@ func (s *Service) checkAfter(ctx context.Context, r Request, op *operation, outs
 		defer release()
 		var wg sync.WaitGroup
 		for _, o := range check {
-			wg.Go(func() { s.checkStatus(ctx, r, o, op.check) })
+			wg.Go(func() { s.checkStatus(ctx, r, o, op.Check) })
 		}
 		wg.Wait()
 	}()
@@ -93,14 +93,14 @@ func (s *Service) checkAfter(ctx context.Context, r Request, op *operation, outs
 // call carries out r, narrowed to one target, and says what it did.
 func (s *Service) call(ctx context.Context, op *operation, r Request) TargetOutcome {
 	start := s.now()
-	out, err := op.execute(ctx, r)
+	out, err := op.Execute(ctx, r)
 	if s.metrics != nil {
 		s.metrics.ProviderCall(r.Target.Provider, r.Op, s.now().Sub(start), err)
 	}
 	if err != nil {
 		f := failureOf(err)
 		out = Outcome{Error: f, RequestID: cmp.Or(f.RequestID, out.RequestID), JobID: out.JobID}
-		out.Summary = fmt.Sprintf("Could not %s: %s", op.verb(r), f.Text())
+		out.Summary = fmt.Sprintf("Could not %s: %s", op.Verb(r), f.Text())
 		if f.Uncertain {
 			out.Summary = uncertainSummary(r, op, f)
 		}
@@ -109,7 +109,7 @@ func (s *Service) call(ctx context.Context, op *operation, r Request) TargetOutc
 	if r.Target.ID == "" {
 		r.Target.ID = out.JobID // a created job has its ID now
 	}
-	out.Summary = op.done(r, out)
+	out.Summary = op.Done(r, out)
 	return TargetOutcome{Target: r.Target, Outcome: out}
 }
 
@@ -147,10 +147,10 @@ func uncertainSummary(r Request, op *operation, f *Failure) string {
 		detail = r.Target.Provider + " said: " + detail
 	}
 	next := fmt.Sprintf("Reading the %s's status to find out; check it before asking again.", r.Target.Kind)
-	if r.Target.ID == "" || op.check == nil { // a job yet to be created has no ID to read
+	if r.Target.ID == "" || op.Check == nil { // a job yet to be created has no ID to read
 		next = fmt.Sprintf("Check the provider's console for %s %s before asking again.", r.Target.Kind, r.Target.Name())
 	}
-	return fmt.Sprintf("Outcome uncertain: %s, so the call to %s may have taken effect. %s. %s", f.Reason, op.verb(r), detail, next)
+	return fmt.Sprintf("Outcome uncertain: %s, so the call to %s may have taken effect. %s. %s", f.Reason, op.Verb(r), detail, next)
 }
 
 // Cancel ends a pending request without calling anything.

@@ -68,9 +68,9 @@ func (f *Failure) Text() string {
 // describeReadError words a failed read for the person who asked: a read
 // changes nothing, so it is never an uncertain outcome.
 func describeReadError(op *operation, r Request, err error) error {
-	what := op.name
+	what := op.Name
 	if r.Target.ID != "" {
-		what = fmt.Sprintf("%s %s", op.name, r.Target.Name())
+		what = fmt.Sprintf("%s %s", op.Name, r.Target.Name())
 	}
 	return fmt.Errorf("%s failed: %s", what, failureOf(err).Text())
 }

@@ -26,30 +26,31 @@ const historyLines = 60
 // is a target (alias or ID) or a request's ID.
 func (s *Service) history() *operation {
 	return &operation{
-		name: "history", usage: "[alias, ID or request ID]", subject: true, summary: "list this channel's requests of the last 7 days and what happened to them, in order",
-		read: func(ctx context.Context, r Request) (string, error) {
-			events, err := s.trail.Events(ctx, s.now().Add(-historySpan))
-			if err != nil {
-				return "", fmt.Errorf("could not read the audit trail from NATS: %w", err)
-			}
-			var lines []string
-			for _, e := range events {
-				if !r.Origin.lists(e.Origin) {
-					continue
+		subject: true,
+		Spec: Spec{Name: "history", Usage: "[alias, ID or request ID]", Summary: "list this channel's requests of the last 7 days and what happened to them, in order",
+			Read: func(ctx context.Context, r Request) (string, error) {
+				events, err := s.trail.Events(ctx, s.now().Add(-historySpan))
+				if err != nil {
+					return "", fmt.Errorf("could not read the audit trail from NATS: %w", err)
 				}
-				if word := r.Args["target"]; word != "" && !e.Target.Is(word) && e.RequestID != word {
-					continue
+				var lines []string
+				for _, e := range events {
+					if !r.Origin.lists(e.Origin) {
+						continue
+					}
+					if word := r.Args["target"]; word != "" && !e.Target.Is(word) && e.RequestID != word {
+						continue
+					}
+					lines = append(lines, e.Line())
 				}
-				lines = append(lines, e.Line())
-			}
-			if len(lines) == 0 {
-				return "No requests here in the last 7 days.", nil
-			}
-			if len(lines) > historyLines {
-				lines = append([]string{fmt.Sprintf("(the last %d of %d events)", historyLines, len(lines))}, lines[len(lines)-historyLines:]...)
-			}
-			return strings.Join(lines, "\n"), nil
-		},
+				if len(lines) == 0 {
+					return "No requests here in the last 7 days.", nil
+				}
+				if len(lines) > historyLines {
+					lines = append([]string{fmt.Sprintf("(the last %d of %d events)", historyLines, len(lines))}, lines[len(lines)-historyLines:]...)
+				}
+				return strings.Join(lines, "\n"), nil
+			}},
 	}
 }
 

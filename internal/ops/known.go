@@ -48,9 +48,9 @@ func (c *catalogue) nearest(name string) string {
 	best, bestDist := "", 3
 	n := len(strings.Fields(name))
 	for _, o := range c.sorted() {
-		words := strings.Fields(o.name)
+		words := strings.Fields(o.Name)
 		if d := editDistance(name, strings.Join(words[:min(n, len(words))], " ")); d < bestDist {
-			best, bestDist = o.name, d
+			best, bestDist = o.Name, d
 		}
 	}
 	return best

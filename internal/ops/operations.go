@@ -13,10 +13,10 @@ type OperationInfo struct {
 func (s *Service) Operations() []OperationInfo {
 	var out []OperationInfo
 	for _, o := range s.catalogue.sorted() {
-		if !o.changes() {
+		if !o.Changes() {
 			continue
 		}
-		out = append(out, OperationInfo{Name: o.name, Provider: o.provider, Checked: o.check != nil})
+		out = append(out, OperationInfo{Name: o.Name, Provider: o.Provider, Checked: o.Check != nil})
 	}
 	return out
 }

@@ -312,7 +312,7 @@ func (s *Service) mayDecide(ctx context.Context, r Request, user string, to Stat
 // channel and what not, for help.
 func (s *Service) allowedCommands(ctx context.Context, user, channel string) (may, mayNot []*operation) {
 	for _, o := range s.catalogue.sorted() {
-		if s.mayRequest(ctx, Action{Op: o.name, Requester: user, Origin: Origin{Channel: channel}}) == nil {
+		if s.mayRequest(ctx, Action{Op: o.Name, Requester: user, Origin: Origin{Channel: channel}}) == nil {
 			may = append(may, o)
 		} else {
 			mayNot = append(mayNot, o)

@@ -190,21 +190,21 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 		}
 		return Reply{Text: t.Text(), Timeline: &t}, nil
 	}
-	if !op.changes() {
-		text, err := op.read(ctx, r)
+	if !op.Changes() {
+		text, err := op.Read(ctx, r)
 		if err != nil {
 			return Reply{}, describeReadError(op, r, err)
 		}
 		return Reply{Text: text}, nil
 	}
-	r.Target.Provider = op.provider
-	if op.prepare != nil {
-		if err := op.prepare(ctx, &r); err != nil {
+	r.Target.Provider = op.Provider
+	if op.Prepare != nil {
+		if err := op.Prepare(ctx, &r); err != nil {
 			return Reply{}, err
 		}
 	}
-	if op.call != nil {
-		r.Call = op.provider + " " + op.call(r)
+	if op.Call != nil {
+		r.Call = op.Provider + " " + op.Call(r)
 	}
 	r.Confirmers = s.confirmers(ctx, r)
 	r, err = s.propose(ctx, r)
@@ -236,21 +236,21 @@ func (s *Service) allowed(ctx context.Context, cmd Command, in Input) (*operatio
 
 func (s *Service) parseRequest(op *operation, rest []string, args map[string]string, in Input) (Request, error) {
 	r := Request{
-		Op: op.name, Text: PlainText(strings.TrimSpace(in.Text)), Requester: in.User, Origin: in.Origin, Args: args,
+		Op: op.Name, Text: PlainText(strings.TrimSpace(in.Text)), Requester: in.User, Origin: in.Origin, Args: args,
 		Alert: in.Alert.plain(), Reason: PlainText(in.Reason),
 	}
-	if op.named {
+	if op.Named {
 		if len(rest) == 0 {
 			return Request{}, inputErrorf("what should it be called? usage: %s", op.usageLine())
 		}
-		r.Target = Target{Kind: strings.Fields(op.name)[0], Alias: rest[0]}
+		r.Target = Target{Kind: strings.Fields(op.Name)[0], Alias: rest[0]}
 		rest = rest[1:]
 	}
-	if op.kind != "" {
+	if op.Kind != "" {
 		if len(rest) == 0 {
-			return Request{}, inputErrorf("which %s? usage: %s", op.kind, op.usageLine())
+			return Request{}, inputErrorf("which %s? usage: %s", op.Kind, op.usageLine())
 		}
-		t, err := s.set.Targets.resolve(op.kind, rest[0])
+		t, err := s.set.Targets.resolve(op.Kind, rest[0])
 		if err != nil {
 			return Request{}, err
 		}
@@ -262,14 +262,14 @@ func (s *Service) parseRequest(op *operation, rest []string, args map[string]str
 		rest = nil
 	}
 	for _, w := range rest {
-		if !slices.Contains(op.flags, w) {
+		if !slices.Contains(op.Flags, w) {
 			return Request{}, inputErrorf("unexpected %q. usage: %s", w, op.usageLine())
 		}
 		r.Flags = append(r.Flags, w)
 	}
 	for k := range args {
 		if !slices.Contains(op.keys, k) {
-			return Request{}, inputErrorf("%s does not take %s=. usage: %s", op.name, k, op.usageLine())
+			return Request{}, inputErrorf("%s does not take %s=. usage: %s", op.Name, k, op.usageLine())
 		}
 	}
 	return r, nil

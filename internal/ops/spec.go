@@ -101,6 +101,13 @@ type StatusCheck struct {
 	Note string
 }
 
+func (c *StatusCheck) verb() string {
+	if c.Phrase == "" {
+		return "is"
+	}
+	return c.Phrase
+}
+
 // StatusIs is the usual check: one of these statuses means done.
 func StatusIs(status func(ctx context.Context, r Request) (string, error), want ...string) *StatusCheck {
 	return &StatusCheck{Status: status, Reached: func(_ Request, s string) bool { return slices.Contains(want, s) }, Want: strings.Join(want, " or ")}
@@ -113,7 +120,7 @@ func (s *Service) Operation(name string) (Spec, bool) {
 	if !ok {
 		return Spec{}, false
 	}
-	return o.spec, true
+	return o.Spec, true
 }
 
 // OperationOf is the spec of the operation text asks for, and the words
@@ -127,7 +134,7 @@ func (s *Service) OperationOf(text string) (Spec, []string, bool) {
 	if err != nil {
 		return Spec{}, nil, false
 	}
-	return o.spec, rest, true
+	return o.Spec, rest, true
 }
 
 // CommandNames are the names of the built-in commands and of every
@@ -137,7 +144,7 @@ func CommandNames(specs []Spec) []string {
 	c := commandTable(specs)
 	names := make([]string, 0, len(c.byName))
 	for _, o := range c.sorted() {
-		names = append(names, o.name)
+		names = append(names, o.Name)
 	}
 	return names
 }

@@ -151,7 +151,7 @@ func (s *Service) settleDoubts(ctx context.Context) {
 // says the provider accepted the call, and after an uncertain outcome the
 // status is all there is to know. Each target of a request is checked on
 // its own.
-func (s *Service) checkStatus(ctx context.Context, r Request, o TargetOutcome, c *statusCheck) {
+func (s *Service) checkStatus(ctx context.Context, r Request, o TargetOutcome, c *StatusCheck) {
 	t := o.Target
 	one := r.on(t)
 	uncertain := o.Outcome.Error != nil // only calls that succeeded or may have are checked
@@ -162,11 +162,11 @@ func (s *Service) checkStatus(ctx context.Context, r Request, o TargetOutcome, c
 	var status string
 	var lastErr error
 	for {
-		status, lastErr = c.status(ctx, one)
+		status, lastErr = c.Status(ctx, one)
 		status = PlainText(status)
-		if lastErr == nil && c.reached(one, status) {
+		if lastErr == nil && c.Reached(one, status) {
 			s.statusChecked(r, CheckReached)
-			text := fmt.Sprintf("%s %s %s %s%s after %s.", t.Kind, t.Name(), c.verb(), status, c.note, roundDuration(s.now().Sub(start)))
+			text := fmt.Sprintf("%s %s %s %s%s after %s.", t.Kind, t.Name(), c.verb(), status, c.Note, roundDuration(s.now().Sub(start)))
 			if uncertain {
 				text += " So the call did take effect."
 			}
@@ -181,15 +181,15 @@ func (s *Service) checkStatus(ctx context.Context, r Request, o TargetOutcome, c
 		case <-s.stopping:
 			s.statusChecked(r, CheckStopped)
 			s.followUp(ctx, r, fmt.Sprintf("Stopped watching %s %s as the bot is shutting down; it was %s, not yet %s. Check it with `%s show`.",
-				t.Kind, t.Name(), OrUnknown(status), c.want, t.Kind))
+				t.Kind, t.Name(), OrUnknown(status), c.Want, t.Kind))
 			return
 		}
 	}
 	s.statusChecked(r, CheckTimedOut)
-	text := fmt.Sprintf("%s %s still %s %s after %s, not %s: check it in the provider's console.", t.Kind, t.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
+	text := fmt.Sprintf("%s %s still %s %s after %s, not %s: check it in the provider's console.", t.Kind, t.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.Want)
 	if uncertain {
 		text = fmt.Sprintf("%s %s still %s %s after %s, not %s: it looks as if the call did not take effect, but check it in the provider's console before asking again.",
-			t.Kind, t.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.want)
+			t.Kind, t.Name(), c.verb(), status, roundDuration(s.now().Sub(start)), c.Want)
 	}
 	if lastErr != nil {
 		text = fmt.Sprintf("Could not read the status of %s %s after %s: %s. Check it in the provider's console.", t.Kind, t.Name(), roundDuration(s.now().Sub(start)), failureOf(lastErr).Text())

@@ -140,8 +140,9 @@ func (e Event) step() (string, string) {
 // time, for the post-mortem; its word is how far back (default 24h).
 func (s *Service) timeline() *operation {
 	return &operation{
-		name: "timeline", usage: "[since: 30m, 2h, 3d]", subject: true,
-		summary: "post this channel's requests since then (default 24h, at most 7d): who asked and confirmed, the calls, outcomes, provider request IDs",
+		Spec: Spec{Name: "timeline", Usage: "[since: 30m, 2h, 3d]",
+			Summary: "post this channel's requests since then (default 24h, at most 7d): who asked and confirmed, the calls, outcomes, provider request IDs"},
+		subject: true,
 		timeline: func(ctx context.Context, r Request) (Timeline, error) {
 			span, err := ParseSince(r.Args["target"])
 			if err != nil {

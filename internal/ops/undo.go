@@ -22,10 +22,10 @@ func TargetWord(t Target) string {
 // undoOf is the command that reverses r's success; "" when its operation
 // has no reverse, or r did not succeed on its one target.
 func undoOf(op *operation, r Request) string {
-	if op.spec.Reverse == nil || r.Outcome == nil || r.Outcome.Error != nil || len(r.MoreTargets) > 0 {
+	if op.Spec.Reverse == nil || r.Outcome == nil || r.Outcome.Error != nil || len(r.MoreTargets) > 0 {
 		return ""
 	}
-	if cmd, ok := op.spec.Reverse(r); ok {
+	if cmd, ok := op.Spec.Reverse(r); ok {
 		return cmd
 	}
 	return ""

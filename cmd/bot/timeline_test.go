@@ -22,8 +22,9 @@ func TestTimelineAtTheConsoleAndAsMarkdown(t *testing.T) {
 	p.send("pipeline pause orders-etl")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.send("confirm " + id)
-	providerID := p.waitFor(`Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID (\w+)`)[1]
-	p.waitFor(`\* ` + id + `: pipeline orders-etl \(p-7d3f9a21\) is PAUSED after `)
+	// The status follow-up may be printed before the outcome: either order.
+	providerID := p.waitForAll(`Paused pipeline orders-etl \(p-7d3f9a21\): job ID p-7d3f9a21, request ID (\w+)`,
+		`\* `+id+`: pipeline orders-etl \(p-7d3f9a21\) is PAUSED after `)[0][1]
 	p.send("pipeline stop billing-agg")
 	other := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
 

@@ -210,5 +210,5 @@ func (s *Service) TargetOf(text string) (Target, error) {
 	if err != nil || op.Kind == "" || len(rest) == 0 {
 		return Target{}, err
 	}
-	return s.set.Targets.resolve(op.Kind, rest[0])
+	return s.dir.Resolve(op.Kind, rest[0])
 }

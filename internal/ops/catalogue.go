@@ -3,8 +3,6 @@ package ops
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -79,51 +77,6 @@ func (c *catalogue) sorted() []*operation {
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i].Name < ops[j].Name })
 	return ops
-}
-
-// Targets maps each kind of target (pipeline, stream, job) to its aliases and
-// the provider IDs they stand for.
-type Targets map[string]map[string]string
-
-var (
-	aliasPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
-	// An ID is what providers hand out: letters, digits, '-', '_' and '.'.
-	// A word typed as a target is only taken for one if it also has a digit.
-	idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-)
-
-// ValidAlias reports whether s may be used as an alias in the config.
-func ValidAlias(s string) bool { return aliasPattern.MatchString(s) }
-
-// ValidID reports whether s has the shape of a provider ID.
-func ValidID(s string) bool { return idPattern.MatchString(s) }
-
-// resolve turns what a person typed into a target of the given kind: an
-// alias from the config, or a provider ID.
-func (t Targets) resolve(kind, word string) (Target, error) {
-	if id, ok := t[kind][word]; ok {
-		return Target{Kind: kind, Alias: word, ID: id}, nil
-	}
-	for alias, id := range t[kind] {
-		if id == word {
-			return Target{Kind: kind, Alias: alias, ID: id}, nil
-		}
-	}
-	if idPattern.MatchString(word) && strings.ContainsAny(word, "0123456789") {
-		return Target{Kind: kind, ID: word}, nil
-	}
-	if !idPattern.MatchString(word) {
-		return Target{}, inputErrorf("%q is not a valid %s ID or alias: IDs are letters, digits, '-', '_' and '.'", word, kind)
-	}
-	known := make([]string, 0, len(t[kind]))
-	for alias := range t[kind] {
-		known = append(known, alias)
-	}
-	slices.Sort(known)
-	if len(known) == 0 {
-		return Target{}, inputErrorf("%q is not a %s alias (none are configured) nor a %s ID", word, kind, kind)
-	}
-	return Target{}, inputErrorf("unknown %s alias %q. Known: %s; or give the %s ID", kind, word, strings.Join(known, ", "), kind)
 }
 
 func (o *operation) usageLine() string {

@@ -27,6 +27,12 @@ type Settings struct {
 	// the same target to end before it is refused.
 	TargetWait time.Duration
 	Targets    Targets
+	// Groups are named lists of targets, each member "kind:word"
+	// ("pipeline:orders-etl"); see Directory.
+	Groups map[string][]string
+	// Accounts are, by kind, its provider's account names, the default
+	// first; a kind with none has DefaultAccount only.
+	Accounts map[string][]string
 }
 
 // Deps are what the service works through. Store, Claims and Events are
@@ -65,6 +71,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	catalogue catalogue
+	dir       Directory
 	policy    *Policy
 	trail     Trail
 	// listed holds what the providers' list calls returned, briefly, for
@@ -93,10 +100,15 @@ func New(set Settings, d Deps) (*Service, error) {
 	if err := d.Policy.Validate(); err != nil {
 		return nil, err
 	}
+	dir := Directory{Aliases: set.Targets, Groups: set.Groups, Accounts: set.Accounts}
+	if err := dir.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Service{
 		set: set, store: d.Store, claims: d.Claims, events: d.Events,
 		metrics: d.Metrics, log: d.Log, now: d.Now, stopping: make(chan struct{}),
 		policy: d.Policy, trail: d.Trail,
+		dir: dir,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -250,7 +262,7 @@ func (s *Service) parseRequest(op *operation, rest []string, args map[string]str
 		if len(rest) == 0 {
 			return Request{}, inputErrorf("which %s? usage: %s", op.Kind, op.usageLine())
 		}
-		t, err := s.set.Targets.resolve(op.Kind, rest[0])
+		t, err := s.dir.Resolve(op.Kind, rest[0])
 		if err != nil {
 			return Request{}, err
 		}

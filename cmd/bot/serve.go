@@ -131,15 +131,17 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 
 // settingsOf is the config's settings for the product's rules.
 func settingsOf(cfg *config.Config) ops.Settings {
-	return ops.Settings{
+	set := ops.Settings{
 		Expiry:        cfg.Requests.Expiry,
 		SweepInterval: sweepInterval,
 		CheckInterval: cfg.Requests.CheckInterval,
 		CheckTimeout:  cfg.Requests.CheckTimeout,
 		AbandonAfter:  cfg.Requests.AbandonAfter,
 		TargetWait:    cfg.Requests.TargetWait,
-		Targets:       cfg.Targets.ByKind(),
 	}
+	dir := cfg.Directory()
+	set.Targets, set.Groups, set.Accounts = dir.Aliases, dir.Groups, dir.Accounts
+	return set
 }
 
 // sweepInterval is how often expired and abandoned requests are looked

@@ -276,9 +276,9 @@ func (Targets) check(kind string, m map[string]string, providerSet bool, provide
 	}
 }
 
-// Targets in the shape the product's rules use.
-func (t Targets) ByKind() ops.Targets {
-	return ops.Targets{"pipeline": t.Pipelines, "stream": t.Streams, "job": t.Jobs}
+// Directory is the targets' names in the shape the product's rules use.
+func (c *Config) Directory() ops.Directory {
+	return ops.Directory{Aliases: ops.Targets{"pipeline": c.Targets.Pipelines, "stream": c.Targets.Streams, "job": c.Targets.Jobs}}
 }
 
 // explainYAML drops the decoder's "yaml: " from a syntax error.

@@ -34,6 +34,8 @@ type API interface {
 // Setup is the API and what the config adds to it: the operation strings
 // the provider does not document, and the job templates.
 type Setup struct {
+	// Account is the name targets give the account; "" is the default one.
+	Account    string
 	API        API
 	Operations eg.Operations
 	Templates  map[string]eg.JobTemplate
@@ -43,7 +45,11 @@ type Setup struct {
 type Operations struct{ set Setup }
 
 // New offers the stream and job operations of the client's project.
-func New(set Setup) Operations { return Operations{set: set} }
+func New(set Setup) Operations { return Accounts(set) }
+
+// Accounts offers the stream and job operations of every account's
+// project, each target's call sent through its account's client.
+func Accounts(sets ...Setup) Operations { return Operations{set: sets[0]} }
 
 // Specs are the operations with no client, for their names and help: the
 // policy and the alert rules are checked with them before any is configured.

@@ -28,8 +28,19 @@ type API interface {
 // Operations are the pipeline operations, over the client.
 type Operations struct{ api API }
 
-// New offers the pipeline operations of the client's org.
-func New(api API) Operations { return Operations{api: api} }
+// Account is one EnOS organisation the bot acts in, by the name targets
+// give it.
+type Account struct {
+	Name string
+	API  API
+}
+
+// New offers the pipeline operations of the client's org, the one account.
+func New(api API) Operations { return Accounts(Account{Name: ops.DefaultAccount, API: api}) }
+
+// Accounts offers the pipeline operations of every account's org, each
+// target's call sent through its account's client.
+func Accounts(accounts ...Account) Operations { return Operations{api: accounts[0].API} }
 
 // Specs are the operations with no client, for their names and help: the
 // policy and the alert rules are checked with them before any is configured.

@@ -100,7 +100,9 @@ func (p targetPattern) subsumes(q targetPattern, kind string) bool {
 	case p.group != "" || q.group != "":
 		return p.group == q.group
 	}
-	return (p.kind == "" || p.kind == kind) && (p.account == "" || p.account == q.account) && (p.glob == "*" || p.glob == q.glob)
+	literal := !strings.ContainsAny(q.glob, `*?[\`) // q names one alias or ID, which p's glob may match
+	return (p.kind == "" || p.kind == kind) && (p.account == "" || p.account == q.account) &&
+		(p.glob == "*" || p.glob == q.glob || literal && globMatches(p.glob, q.glob))
 }
 
 // patterns are the rule's targets that parse; Validate reports the others.

@@ -266,26 +266,8 @@ func TestServeNamesMissingSlackGroupsAtStart(t *testing.T) {
 	require.NoError(t, h.terminate())
 }
 
-// stagedConfig has a production pipeline (orders-etl) and a staging one
-// (staging-etl), and a policy that names them.
-func stagedConfig(storeDir, policy string) string {
-	return fmt.Sprintf(`
-http: {listen: "127.0.0.1:0"}
-nats: {listen: "127.0.0.1:0", store_dir: %q}
-console: {user: alice, enabled: true}
-requests: {expiry: 10m, check_interval: 100ms, check_timeout: 5s}
-log: {level: debug}
-targets:
-  pipelines: {orders-etl: p-7d3f9a21, staging-etl: p-5a6b7c8d}
-enos: {endpoint: sandbox, org_id: o-e2e, app_key: k, app_secret: s}
-sandbox:
-  enos:
-    pipelines:
-      - {id: p-7d3f9a21, name: orders-etl, status: RUNNING}
-      - {id: p-5a6b7c8d, name: staging-etl, status: RUNNING}
-%s`, storeDir, policy)
-}
-
+// stagedPolicy makes orders-etl production and billing-agg, of the test
+// config, staging.
 const stagedPolicy = `
 policy:
   - name: production
@@ -295,33 +277,33 @@ policy:
     confirmers: [bob]
   - name: staging
     operations: ["pipeline pause", "pipeline start"]
-    targets: ["staging-*"]
+    targets: ["billing-*"]
     requesters: [alice]
     confirmers: [alice]
   - name: staging-too
-    operations: ["pipeline pause"]
-    targets: ["staging-etl"]
+    operations: ["pipeline start"]
+    targets: ["billing-agg"]
     requesters: ["*"]
     confirmers: ["*"]
 `
 
-// The same person at the console: a pause allowed on staging is refused on
+// The same person at the console: a start allowed on staging is refused on
 // production, by the rule that names production.
 func TestConsolePolicyByTarget(t *testing.T) {
-	p := start(t, stagedConfig(t.TempDir(), stagedPolicy), nil)
+	p := start(t, testConfig(t.TempDir(), stagedPolicy), nil)
 	// serve logs, as check-config prints, the rule that can never match.
 	assert.Contains(t, p.logValue("a policy rule can never match; check-config says the same", "problem"), `policy[2] ("staging-too") never decides anything: policy[1] ("staging")`)
 
-	p.send("pipeline pause staging-etl")
+	p.send("pipeline start billing-agg")
 	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
 	p.waitFor(`May confirm: alice\.`)
 	p.send("confirm " + id)
-	p.waitFor(`Confirmed by alice\. Paused pipeline staging-etl \(p-5a6b7c8d\)`)
+	p.waitFor(`Confirmed by alice\. Started pipeline billing-agg \(p-1c2b3a45\)`)
 
-	p.send("pipeline pause orders-etl")
-	p.waitFor(`! Refused by policy rule "production": alice may not ask for pipeline pause on pipeline orders-etl at the console\. Who may: bob\. Nothing was done\.`)
+	p.send("pipeline start orders-etl")
+	p.waitFor(`! Refused by policy rule "production": alice may not ask for pipeline start on pipeline orders-etl at the console\. Who may: bob\. Nothing was done\.`)
 	p.send("help")
-	p.waitFor(`pipeline pause <pipeline>`)
+	p.waitFor(`pipeline start <pipeline>`)
 	p.waitFor(`Not open to alice at the console under the policy: pipeline list, pipeline show, pipeline stop`)
 	require.NoError(t, p.stop())
 }

@@ -58,7 +58,8 @@ type Policy struct {
 	// provider's specs, whichever providers are configured.
 	Commands []string
 	// Kinds are the kinds of target Commands take (CommandKinds of the
-	// same specs), to check the rules' targets against.
+	// same specs), to check the rules' targets against: a policy whose
+	// rules name targets needs them.
 	Kinds map[string]string
 	// Targets are the config's targets, for the rules' target groups and
 	// accounts.

@@ -204,9 +204,7 @@ func (p *Policy) checkTargets(r *Rule) []fault {
 			faults = append(faults, faultf("targets", "%q names a %s, and none of the rule's operations acts on one (they act on: %s), so it never matches",
 				s, pat.kind, strings.Join(opKinds, ", ")))
 		case pat.account != "":
-			if f, ok := p.checkPatternAccount(s, pat, opKinds); !ok {
-				faults = append(faults, f)
-			}
+			faults = append(faults, p.checkPatternAccount(s, pat, opKinds)...)
 		}
 	}
 	return faults
@@ -214,17 +212,17 @@ func (p *Policy) checkTargets(r *Rule) []fault {
 
 // checkPatternAccount wants the pattern's account to be one of its kind's,
 // or, without a kind, of one of the kinds the rule's operations act on.
-func (p *Policy) checkPatternAccount(s string, pat targetPattern, opKinds []string) (fault, bool) {
+func (p *Policy) checkPatternAccount(s string, pat targetPattern, opKinds []string) []fault {
 	if pat.kind != "" {
 		if err := p.Targets.checkAccount(pat.kind, pat.account); err != nil {
-			return faultf("targets", "%q: %v", s, err), false
+			return []fault{faultf("targets", "%q: %v", s, err)}
 		}
-		return fault{}, true
+		return nil
 	}
 	var known []string
 	for _, k := range opKinds {
 		if p.Targets.checkAccount(k, pat.account) == nil {
-			return fault{}, true
+			return nil
 		}
 		for _, a := range accountsOf(p.Targets, k) {
 			if !slices.Contains(known, a) {
@@ -232,7 +230,7 @@ func (p *Policy) checkPatternAccount(s string, pat targetPattern, opKinds []stri
 			}
 		}
 	}
-	return faultf("targets", "%q: there is no account %q for the targets of the rule's operations: the accounts are %s", s, pat.account, strings.Join(known, ", ")), false
+	return []fault{faultf("targets", "%q: there is no account %q for the targets of the rule's operations: the accounts are %s", s, pat.account, strings.Join(known, ", "))}
 }
 
 // accountsOf are the accounts of kind: DefaultAccount when d names none.

@@ -24,8 +24,8 @@ type recorded struct {
 	checks []string
 }
 
-func (r *recorded) Transition(string, ops.State)                      {}
-func (r *recorded) ProviderCall(string, string, time.Duration, error) {}
+func (r *recorded) Transition(string, ops.State)                              {}
+func (r *recorded) ProviderCall(string, string, string, time.Duration, error) {}
 func (r *recorded) StatusCheck(op, result string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

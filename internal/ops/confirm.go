@@ -95,7 +95,7 @@ func (s *Service) call(ctx context.Context, op *operation, r Request) TargetOutc
 	start := s.now()
 	out, err := op.Execute(ctx, r)
 	if s.metrics != nil {
-		s.metrics.ProviderCall(r.Target.Provider, r.Op, s.now().Sub(start), err)
+		s.metrics.ProviderCall(r.Target.Provider, r.Target.Key().Account, r.Op, s.now().Sub(start), err)
 	}
 	if err != nil {
 		f := failureOf(err)

@@ -125,7 +125,10 @@ func TestRequestStoredBeforeAccountsIsConfirmedAsBefore(t *testing.T) {
 // does not hold the same ID in another.
 func TestClaimOfTheVersionBeforeAccountsStillHolds(t *testing.T) {
 	w := newWorld(t)
-	b := w.newBot(t, w.bus, ops.Settings{TargetWait: 200 * time.Millisecond})
+	api := enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})
+	b := w.startBot(t, w.bus, ops.Settings{
+		Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: 200 * time.Millisecond, CheckInterval: 10 * time.Millisecond,
+	}, ops.Deps{Providers: []ops.Provider{pipelines.Accounts(pipelines.Account{Name: ops.DefaultAccount, API: api}, pipelines.Account{Name: "enos-eu", API: api})}})
 	ctx := context.Background()
 	first := propose(t, b, "pipeline pause orders-etl")
 	second := propose(t, b, "pipeline stop orders-etl")

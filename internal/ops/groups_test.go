@@ -405,3 +405,27 @@ func TestLargeGroupIsGivenTimeForEachRoundOfCalls(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ops.Uncertain, got.State, "reported abandoned after abandon_after for each round")
 }
+
+// trailOf is an audit trail of the events given.
+type trailOf []ops.Event
+
+func (tr trailOf) Events(context.Context, time.Time) ([]ops.Event, error) { return tr, nil }
+
+// A group request's timeline names every target and gives each call its
+// own line, as text and as Markdown; `timeline` on the group finds it.
+func TestGroupTimelineNamesEachTargetAndCall(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	e := ops.Event{
+		Time: at, RequestID: "r-00a001", Op: "pipeline pause", State: ops.Pending, Requester: "U-alice", Origin: ops.Origin{Frontend: "console"},
+		Target: ops.Target{Kind: "pipeline", Alias: "orders-etl", ID: "p-100"}, MoreTargets: []ops.Target{{Kind: "pipeline", ID: "p-300"}},
+		Group: "orders", Call: "orders-etl (p-100): " + callOf("p-100") + "\np-300: " + callOf("p-300"),
+	}
+	tl, err := ops.ReadTimeline(context.Background(), trailOf{e}, at.Add(-time.Hour), "target @orders", ops.OnTarget("@orders"))
+	require.NoError(t, err)
+	require.Len(t, tl.Requests, 1)
+	assert.Equal(t, "r-00a001  pipeline pause @orders (2 pipelines): orders-etl (p-100), p-300\n"+
+		"  call  orders-etl (p-100): "+callOf("p-100")+"\n"+
+		"  call  p-300: "+callOf("p-300")+"\n"+
+		"  2026-11-26 09:00:00Z  asked by U-alice via console", tl.Requests[0].Text())
+	assert.Contains(t, tl.Markdown(), "- Call: `orders-etl (p-100): "+callOf("p-100")+"`\n- Call: `p-300: "+callOf("p-300")+"`\n")
+}

@@ -100,7 +100,7 @@ func ReadTimeline(ctx context.Context, trail Trail, since time.Time, where strin
 		}
 		r := &t.Requests[i]
 		if r.Call == "" {
-			r.Call = PlainText(e.Call)
+			r.Call = PlainLines(e.Call) // a line per target
 		}
 		text, who := e.step()
 		r.Steps = append(r.Steps, Step{Time: e.Time, Text: text})

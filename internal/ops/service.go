@@ -210,7 +210,7 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 		return Reply{Text: text}, nil
 	}
 	if len(r.MoreTargets) > 0 {
-		err = s.prepareEach(ctx, op, &r)
+		err = prepareEach(ctx, op, &r)
 	} else {
 		err = prepare(ctx, op, &r)
 	}
@@ -304,7 +304,7 @@ func prepare(ctx context.Context, op *operation, r *Request) error {
 // prepareEach prepares r, a request on several targets, one target at a
 // time, as if each were asked for alone: each has its own scope and call
 // line, and its details are labelled with its name.
-func (s *Service) prepareEach(ctx context.Context, op *operation, r *Request) error {
+func prepareEach(ctx context.Context, op *operation, r *Request) error {
 	targets := r.Targets()
 	calls := make([]string, len(targets))
 	for i, t := range targets {

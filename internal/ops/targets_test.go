@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"path"
 	"slices"
 	"sync"
 	"testing"
@@ -36,24 +33,8 @@ const storedBeforeAccounts = `{"id":"r-0a1b2c","op":"pipeline pause",` +
 // defer release.
 func (w *world) pausesOf(t *testing.T) (api *enos.Client, calls func(id string) int, release func()) {
 	hold := make(chan struct{})
-	var mu sync.Mutex
-	n := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("action") == "pause" {
-			mu.Lock()
-			n[path.Base(r.URL.Path)]++
-			mu.Unlock()
-			<-hold
-		}
-		w.sim.ServeHTTP(rw, r)
-	}))
-	t.Cleanup(srv.Close)
-	calls = func(id string) int {
-		mu.Lock()
-		defer mu.Unlock()
-		return n[id]
-	}
-	return enos.New(srv.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}), calls, sync.OnceFunc(func() { close(hold) })
+	api, calls = w.pauses(t, "", hold)
+	return api, calls, sync.OnceFunc(func() { close(hold) })
 }
 
 func claimOn(t *testing.T, w *world, key string) (ops.Claim, bool) {

@@ -17,11 +17,11 @@ import (
 
 // stagedTargets are the world's pipelines as a team with production and
 // staging names them: orders-etl (p-100) is production, in the group
-// @production; staging-etl (p-200) is staging; eu-etl lives in a second
-// EnOS account, enos-eu.
+// @production; staging-etl (p-200) is staging; @mixed holds both; eu-etl
+// lives in a second EnOS account, enos-eu.
 var stagedTargets = ops.Directory{
 	Aliases:  ops.Targets{"pipeline": {"orders-etl": "p-100", "staging-etl": "p-200", "eu-etl": "enos-eu/p-300"}},
-	Groups:   map[string][]string{"production": {"pipeline:orders-etl"}},
+	Groups:   map[string][]string{"production": {"pipeline:orders-etl"}, "mixed": {"pipeline:staging-etl", "pipeline:orders-etl"}},
 	Accounts: map[string][]string{"pipeline": {ops.DefaultAccount, "enos-eu"}},
 }
 
@@ -135,32 +135,36 @@ func TestPolicyByTargetDecidesWhoMayConfirm(t *testing.T) {
 	assert.EqualValues(t, 1, w.posts.Load())
 }
 
-// A request on several targets (as a group command makes it) is confirmed
-// only by someone every target's rule allows.
-func TestPolicyOnSeveralTargetsNeedsEveryRule(t *testing.T) {
+// A command on a group is asked for only if every member's rule lets the
+// requester, and confirmed only by someone every one of those rules lets;
+// the card names who.
+func TestPolicyOnAGroupCommand(t *testing.T) {
 	w, b := stagedBot(t, stagedRules)
 	ctx := context.Background()
-	prod := ops.Target{Kind: "pipeline", Alias: "orders-etl", ID: "p-100", Provider: "EnOS"}
-	staging := ops.Target{Kind: "pipeline", Alias: "staging-etl", ID: "p-200", Provider: "EnOS"}
-	now := w.clock.Now()
-	r := ops.Request{ID: "r-5e7e12", Op: "pipeline pause", Text: "pipeline pause @both", Requester: "U0LEAD", Origin: ops.Origin{Frontend: ops.FrontendSlack, Channel: "C0OPS"},
-		Target: staging, MoreTargets: []ops.Target{prod}, State: ops.Pending, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
-	_, err := w.bus.Requests().Create(ctx, r)
-	require.NoError(t, err)
 
-	// Carol is on call, which staging's rule lets confirm; production's does not.
+	// Carol is on call: staging's rule lets her, production's does not.
+	_, err := ask(b, "U0CAROL", "C0OPS", "pipeline pause @mixed")
+	assert.Equal(t, `Refused by policy rule "prod-pause": U0CAROL may not ask for pipeline pause on pipeline orders-etl in this channel. Who may: U0LEAD. Nothing was done.`,
+		refusal(t, err))
+
+	reply, err := ask(b, "U0LEAD", "C0OPS", "pipeline pause @mixed") // both rules name the lead
+	require.NoError(t, err)
+	r := *reply.Request
+	require.Len(t, r.Targets(), 2)
+	assert.Equal(t, &ops.Confirmers{Rule: "staging", Rules: []string{"staging", "prod-pause"}, Who: []ops.Principal{{User: "U0BOB"}}}, r.Confirmers,
+		"on call, and a production confirmer: only Bob")
+
 	_, err = b.svc.Confirm(ctx, r.ID, "U0CAROL")
-	assert.Equal(t, `Refused by policy rule "prod-pause": U0CAROL may not confirm r-5e7e12 (pipeline pause on pipeline orders-etl). Who may: U0BOB. Nothing was done; r-5e7e12 is still pending.`,
-		refusal(t, err), "who may is who both rules allow")
-	// The lead may confirm production, not staging.
-	_, err = b.svc.Confirm(ctx, r.ID, "U0LEAD")
-	assert.Equal(t, `Refused by policy rule "staging": U0LEAD may not confirm r-5e7e12 (pipeline pause on pipeline staging-etl). Who may: U0BOB. Nothing was done; r-5e7e12 is still pending.`,
+	assert.Equal(t, fmt.Sprintf(`Refused by policy rule "prod-pause": U0CAROL may not confirm %s (pipeline pause on pipeline orders-etl). Who may: U0BOB. Nothing was done; %s is still pending.`, r.ID, r.ID),
+		refusal(t, err))
+	_, err = b.svc.Confirm(ctx, r.ID, "U0LEAD") // production's confirmer, not on call
+	assert.Equal(t, fmt.Sprintf(`Refused by policy rule "staging": U0LEAD may not confirm %s (pipeline pause on pipeline staging-etl). Who may: U0BOB. Nothing was done; %s is still pending.`, r.ID, r.ID),
 		refusal(t, err))
 	_, err = b.svc.Cancel(ctx, r.ID, "U0CAROL")
-	assert.Contains(t, refusal(t, err), "U0CAROL may not cancel r-5e7e12")
+	assert.Contains(t, refusal(t, err), "U0CAROL may not cancel "+r.ID)
 	assert.Zero(t, w.posts.Load())
 
-	done, err := b.svc.Confirm(ctx, r.ID, "U0BOB") // on call, and a production confirmer
+	done, err := b.svc.Confirm(ctx, r.ID, "U0BOB")
 	require.NoError(t, err)
 	assert.Equal(t, "U0BOB", done.DecidedBy)
 	assert.Len(t, done.Outcomes, 2)
@@ -213,7 +217,7 @@ func TestPolicyValidateTargets(t *testing.T) {
 		{"a bad account name", rule("*", "EU/*"), `policy[0].targets: "EU/*": "EU" is not an account name`},
 		{"a bad group name", rule("*", "@"), `policy[0].targets: "@" is not a target group's name`},
 		{"nothing after the kind", rule("*", "job:"), `policy[0].targets: "job:" is not a target pattern`},
-		{"no such group", rule("*", "@staging"), `policy[0].targets: there is no target group @staging. Groups: @production`},
+		{"no such group", rule("*", "@staging"), `policy[0].targets: there is no target group @staging. Groups: @mixed, @production`},
 		{"no such account for the kind", rule("*", "pipeline:enos-us/*"), `policy[0].targets: "pipeline:enos-us/*": there is no account "enos-us" for pipelines: the accounts are default, enos-eu`},
 		{"no such account for any kind", rule("pipeline *", "enos-us/*"), `policy[0].targets: "enos-us/*": there is no account "enos-us" for the targets of the rule's operations: the accounts are default, enos-eu`},
 		{"a kind the operations do not take", rule("pipeline *", "job:orders-dr"), `policy[0].targets: "job:orders-dr" names a job, and none of the rule's operations acts on one (they act on: pipeline), so it never matches`},

@@ -49,8 +49,8 @@ func TestSecretsComeFromTheEnvironment(t *testing.T) {
 	env := map[string]string{"ENOS_APP_SECRET": "from-env", "ENOS_APP_KEY": "key-env"}
 	c, err := Parse(strings.NewReader(minimal), func(k string) string { return env[k] })
 	require.NoError(t, err)
-	assert.Equal(t, "from-env", c.EnOS.AppSecret)
-	assert.Equal(t, "key-env", c.EnOS.AppKey)
+	assert.Equal(t, "from-env", c.EnOS.All[0].AppSecret)
+	assert.Equal(t, "key-env", c.EnOS.All[0].AppKey)
 }
 
 func TestParseRejectsBadConfig(t *testing.T) {
@@ -163,7 +163,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if c.Console.User == "" || (c.EnOS == nil && c.EG == nil) {
+		if c.Console.User == "" || (!c.EnOS.Configured() && !c.EG.Configured()) {
 			t.Fatalf("accepted a config without a user or provider: %q", s)
 		}
 	})

@@ -247,3 +247,37 @@ func TestTheSingleAccountExampleRunsAsBefore(t *testing.T) {
 	p.send("job show orders-dr")
 	p.waitFor(`Job ` + named("orders-dr", ordersDRID) + `: RUNNING, source KAFKA 10\.0\.0\.5:9092, target KAFKA 10\.0\.1\.7:9092 \(name "orders-dr", ` + egScope + `\)\n`)
 }
+
+// exampleConfig is config.example.yaml made to run beside other tests:
+// free ports, its files in dir, the console on.
+func exampleConfig(t *testing.T, dir string) string {
+	raw, err := os.ReadFile("../../config.example.yaml")
+	require.NoError(t, err)
+	text := string(raw)
+	for _, r := range [][2]string{
+		{"listen: 127.0.0.1:8080", "listen: 127.0.0.1:0"},
+		{"listen: 127.0.0.1:4222", "listen: 127.0.0.1:0"},
+		{"store_dir: ./data/nats", "store_dir: " + strconv.Quote(dir)},
+		{"file: ./data/streamops.log", "file: \"\""},
+		{"# enabled: true", "enabled: true"},
+	} {
+		require.Contains(t, text, r[0], "config.example.yaml")
+		text = strings.Replace(text, r[0], r[1], 1)
+	}
+	return text
+}
+
+// The example's disaster-recovery rule proposes the switchover of
+// orders-dr, a job of its Shanghai account, as the example's comment says.
+func TestTheExampleSwitchoverRuleReachesShanghai(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := start(t, exampleConfig(t, dir), nil)
+	nc := natsClient(t, p, dir)
+	require.NoError(t, nc.Publish("alerts.demo", []byte(`{"status":"firing","labels":{"alertname":"KafkaClusterDown","job_id":"orders-dr","dr_address":"10.0.0.5:9092"}}`)))
+	p.waitFor(`\* alert KafkaClusterDown proposes \(rule kafka-dr-switch, channel C0INCIDENTS\):`)
+	// The card reads the job from Shanghai's simulator: this needs the
+	// eventgrid provider to send each target's call through its account.
+	p.waitForAll(`\| Operation\s+job switch\n`, `\| Target\s+`+named("orders-dr", ordersDRID)+`\n`,
+		`\| Provider\s+EventGrid, `+shanghaiScope+`\n`)
+}

@@ -155,6 +155,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(minimal + "requests:\n\texpiry: 1m\n")
 	f.Add(minimal + "policy: [{name: a, operations: pause}]\n")
 	f.Add(minimal + "targets: {pipelines: [a, b]}\n")
+	f.Add(minimal + "eg: [{name: a, endpoint: sandbox, region: r, project_id: p, auth: {mode: token, token: t}, sandbox: {listen: ':0'}}]\n")
+	f.Add(minimal + "targets: {jobs: {dr: {id: j-1, account: a}}, groups: {g: [job:a/j-2]}}\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := Parse(strings.NewReader(s), noEnv)
 		if err != nil {

@@ -37,8 +37,6 @@ const twoRegionsTemplate = `
 http: {listen: "127.0.0.1:0"}
 nats: {listen: "127.0.0.1:0", store_dir: $store}
 console: {user: alice, enabled: true}
-requests: {expiry: 10m, check_interval: 100ms, check_timeout: 5s}
-log: {level: debug}
 targets:
   streams: {clickstream: $clickstream}
   jobs:
@@ -116,12 +114,20 @@ func TestSimulateServesEachAccount(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(twoRegionsConfig(t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")), 0o600))
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"simulate", "--config", path}, func(k string) string { return twoRegionsEnv[k] }, nil, &stderr, &stderr)
 	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err, "simulate ends cleanly when stopped")
+		case <-time.After(10 * time.Second):
+			t.Error("simulate did not stop")
+		}
+	})
 
 	urls := map[string]string{}
 	re := regexp.MustCompile(`EventGrid simulator for account (\w+): (http://\S+)`)
@@ -153,14 +159,6 @@ func TestSimulateServesEachAccount(t *testing.T) {
 	require.Error(t, err, "Beijing's simulator does not hold Shanghai's job")
 	_, err = client(urls["shanghai"], beijing).Stream(ctx, clickstreamID)
 	require.Error(t, err, "Shanghai's simulator refuses Beijing's project and token")
-
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("simulate did not stop")
-	}
 }
 
 func TestCheckConfigOfSeveralAccounts(t *testing.T) {
@@ -186,21 +184,20 @@ func TestCheckConfigOfSeveralAccounts(t *testing.T) {
 	}
 }
 
-// oldExample is config.example.yaml as it was before accounts had names,
-// made to run beside other tests: free ports, files in dir.
-func oldExample(t *testing.T, dir string) string {
-	raw, err := os.ReadFile("../../internal/config/testdata/config.example.45426fb.yaml")
+// runnable is the config file at path made to run beside other tests:
+// free ports, its files in dir, the console on.
+func runnable(t *testing.T, path, dir string) string {
+	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	text := string(raw)
 	for _, r := range [][2]string{
 		{"listen: 127.0.0.1:8080", "listen: 127.0.0.1:0"},
 		{"listen: 127.0.0.1:4222", "listen: 127.0.0.1:0"},
-		{"store_dir: ./data/nats", "store_dir: " + strconv.Quote(filepath.Join(dir, "nats"))},
+		{"store_dir: ./data/nats", "store_dir: " + strconv.Quote(dir)},
 		{"file: ./data/streamops.log", "file: \"\""},
 		{"# enabled: true", "enabled: true"},
-		{"level: info", "level: debug"},
 	} {
-		require.Contains(t, text, r[0], "the old example")
+		require.Contains(t, text, r[0], path)
 		text = strings.Replace(text, r[0], r[1], 1)
 	}
 	return text
@@ -210,7 +207,7 @@ func oldExample(t *testing.T, dir string) string {
 // and providers, every alias reaching its simulator in the default account.
 func TestTheSingleAccountExampleRunsAsBefore(t *testing.T) {
 	t.Parallel()
-	text := oldExample(t, t.TempDir())
+	text := runnable(t, "../../internal/config/testdata/config.example.45426fb.yaml", t.TempDir())
 	cfg, err := config.Parse(strings.NewReader(text), func(string) string { return "" })
 	require.NoError(t, err)
 	set := settingsOf(cfg)
@@ -248,31 +245,12 @@ func TestTheSingleAccountExampleRunsAsBefore(t *testing.T) {
 	p.waitFor(`Job ` + named("orders-dr", ordersDRID) + `: RUNNING, source KAFKA 10\.0\.0\.5:9092, target KAFKA 10\.0\.1\.7:9092 \(name "orders-dr", ` + egScope + `\)\n`)
 }
 
-// exampleConfig is config.example.yaml made to run beside other tests:
-// free ports, its files in dir, the console on.
-func exampleConfig(t *testing.T, dir string) string {
-	raw, err := os.ReadFile("../../config.example.yaml")
-	require.NoError(t, err)
-	text := string(raw)
-	for _, r := range [][2]string{
-		{"listen: 127.0.0.1:8080", "listen: 127.0.0.1:0"},
-		{"listen: 127.0.0.1:4222", "listen: 127.0.0.1:0"},
-		{"store_dir: ./data/nats", "store_dir: " + strconv.Quote(dir)},
-		{"file: ./data/streamops.log", "file: \"\""},
-		{"# enabled: true", "enabled: true"},
-	} {
-		require.Contains(t, text, r[0], "config.example.yaml")
-		text = strings.Replace(text, r[0], r[1], 1)
-	}
-	return text
-}
-
 // The example's disaster-recovery rule proposes the switchover of
 // orders-dr, a job of its Shanghai account, as the example's comment says.
 func TestTheExampleSwitchoverRuleReachesShanghai(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p := start(t, exampleConfig(t, dir), nil)
+	p := start(t, runnable(t, "../../config.example.yaml", dir), nil)
 	nc := natsClient(t, p, dir)
 	require.NoError(t, nc.Publish("alerts.demo", []byte(`{"status":"firing","labels":{"alertname":"KafkaClusterDown","job_id":"orders-dr","dr_address":"10.0.0.5:9092"}}`)))
 	p.waitFor(`\* alert KafkaClusterDown proposes \(rule kafka-dr-switch, channel C0INCIDENTS\):`)

@@ -281,7 +281,7 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 	code, body = get("/metrics")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, `streamops_requests_total{op="pipeline pause",state="succeeded"} 1`)
-	assert.Contains(t, body, `streamops_provider_call_seconds_count{op="pipeline pause",provider="EnOS",result="ok"} 1`)
+	assert.Contains(t, body, `streamops_provider_call_seconds_count{account="default",op="pipeline pause",provider="EnOS",result="ok"} 1`)
 }
 
 func TestCheckConfig(t *testing.T) {

@@ -32,7 +32,7 @@ func TestMetricsFromTheStart(t *testing.T) {
 	for _, series := range []string{
 		`streamops_requests_total{op="pipeline pause",state="pending"} 0`,
 		`streamops_requests_total{op="pipeline stop",state="failed"} 0`,
-		`streamops_provider_call_seconds_count{op="pipeline pause",provider="EnOS",result="ok"} 0`,
+		`streamops_provider_call_seconds_count{account="default",op="pipeline pause",provider="EnOS",result="ok"} 0`,
 		`streamops_status_checks_total{op="pipeline pause",result="reached"} 0`,
 		`streamops_status_checks_total{op="pipeline pause",result="timed_out"} 0`,
 		`streamops_open_requests{state="pending"} 0`,

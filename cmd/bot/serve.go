@@ -227,7 +227,7 @@ func stop(ctx context.Context, timeout time.Duration, ended <-chan error, svc *o
 		defer told()
 		for _, r := range svc.Abandon(tellCtx) {
 			log.Error("stopped while a provider call was in flight: its outcome is uncertain", "request", r.ID, "op", r.Op, "target", r.Target.ID, "confirmed_by", r.DecidedBy)
-			fmt.Fprintf(stderr, "bot: stopped while %s (%s %s) was being carried out: its outcome is uncertain; check the target before asking again\n", r.ID, r.Op, r.Target.Name())
+			fmt.Fprintf(stderr, "bot: stopped while %s (%s %s) was being carried out: its outcome is uncertain; check the target before asking again\n", r.ID, r.Op, r.TargetName())
 		}
 		log.Warn("stopped before calls and status checks finished", "err", werr, "timeout", timeout)
 		waitCtx = tellCtx // for the Slack replies that say so

@@ -143,13 +143,10 @@ func (c *Console) Notify(_ context.Context, n ops.Notice) {
 // print writes s as plain text: whatever a provider or a person put in it,
 // no control sequence reaches the terminal.
 func (c *Console) print(s string) {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = ops.PlainText(l)
-	}
+	s = ops.PlainLines(s)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	io.WriteString(c.out, strings.Join(lines, "\n"))
+	io.WriteString(c.out, s)
 }
 
 // maxLine is the longest command line the console takes; a longer one is

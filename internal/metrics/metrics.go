@@ -4,6 +4,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,10 @@ type Metrics struct {
 	calls        *prometheus.HistogramVec
 	statusChecks *prometheus.CounterVec
 	alerts       *prometheus.CounterVec
+	accountInfo  *prometheus.GaugeVec
+
+	mu       sync.Mutex
+	accounts map[string][]string // by provider, the accounts Account named
 }
 
 // New registers the collectors.
@@ -34,9 +39,9 @@ func New() *Metrics {
 		}, []string{"op", "state"}),
 		calls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "streamops_provider_call_seconds",
-			Help:    "Latency of state-changing provider calls, by provider, operation and result.",
+			Help:    "Latency of state-changing provider calls, by provider, account, operation and result.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"provider", "op", "result"}),
+		}, []string{"provider", "account", "op", "result"}),
 		statusChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "streamops_status_checks_total",
 			Help: "Status checks after successful calls, by operation and how they ended: reached, timed_out or stopped (by a shutdown).",
@@ -45,17 +50,51 @@ func New() *Metrics {
 			Name: "streamops_alerts_total",
 			Help: "Alerts a rule matched, by what became of them: received, proposed, deduplicated (counted on an open request), suppressed (within the rule's cooldown), refused, cancelled (a resolution cancelled the request) or dead_lettered (a message).",
 		}, []string{"outcome"}),
+		accountInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "streamops_account_info",
+			Help: "1 for each provider account the bot acts in, naming where its targets live: the region and project of an EventGrid account, the org of an EnOS one.",
+		}, []string{"provider", "account", "region", "project", "org"}),
+		accounts: map[string][]string{},
 	}
 	for _, o := range []string{alerts.Received, alerts.Proposed, alerts.Deduplicated, alerts.Suppressed, alerts.Refused, alerts.Cancelled, alerts.DeadLettered} {
 		m.alerts.WithLabelValues(o)
 	}
-	m.registry.MustRegister(m.transitions, m.calls, m.statusChecks, m.alerts,
+	m.registry.MustRegister(m.transitions, m.calls, m.statusChecks, m.alerts, m.accountInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 // states are every state a request can reach, in the order of its life.
 var states = []ops.State{ops.Pending, ops.Executing, ops.Succeeded, ops.Failed, ops.Uncertain, ops.Cancelled, ops.Expired}
+
+// AccountInfo is one provider account and where its targets live.
+type AccountInfo struct {
+	Provider string // as ops.Spec.Provider names it: "EnOS", "EventGrid"
+	Account  string // as targets name it: ops.DefaultAccount for the default
+	Region   string // an EventGrid account's
+	Project  string // an EventGrid account's
+	Org      string // an EnOS account's
+}
+
+// Account sets streamops_account_info to 1 for a, and has Declare create
+// the series of a's provider calls: call it for each account before
+// Declare. A provider given no account is declared in ops.DefaultAccount.
+func (m *Metrics) Account(a AccountInfo) {
+	m.accountInfo.WithLabelValues(a.Provider, a.Account, a.Region, a.Project, a.Org).Set(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.accounts[a.Provider] = append(m.accounts[a.Provider], a.Account)
+}
+
+// accountsOf are the accounts Declare creates provider's call series in.
+func (m *Metrics) accountsOf(provider string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if as := m.accounts[provider]; len(as) > 0 {
+		return as
+	}
+	return []string{ops.DefaultAccount}
+}
 
 // Declare creates each operation's series at zero, so that dashboards and
 // alerts see them before the first request (a rate over a missing series is
@@ -65,8 +104,10 @@ func (m *Metrics) Declare(operations []ops.OperationInfo) {
 		for _, s := range states {
 			m.transitions.WithLabelValues(o.Name, string(s))
 		}
-		for _, result := range []string{"ok", "error"} {
-			m.calls.WithLabelValues(o.Provider, o.Name, result)
+		for _, account := range m.accountsOf(o.Provider) {
+			for _, result := range []string{"ok", "error"} {
+				m.calls.WithLabelValues(o.Provider, account, o.Name, result)
+			}
 		}
 		if o.Checked {
 			for _, result := range []string{ops.CheckReached, ops.CheckTimedOut, ops.CheckStopped} {
@@ -176,13 +217,14 @@ func (m *Metrics) Transition(op string, to ops.State) {
 	m.transitions.WithLabelValues(op, string(to)).Inc()
 }
 
-// ProviderCall records how long a provider call took and whether it failed.
-func (m *Metrics) ProviderCall(provider, op string, took time.Duration, err error) {
+// ProviderCall records how long a provider call in account took and
+// whether it failed.
+func (m *Metrics) ProviderCall(provider, account, op string, took time.Duration, err error) {
 	result := "ok"
 	if err != nil {
 		result = "error"
 	}
-	m.calls.WithLabelValues(provider, op, result).Observe(took.Seconds())
+	m.calls.WithLabelValues(provider, account, op, result).Observe(took.Seconds())
 }
 
 // StatusCheck counts how a status check ended.

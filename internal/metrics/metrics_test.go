@@ -22,8 +22,8 @@ func TestExposition(t *testing.T) {
 	m.Transition("pipeline pause", ops.Pending)
 	m.Transition("pipeline pause", ops.Succeeded)
 	m.Transition("pipeline pause", ops.Succeeded)
-	m.ProviderCall("EnOS", "pipeline pause", 300*time.Millisecond, nil)
-	m.ProviderCall("EnOS", "pipeline pause", 2*time.Second, errors.New("boom"))
+	m.ProviderCall("EnOS", "default", "pipeline pause", 300*time.Millisecond, nil)
+	m.ProviderCall("EnOS", "default", "pipeline pause", 2*time.Second, errors.New("boom"))
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -32,9 +32,9 @@ func TestExposition(t *testing.T) {
 	text := string(body)
 	assert.Contains(t, text, `streamops_requests_total{op="pipeline pause",state="pending"} 1`)
 	assert.Contains(t, text, `streamops_requests_total{op="pipeline pause",state="succeeded"} 2`)
-	assert.Contains(t, text, `streamops_provider_call_seconds_bucket{op="pipeline pause",provider="EnOS",result="ok",le="0.5"} 1`)
-	assert.Contains(t, text, `streamops_provider_call_seconds_bucket{op="pipeline pause",provider="EnOS",result="error",le="1"} 0`)
-	assert.Contains(t, text, `streamops_provider_call_seconds_count{op="pipeline pause",provider="EnOS",result="error"} 1`)
+	assert.Contains(t, text, `streamops_provider_call_seconds_bucket{account="default",op="pipeline pause",provider="EnOS",result="ok",le="0.5"} 1`)
+	assert.Contains(t, text, `streamops_provider_call_seconds_bucket{account="default",op="pipeline pause",provider="EnOS",result="error",le="1"} 0`)
+	assert.Contains(t, text, `streamops_provider_call_seconds_count{account="default",op="pipeline pause",provider="EnOS",result="error"} 1`)
 	assert.Contains(t, text, "go_goroutines")
 }
 
@@ -45,6 +45,30 @@ func TestRegistriesAreSeparate(t *testing.T) {
 	rec := httptest.NewRecorder()
 	b.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	assert.NotContains(t, rec.Body.String(), `streamops_requests_total{op="x"`)
+}
+
+// Each account's calls have their own series, at zero from the start,
+// and each account names where its targets live.
+func TestAccounts(t *testing.T) {
+	m := New()
+	m.Account(AccountInfo{Provider: "EventGrid", Account: "default", Region: "cn-north-4", Project: "0a1b"})
+	m.Account(AccountInfo{Provider: "EventGrid", Account: "shanghai", Region: "cn-east-3", Project: "9f8e"})
+	m.Account(AccountInfo{Provider: "EnOS", Account: "default", Org: "o1"})
+	m.Declare([]ops.OperationInfo{{Name: "job stop", Provider: "EventGrid"}, {Name: "pipeline pause", Provider: "EnOS"}})
+	m.ProviderCall("EventGrid", "shanghai", "job stop", time.Second, nil)
+	text := scrape(t, m)
+	for _, s := range []string{
+		`streamops_account_info{account="default",org="",project="0a1b",provider="EventGrid",region="cn-north-4"} 1`,
+		`streamops_account_info{account="shanghai",org="",project="9f8e",provider="EventGrid",region="cn-east-3"} 1`,
+		`streamops_account_info{account="default",org="o1",project="",provider="EnOS",region=""} 1`,
+		`streamops_provider_call_seconds_count{account="default",op="job stop",provider="EventGrid",result="ok"} 0`,
+		`streamops_provider_call_seconds_count{account="shanghai",op="job stop",provider="EventGrid",result="ok"} 1`,
+		`streamops_provider_call_seconds_count{account="shanghai",op="job stop",provider="EventGrid",result="error"} 0`,
+		`streamops_provider_call_seconds_count{account="default",op="pipeline pause",provider="EnOS",result="error"} 0`,
+	} {
+		assert.Contains(t, text, s)
+	}
+	assert.NotContains(t, text, `account="shanghai",op="pipeline pause"`, "EnOS has no account shanghai")
 }
 
 type openRequests struct {
@@ -70,7 +94,7 @@ func TestSeriesExistBeforeTheFirstRequest(t *testing.T) {
 	for _, s := range []string{
 		`streamops_requests_total{op="stream pause",state="pending"} 0`,
 		`streamops_requests_total{op="job create",state="expired"} 0`,
-		`streamops_provider_call_seconds_count{op="stream pause",provider="EventGrid",result="error"} 0`,
+		`streamops_provider_call_seconds_count{account="default",op="stream pause",provider="EventGrid",result="error"} 0`,
 		`streamops_status_checks_total{op="stream pause",result="stopped"} 0`,
 		`streamops_open_requests{state="pending"} 0`,
 		`streamops_open_requests{state="executing"} 0`,

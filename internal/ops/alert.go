@@ -200,7 +200,9 @@ func resolvedStatus(r Request) string {
 
 // TargetOf is the target text's command acts on, resolved as Handle
 // resolves it (an alias or an ID alike), without asking a provider; an
-// empty Target for a command that takes none.
+// empty Target for a command that takes none. A target group is one
+// target whose ID is its name with GroupPrefix ("@orders"): what keys an
+// alert's request on it stays one, whatever members the group has.
 func (s *Service) TargetOf(text string) (Target, error) {
 	cmd, err := ParseCommand(text)
 	if err != nil {
@@ -209,6 +211,12 @@ func (s *Service) TargetOf(text string) (Target, error) {
 	op, rest, err := s.catalogue.lookup(cmd.Words)
 	if err != nil || op.Kind == "" || len(rest) == 0 {
 		return Target{}, err
+	}
+	if name, ok := strings.CutPrefix(rest[0], GroupPrefix); ok {
+		if _, err := s.dir.Group(name); err != nil {
+			return Target{}, err
+		}
+		return Target{Kind: op.Kind, ID: rest[0]}, nil
 	}
 	return s.dir.Resolve(op.Kind, rest[0])
 }

@@ -19,8 +19,36 @@ type Event struct {
 	// Note carries what is not a transition: the status read after a call,
 	// whose event has State Checked and From the state the request keeps.
 	Note string `json:"note,omitempty"`
+	// MoreTargets and Group are the request's, for one on several targets.
+	MoreTargets []Target `json:"more_targets,omitempty"`
+	Group       string   `json:"group,omitempty"`
 }
 
 // Checked is the state of the event that reports the status read after a
 // call (streamops.events.checked); no request is ever in it.
 const Checked State = "checked"
+
+// Targets are what the event's request acts on, in the order named.
+func (e Event) Targets() []Target {
+	return append([]Target{e.Target}, e.MoreTargets...)
+}
+
+// TargetName names every target of the event's request, as
+// Request.TargetName does.
+func (e Event) TargetName() string {
+	return targetsName(e.Group, e.Targets())
+}
+
+// names reports whether word names one of the event's targets (its alias
+// or ID) or its target group (with GroupPrefix).
+func (e Event) names(word string) bool {
+	if e.Group != "" && word == GroupPrefix+e.Group {
+		return true
+	}
+	for _, t := range e.Targets() {
+		if t.Is(word) {
+			return true
+		}
+	}
+	return false
+}

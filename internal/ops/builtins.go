@@ -22,7 +22,7 @@ func (s *Service) builtins() []*operation {
 			}
 			var b strings.Builder
 			for _, r := range open {
-				fmt.Fprintf(&b, "%s  %-10s %s %s, asked by %s, expires %s\n", r.ID, r.State, r.Op, r.Target.Name(), r.Requester, r.ExpiresAt.UTC().Format("15:04:05 MST"))
+				fmt.Fprintf(&b, "%s  %-10s %s %s, asked by %s, expires %s\n", r.ID, r.State, r.Op, r.TargetName(), r.Requester, r.ExpiresAt.UTC().Format("15:04:05 MST"))
 			}
 			return strings.TrimRight(b.String(), "\n"), nil
 		}}},

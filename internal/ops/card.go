@@ -20,7 +20,7 @@ type Card struct {
 
 // CardOf describes r as it stands now.
 func CardOf(r Request) Card {
-	c := Card{Title: fmt.Sprintf("%s %s", r.Op, r.Target.Name())}
+	c := Card{Title: fmt.Sprintf("%s %s", r.Op, r.Subject())}
 	add := func(label, value string) {
 		if value != "" {
 			c.Fields = append(c.Fields, Field{Label: label, Value: value})
@@ -28,9 +28,15 @@ func CardOf(r Request) Card {
 	}
 	add("Request", r.ID)
 	add("Operation", r.Op)
-	add("Target", r.Target.Name())
-	add("Provider", strings.TrimSuffix(r.Target.Provider+", "+r.Target.Scope, ", "))
-	add("Call", r.Call)
+	if len(r.MoreTargets) == 0 {
+		add("Target", r.Target.Name())
+		add("Provider", providerOf(r.Target))
+		add("Call", r.Call)
+	} else {
+		add("Targets", r.TargetName())
+		add("Provider", providersOf(r.Targets()))
+		add("Calls", r.Call) // a line per target
+	}
 	add("Parameters", parameters(r))
 	c.Fields = append(c.Fields, r.Details...)
 	c.Fields = append(c.Fields, alertFields(r)...)
@@ -54,6 +60,22 @@ func CardOf(r Request) Card {
 		c.Status = s
 	}
 	return c
+}
+
+// providerOf is who t is reached through, and where: "EnOS, org o-1".
+func providerOf(t Target) string {
+	return strings.TrimSuffix(t.Provider+", "+t.Scope, ", ")
+}
+
+// providersOf is providerOf each of ts, each named once.
+func providersOf(ts []Target) string {
+	var seen []string
+	for _, t := range ts {
+		if p := providerOf(t); !slices.Contains(seen, p) {
+			seen = append(seen, p)
+		}
+	}
+	return strings.Join(seen, "; ")
 }
 
 // parameters lists the arguments and flags, secrets masked.

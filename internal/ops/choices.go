@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,8 +25,9 @@ func (s *Service) Requestable(ctx context.Context, user string, origin Origin) [
 	return specs
 }
 
-// Entry is one target a provider's list call returned.
-type Entry struct{ ID, Name, Status string }
+// Entry is one target a provider's list call returned, and the account
+// it is in (empty: DefaultAccount).
+type Entry struct{ Account, ID, Name, Status string }
 
 // EntriesOf makes a list operation's Entries from its client's list call
 // and what an Entry takes of each item.
@@ -41,7 +43,8 @@ func EntriesOf[T any](list func(context.Context) ([]T, error), entry func(T) Ent
 }
 
 // Choice is a target a front end offers: the word a command takes for it
-// (an alias or an ID) and what to show.
+// (an alias, an ID, or "account/ID" outside the kind's default account)
+// and what to show.
 type Choice struct{ Word, Label string }
 
 // listFor bounds how long a provider's list is reused: long enough for a
@@ -78,26 +81,37 @@ func (s *Service) Choices(ctx context.Context, kind, query string, limit int) ([
 			out = append(out, Choice{Word: alias, Label: alias + " (" + aliases[alias] + ")"})
 		}
 	}
+	home := s.dir.DefaultAccountOf(kind)
+	// An alias stands for "ID" in the kind's default account or for
+	// "account/ID": named holds both as "account/ID".
 	named := make(map[string]bool, len(aliases))
-	for _, id := range aliases {
-		named[id] = true
+	for _, to := range aliases {
+		if !strings.Contains(to, "/") {
+			to = home + "/" + to
+		}
+		named[to] = true
 	}
 	entries, err := s.entries(ctx, kind)
 	for _, e := range entries {
 		if len(out) == limit {
 			break
 		}
-		if !ValidID(e.ID) || named[e.ID] || !matches(e.ID, e.Name) {
+		account := cmp.Or(e.Account, DefaultAccount)
+		word := e.ID
+		if account != home {
+			word = account + "/" + e.ID
+		}
+		if !ValidID(e.ID) || named[account+"/"+e.ID] || !matches(word, e.Name) {
 			continue
 		}
-		label := e.ID
+		label := word
 		if e.Name != "" {
-			label = e.Name + " (" + e.ID + ")"
+			label = e.Name + " (" + word + ")"
 		}
 		if e.Status != "" {
 			label += ", " + e.Status
 		}
-		out = append(out, Choice{Word: e.ID, Label: label})
+		out = append(out, Choice{Word: word, Label: label})
 	}
 	return out, err
 }
@@ -120,11 +134,10 @@ func (s *Service) entries(ctx context.Context, kind string) ([]Entry, error) {
 			continue
 		}
 		es, err := o.Spec.Entries(ctx)
+		all = append(all, es...) // with several accounts, those that answered
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %s", o.Name, FailureText(err)))
-			continue
 		}
-		all = append(all, es...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return all, err // not kept: the next keystroke tries again

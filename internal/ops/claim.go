@@ -86,8 +86,15 @@ func (s *Service) holdTargets(ctx context.Context, r Request) (release func(), n
 			rel()
 		}
 	}
-	for _, t := range targets {
+	for i, t := range targets {
 		rel, cur, err := s.holdTarget(ctx, r, t, giveUp.C)
+		var busy *busyError
+		if errors.As(err, &busy) {
+			// The person is told of every target that is busy, not only the
+			// first: the ones not yet reached are looked at, not waited for.
+			busy.others = s.busyOf(ctx, r, targets[i+1:])
+			err = &InputError{Msg: busy.text()}
+		}
 		if err != nil {
 			releaseAll()
 			return nil, cur, err
@@ -95,6 +102,56 @@ func (s *Service) holdTargets(ctx context.Context, r Request) (release func(), n
 		releases = append(releases, rel)
 	}
 	return releaseAll, r, nil
+}
+
+// busy is a target held by another request, as read while waiting for it.
+type busy struct {
+	target Target
+	holder holder
+}
+
+// busyError is the refusal of a request, r, whose target stayed busy for
+// all of target_wait; others are its other targets found busy then.
+type busyError struct {
+	r      Request
+	first  busy
+	others []busy
+}
+
+func (e *busyError) Error() string { return e.text() }
+
+// text names each busy target and the request holding it.
+func (e *busyError) text() string {
+	if len(e.others) == 0 {
+		t, h := e.first.target, e.first.holder
+		return fmt.Sprintf("%s %s is busy with %s (%s, confirmed by %s), still running or being checked: nothing was done for %s, which is still pending. Confirm it again once %s has finished; a switchover is read again then.",
+			t.Kind, t.Name(), h.claim.Request, h.held.Op, cmp.Or(h.held.DecidedBy, "someone"), e.r.ID, h.claim.Request)
+	}
+	all := append([]busy{e.first}, e.others...)
+	lines := make([]string, len(all))
+	for i, b := range all {
+		lines[i] = fmt.Sprintf("%s %s is busy with %s (%s, confirmed by %s)", b.target.Kind, b.target.Name(), b.holder.claim.Request, b.holder.held.Op, cmp.Or(b.holder.held.DecidedBy, "someone"))
+	}
+	return fmt.Sprintf("%d targets of %s are busy with other requests, still running or being checked: %s. Nothing was done for %s, which is still pending: confirm it again once those have finished.",
+		len(all), e.r.ID, strings.Join(lines, "; "), e.r.ID)
+}
+
+// busyOf are the targets among ts that another request holds now, read
+// once each, without waiting.
+func (s *Service) busyOf(ctx context.Context, r Request, ts []Target) []busy {
+	var found []busy
+	for _, t := range ts {
+		c, _, err := s.claims.GetClaim(ctx, claimKey(t))
+		if err != nil || c.Request == r.ID {
+			continue
+		}
+		h := holder{claim: c}
+		h.held, h.readErr = s.store.Get(ctx, c.Request)
+		if !s.lapsed(h.claim, h.held, h.readErr) {
+			found = append(found, busy{target: t, holder: h})
+		}
+	}
+	return found
 }
 
 // holder is who holds a claim, as read while waiting for it.
@@ -141,7 +198,7 @@ func (s *Service) holdTarget(ctx context.Context, r Request, t Target, giveUp <-
 // neither when the claim changed meanwhile.
 func (s *Service) tryClaim(ctx context.Context, r Request, t Target, key string, readHolder bool) (func(), *holder, error) {
 	at := s.now()
-	c := Claim{Request: r.ID, At: at, Until: at.Add(s.set.AbandonAfter + s.set.CheckTimeout)}
+	c := Claim{Request: r.ID, At: at, Until: at.Add(s.claimSpan(r))}
 	rev, err := s.claims.CreateClaim(ctx, key, c)
 	if err == nil {
 		return func() { s.releaseTarget(key, r.ID, rev) }, nil, nil
@@ -174,7 +231,7 @@ func (s *Service) tryClaim(ctx context.Context, r Request, t Target, key string,
 // awaitClaim waits for the claim h holds on t to change or lapse. At
 // giveUp it returns the refusal that says who holds t, with r as it now is.
 func (s *Service) awaitClaim(ctx context.Context, r Request, t Target, h holder, changed <-chan struct{}, giveUp <-chan time.Time) (Request, error) {
-	lapse := time.NewTimer(lapsesAt(h.claim, h.held, h.readErr).Sub(s.now()))
+	lapse := time.NewTimer(s.lapsesAt(h.claim, h.held, h.readErr).Sub(s.now()))
 	defer lapse.Stop()
 	select {
 	case <-changed:
@@ -185,11 +242,27 @@ func (s *Service) awaitClaim(ctx context.Context, r Request, t Target, h holder,
 		if cur, decided := s.decidedMeanwhile(ctx, r.ID); decided {
 			return cur, &InputError{Msg: alreadyDecided(cur)}
 		}
-		who := cmp.Or(h.held.DecidedBy, "someone")
-		return r, &InputError{Msg: fmt.Sprintf("%s %s is busy with %s (%s, confirmed by %s), still running or being checked: nothing was done for %s, which is still pending. Confirm it again once %s has finished; a switchover is read again then.",
-			t.Kind, t.Name(), h.claim.Request, h.held.Op, who, r.ID, h.claim.Request)}
+		return r, &busyError{r: r, first: busy{target: t, holder: h}}
 	}
 	return r, nil
+}
+
+// claimSpan is how long a claim of r's lasts unless released: its calls
+// and the status check after them; for several targets, also the wait for
+// the others' claims after it is taken, and a round of calls for each
+// maxCalls targets.
+func (s *Service) claimSpan(r Request) time.Duration {
+	span := s.abandonAfter(r) + s.set.CheckTimeout
+	if len(r.MoreTargets) > 0 {
+		span += s.set.TargetWait
+	}
+	return span
+}
+
+// abandonAfter is how long r may be executing before it is taken to have
+// lost its bot: abandon_after for each round of its calls.
+func (s *Service) abandonAfter(r Request) time.Duration {
+	return s.set.AbandonAfter * time.Duration(rounds(len(r.Targets())))
 }
 
 // decidedMeanwhile reads request id and reports whether it is no longer pending.
@@ -201,11 +274,21 @@ func (s *Service) decidedMeanwhile(ctx context.Context, id string) (Request, boo
 // lapsesAt is when claim c stops protecting anything unless it changes
 // first (see lapsed): at its Until, or sooner while it names a request
 // still pending.
-func lapsesAt(c Claim, held Request, readErr error) time.Time {
-	if grace := c.At.Add(claimGrace); readErr == nil && held.State == Pending && grace.Before(c.Until) {
+func (s *Service) lapsesAt(c Claim, held Request, readErr error) time.Time {
+	if grace := c.At.Add(s.grace(held)); readErr == nil && held.State == Pending && grace.Before(c.Until) {
 		return grace
 	}
 	return c.Until
+}
+
+// grace is how long a claim may name held while it is still pending: the
+// moment between taking the claim and recording the confirmation, and for
+// a request on several targets the wait for its other claims before that.
+func (s *Service) grace(held Request) time.Duration {
+	if len(held.MoreTargets) > 0 {
+		return claimGrace + s.set.TargetWait
+	}
+	return claimGrace
 }
 
 // lapsed reports whether a claim no longer protects anything: its request is
@@ -221,7 +304,7 @@ func (s *Service) lapsed(c Claim, held Request, readErr error) bool {
 	case !now.Before(c.Until):
 		return true
 	}
-	return held.State == Pending && now.Sub(c.At) >= claimGrace
+	return held.State == Pending && now.Sub(c.At) >= s.grace(held)
 }
 
 func (s *Service) releaseTarget(key, id string, rev uint64) {

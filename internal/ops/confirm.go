@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -51,10 +52,7 @@ func (s *Service) Confirm(ctx context.Context, id, user string) (Request, error)
 	// The calls must finish even if whoever confirmed goes away: a
 	// half-known outcome is worse than a late one.
 	callCtx := context.WithoutCancel(ctx)
-	outs := make([]TargetOutcome, 0, len(r.Targets()))
-	for _, t := range r.Targets() {
-		outs = append(outs, s.call(callCtx, op, r.on(t)))
-	}
+	outs := s.callEach(callCtx, op, r)
 	r = withOutcomes(r, outs)
 	r.Outcome.Undo = undoOf(op, r)
 	r = s.finish(callCtx, r)
@@ -90,12 +88,41 @@ func (s *Service) checkAfter(ctx context.Context, r Request, op *operation, outs
 	}()
 }
 
+// maxCalls bounds the calls of one request made at once: a group's
+// targets are called together, but not so many that a provider's rate
+// limit or the bot's connections are spent on one request.
+const maxCalls = 8
+
+// callEach makes the call of each target of r, at most maxCalls at once,
+// and returns their outcomes in r's order of targets.
+func (s *Service) callEach(ctx context.Context, op *operation, r Request) []TargetOutcome {
+	targets := r.Targets()
+	outs := make([]TargetOutcome, len(targets))
+	slots := make(chan struct{}, maxCalls)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			outs[i] = s.call(ctx, op, r.on(t))
+		})
+	}
+	wg.Wait()
+	return outs
+}
+
+// rounds is how many rounds of at most maxCalls calls a request on n
+// targets takes: how many times the longest call its time is allowed.
+func rounds(n int) int {
+	return (n + maxCalls - 1) / maxCalls
+}
+
 // call carries out r, narrowed to one target, and says what it did.
 func (s *Service) call(ctx context.Context, op *operation, r Request) TargetOutcome {
 	start := s.now()
 	out, err := op.Execute(ctx, r)
 	if s.metrics != nil {
-		s.metrics.ProviderCall(r.Target.Provider, r.Op, s.now().Sub(start), err)
+		s.metrics.ProviderCall(r.Target.Provider, r.Target.Key().Account, r.Op, s.now().Sub(start), err)
 	}
 	if err != nil {
 		f := failureOf(err)
@@ -128,16 +155,45 @@ func withOutcomes(r Request, outs []TargetOutcome) Request {
 	}
 	r.Outcomes = outs
 	sum := Outcome{}
-	lines := make([]string, len(outs))
-	for i, o := range outs {
-		lines[i] = o.Outcome.Summary
-		if e := o.Outcome.Error; e != nil && (sum.Error == nil || e.Uncertain && !sum.Error.Uncertain) {
+	var uncertain, failed, done []string
+	for _, o := range outs {
+		e := o.Outcome.Error
+		switch {
+		case e == nil:
+			done = append(done, o.Outcome.Summary)
+		case e.Uncertain:
+			uncertain = append(uncertain, o.Outcome.Summary)
+		default:
+			failed = append(failed, o.Outcome.Summary)
+		}
+		if e != nil && (sum.Error == nil || e.Uncertain && !sum.Error.Uncertain) {
 			sum.Error = e
 		}
 	}
-	sum.Summary = strings.Join(lines, "\n")
+	sum.Summary = strings.Join(done, "\n")
+	if sum.Error != nil {
+		// The ones that may have acted unseen first, then the ones that
+		// failed, each under its heading, so none reads as done.
+		sum.Summary = strings.Join(slices.Concat(
+			outcomeLines("Uncertain", len(outs), uncertain),
+			outcomeLines("Failed", len(outs), failed),
+			outcomeLines("Done", len(outs), done)), "\n")
+	}
 	r.Outcome = &sum
 	return r
+}
+
+// outcomeLines are the summaries of one kind of outcome under a heading
+// that counts them: "Failed (1 of 3):".
+func outcomeLines(heading string, of int, summaries []string) []string {
+	if len(summaries) == 0 {
+		return nil
+	}
+	lines := []string{fmt.Sprintf("%s (%d of %d):", heading, len(summaries), of)}
+	for _, s := range summaries {
+		lines = append(lines, "- "+s)
+	}
+	return lines
 }
 
 // uncertainSummary says plainly that the call may have acted, and why.

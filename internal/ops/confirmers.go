@@ -98,5 +98,5 @@ func (s *Service) remind(ctx context.Context, r Request) {
 	left := roundDuration(r.ExpiresAt.Sub(s.now()))
 	s.notify(ctx, Notice{Request: r, Kind: Reminder,
 		Text: fmt.Sprintf("Reminder: %s (%s %s) is still waiting for confirmation and expires in %s, at %s.",
-			r.ID, r.Op, r.Target.Name(), left, r.ExpiresAt.UTC().Format("15:04:05 MST"))})
+			r.ID, r.Op, r.TargetName(), left, r.ExpiresAt.UTC().Format("15:04:05 MST"))})
 }

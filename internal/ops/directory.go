@@ -66,7 +66,7 @@ func (d Directory) Resolve(kind, word string) (Target, error) {
 			return d.target(kind, word, to), nil
 		}
 	} else if !ValidAccount(account) {
-		return Target{}, inputErrorf("%q is not a valid %s ID or alias: IDs are letters, digits, '-', '_' and '.', after an account name and '/' for a target outside the default account", word, kind)
+		return Target{}, inputErrorf("%q is not a valid %s ID or alias: IDs are letters, digits, '-', '_' and '.'", word, kind)
 	} else if err := d.checkAccount(kind, account); err != nil {
 		return Target{}, err
 	}

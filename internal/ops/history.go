@@ -27,7 +27,7 @@ const historyLines = 60
 func (s *Service) history() *operation {
 	return &operation{
 		subject: true,
-		Spec: Spec{Name: "history", Usage: "[alias, ID or request ID]", Summary: "list this channel's requests of the last 7 days and what happened to them, in order",
+		Spec: Spec{Name: "history", Usage: "[alias, ID, @group or request ID]", Summary: "list this channel's requests of the last 7 days and what happened to them, in order",
 			Read: func(ctx context.Context, r Request) (string, error) {
 				events, err := s.trail.Events(ctx, s.now().Add(-historySpan))
 				if err != nil {
@@ -38,7 +38,7 @@ func (s *Service) history() *operation {
 					if !r.Origin.lists(e.Origin) {
 						continue
 					}
-					if word := r.Args["target"]; word != "" && !e.Target.Is(word) && e.RequestID != word {
+					if word := r.Args["target"]; word != "" && !e.names(word) && e.RequestID != word {
 						continue
 					}
 					lines = append(lines, e.Line())
@@ -73,7 +73,7 @@ func (t Target) Is(word string) bool {
 // Line is an event on one line, for `history` and `bot audit`.
 func (e Event) Line() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %s  %-10s %s %s", e.Time.UTC().Format("2006-01-02 15:04:05Z"), e.RequestID, e.State, e.Op, e.Target.Name())
+	fmt.Fprintf(&b, "%s  %s  %-10s %s %s", e.Time.UTC().Format("2006-01-02 15:04:05Z"), e.RequestID, e.State, e.Op, e.TargetName())
 	switch {
 	case e.State == Pending:
 		fmt.Fprintf(&b, ", asked by %s via %s", e.Requester, e.Origin.Frontend)

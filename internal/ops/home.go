@@ -66,7 +66,7 @@ func (s *Service) RecentBy(ctx context.Context, user string, n int) ([]Request, 
 		}
 		got, ok := byID[e.RequestID]
 		if !ok {
-			got = &seen{r: Request{ID: e.RequestID, Op: e.Op, Target: e.Target, Requester: e.Requester, Origin: e.Origin, CreatedAt: e.Time}}
+			got = &seen{r: Request{ID: e.RequestID, Op: e.Op, Target: e.Target, MoreTargets: e.MoreTargets, Group: e.Group, Requester: e.Requester, Origin: e.Origin, CreatedAt: e.Time}}
 			byID[e.RequestID] = got
 		}
 		got.last, got.r.State, got.r.Outcome = i, e.State, cmp.Or(e.Outcome, got.r.Outcome)

@@ -22,10 +22,15 @@ import (
 type recorded struct {
 	mu     sync.Mutex
 	checks []string
+	calls  []string // "provider account op" of each provider call
 }
 
-func (r *recorded) Transition(string, ops.State)                      {}
-func (r *recorded) ProviderCall(string, string, time.Duration, error) {}
+func (r *recorded) Transition(string, ops.State) {}
+func (r *recorded) ProviderCall(provider, account, op string, _ time.Duration, _ error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, provider+" "+account+" "+op)
+}
 func (r *recorded) StatusCheck(op, result string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -36,6 +41,12 @@ func (r *recorded) seen() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.checks...)
+}
+
+func (r *recorded) providerCalls() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.calls...)
 }
 
 func TestStatusChecksAreCounted(t *testing.T) {

@@ -54,7 +54,9 @@ func (fs frontEnds) Started(ctx context.Context, r Request) {
 // Metrics counts what the service does.
 type Metrics interface {
 	Transition(op string, to State)
-	ProviderCall(provider, op string, took time.Duration, err error)
+	// ProviderCall records a call of op in the account named (never empty:
+	// DefaultAccount for the default).
+	ProviderCall(provider, account, op string, took time.Duration, err error)
 	// StatusCheck counts how a status check ended: CheckReached,
 	// CheckTimedOut or CheckStopped.
 	StatusCheck(op, result string)

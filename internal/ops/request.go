@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -44,9 +45,12 @@ type Request struct {
 	MoreTargets []Target          `json:"more_targets,omitempty"`
 	Args        map[string]string `json:"args,omitempty"`
 	Flags       []string          `json:"flags,omitempty"`
-	Text        string            `json:"text"` // the command as typed
+	Text        string            `json:"text"`            // the command as typed
+	Group       string            `json:"group,omitempty"` // the target group Text names, without GroupPrefix
 	// Call and Details say what will be sent, fixed when the request is made
-	// so that every replica shows and sends the same thing.
+	// so that every replica shows and sends the same thing. A request on
+	// several targets has one line of Call per target, in Targets' order,
+	// each after the target's name and ": ".
 	Call    string  `json:"call"`
 	Details []Field `json:"details,omitempty"`
 	// Seen is what was read from the provider to make the card; it is
@@ -96,6 +100,40 @@ func (r *Request) setTargets(ts []Target) {
 func (r Request) on(t Target) Request {
 	r.Target, r.MoreTargets = t, nil
 	return r
+}
+
+// Subject is what r acts on, briefly: its target's name, or for several
+// "@orders (3 pipelines)", the group and how many of what.
+func (r Request) Subject() string {
+	return subject(r.Group, r.Targets())
+}
+
+// TargetName names every target of r: its target's name, or for several
+// "@orders (3 pipelines): orders-etl (p-100), billing (p-200), p-300".
+func (r Request) TargetName() string {
+	return targetsName(r.Group, r.Targets())
+}
+
+func subject(group string, ts []Target) string {
+	if len(ts) == 1 {
+		return ts[0].Name()
+	}
+	what := Count(len(ts), ts[0].Kind)
+	if group == "" {
+		return what
+	}
+	return fmt.Sprintf("%s%s (%s)", GroupPrefix, group, what)
+}
+
+func targetsName(group string, ts []Target) string {
+	if len(ts) == 1 {
+		return ts[0].Name()
+	}
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name()
+	}
+	return subject(group, ts) + ": " + strings.Join(names, ", ")
 }
 
 // Seen is a job's source and target addresses as read to make a switch's

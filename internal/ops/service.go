@@ -209,14 +209,13 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 		}
 		return Reply{Text: text}, nil
 	}
-	r.Target.Provider = op.Provider
-	if op.Prepare != nil {
-		if err := op.Prepare(ctx, &r); err != nil {
-			return Reply{}, err
-		}
+	if len(r.MoreTargets) > 0 {
+		err = prepareEach(ctx, op, &r)
+	} else {
+		err = prepare(ctx, op, &r)
 	}
-	if op.Call != nil {
-		r.Call = op.Provider + " " + op.Call(r)
+	if err != nil {
+		return Reply{}, err
 	}
 	r.Confirmers = s.confirmers(ctx, r)
 	r, err = s.propose(ctx, r)
@@ -255,6 +254,9 @@ func (s *Service) parseRequest(op *operation, rest []string, args map[string]str
 		if len(rest) == 0 {
 			return Request{}, inputErrorf("what should it be called? usage: %s", op.usageLine())
 		}
+		if strings.HasPrefix(rest[0], GroupPrefix) {
+			return Request{}, inputErrorf("%s makes one new %s at a time, so it cannot take a target group (%s): give the new %s's name. usage: %s", op.Name, strings.Fields(op.Name)[0], rest[0], strings.Fields(op.Name)[0], op.usageLine())
+		}
 		r.Target = Target{Kind: strings.Fields(op.Name)[0], Alias: rest[0]}
 		rest = rest[1:]
 	}
@@ -262,11 +264,9 @@ func (s *Service) parseRequest(op *operation, rest []string, args map[string]str
 		if len(rest) == 0 {
 			return Request{}, inputErrorf("which %s? usage: %s", op.Kind, op.usageLine())
 		}
-		t, err := s.dir.Resolve(op.Kind, rest[0])
-		if err != nil {
+		if err := s.resolveTargets(op, rest[0], &r); err != nil {
 			return Request{}, err
 		}
-		r.Target = t
 		rest = rest[1:]
 	}
 	if op.subject && len(rest) == 1 {
@@ -285,6 +285,97 @@ func (s *Service) parseRequest(op *operation, rest []string, args map[string]str
 		}
 	}
 	return r, nil
+}
+
+// prepare fills in r's target and call as op's Prepare and Call say.
+func prepare(ctx context.Context, op *operation, r *Request) error {
+	r.Target.Provider = op.Provider
+	if op.Prepare != nil {
+		if err := op.Prepare(ctx, r); err != nil {
+			return err
+		}
+	}
+	if op.Call != nil {
+		r.Call = op.Provider + " " + op.Call(*r)
+	}
+	return nil
+}
+
+// prepareEach prepares r, a request on several targets, one target at a
+// time, as if each were asked for alone: each has its own scope and call
+// line, and its details are labelled with its name.
+func prepareEach(ctx context.Context, op *operation, r *Request) error {
+	targets := r.Targets()
+	calls := make([]string, len(targets))
+	for i, t := range targets {
+		one := r.on(t)
+		one.Details = nil
+		if err := prepare(ctx, op, &one); err != nil {
+			return fmt.Errorf("%s %s of %s%s: %w", t.Kind, t.Name(), GroupPrefix, r.Group, err)
+		}
+		targets[i] = one.Target
+		calls[i] = t.Name() + ": " + one.Call
+		for _, d := range one.Details {
+			r.Details = append(r.Details, Field{Label: t.Name() + ": " + d.Label, Value: d.Value})
+		}
+	}
+	r.setTargets(targets)
+	if op.Call != nil {
+		r.Call = strings.Join(calls, "\n")
+	}
+	return nil
+}
+
+// resolveTargets sets r's target to what word names: one target, or the
+// members of a target group of op's kind. Members of other kinds are left
+// out, and the card says so.
+func (s *Service) resolveTargets(op *operation, word string, r *Request) error {
+	name, isGroup := strings.CutPrefix(word, GroupPrefix)
+	if !isGroup {
+		t, err := s.dir.Resolve(op.Kind, word)
+		r.Target = t
+		return err
+	}
+	if op.ReadsFirst {
+		return inputErrorf("%s reads each %s before its card is shown, so it takes one %s at a time, not a target group (%s): ask for each %s on its own. usage: %s", op.Name, op.Kind, op.Kind, word, op.Kind, op.usageLine())
+	}
+	members, err := s.dir.Group(name)
+	if err != nil {
+		return err
+	}
+	var targets []Target
+	var left []string
+	for _, t := range members {
+		if t.Kind == op.Kind {
+			targets = append(targets, t)
+			continue
+		}
+		left = append(left, s.leftOut(op, word, t))
+	}
+	if len(targets) == 0 {
+		held := make([]string, len(members))
+		for i, t := range members {
+			held[i] = t.Kind + " " + t.Name()
+		}
+		return inputErrorf("target group %s has no %s for %s: it holds %s. Nothing was asked", word, op.Kind, op.Name, strings.Join(held, ", "))
+	}
+	r.Group = name
+	r.setTargets(targets)
+	if len(left) > 0 {
+		r.Details = append(r.Details, Field{Label: "Not included", Value: strings.Join(left, "; ")})
+	}
+	return nil
+}
+
+// leftOut says why member t of the group named word is not in a request
+// for op, and what would act on it.
+func (s *Service) leftOut(op *operation, word string, t Target) string {
+	what := fmt.Sprintf("%s %s (not a %s)", t.Kind, t.Name(), op.Kind)
+	verb := strings.TrimPrefix(op.Name, op.Kind+" ")
+	if _, ok := s.catalogue.byName[t.Kind+" "+verb]; ok {
+		return fmt.Sprintf("%s: use `%s %s %s` for it", what, t.Kind, verb, word)
+	}
+	return fmt.Sprintf("%s: there is no `%s %s`", what, t.Kind, verb)
 }
 
 func (s *Service) propose(ctx context.Context, r Request) (Request, error) {
@@ -335,13 +426,13 @@ func (s *Service) transition(ctx context.Context, r Request, to State, actor str
 // record is the audit trail: a log line and an event for every transition.
 func (s *Service) record(ctx context.Context, r Request, from State, actor, note string) {
 	e := Event{
-		Time: s.now(), RequestID: r.ID, Op: r.Op, Target: r.Target, Call: r.Call, From: from, State: r.State,
+		Time: s.now(), RequestID: r.ID, Op: r.Op, Target: r.Target, MoreTargets: r.MoreTargets, Group: r.Group, Call: r.Call, From: from, State: r.State,
 		Actor: actor, Requester: r.Requester, Origin: r.Origin, Outcome: r.Outcome, Note: note,
 	}
 	if note != "" { // the status read after a call: its own event
 		e.From, e.State = r.State, Checked
 	}
-	attrs := []any{"request", r.ID, "op", r.Op, "target", r.Target.ID, "from", string(from), "state", string(r.State), "actor", actor, "requester", r.Requester}
+	attrs := []any{"request", r.ID, "op", r.Op, "target", targetIDs(r), "from", string(from), "state", string(r.State), "actor", actor, "requester", r.Requester}
 	if r.Outcome != nil {
 		attrs = append(attrs, "outcome", r.Outcome.Summary, "provider_request_id", r.Outcome.RequestID)
 	}
@@ -355,6 +446,15 @@ func (s *Service) record(ctx context.Context, r Request, from State, actor, note
 	if s.metrics != nil && note == "" {
 		s.metrics.Transition(r.Op, r.State)
 	}
+}
+
+// targetIDs are the IDs of r's targets, for the log: "p-1" or "p-1,p-2".
+func targetIDs(r Request) string {
+	ids := make([]string, 0, 1+len(r.MoreTargets))
+	for _, t := range r.Targets() {
+		ids = append(ids, t.ID)
+	}
+	return strings.Join(ids, ",")
 }
 
 // Run expires requests that waited too long, until ctx ends; then status

@@ -32,7 +32,7 @@ func (s *Service) Sweep(ctx context.Context) {
 		case reminderDue(r, now):
 			s.remind(ctx, r)
 			continue
-		case r.State == Executing && now.Sub(r.DecidedAt) >= s.set.AbandonAfter:
+		case r.State == Executing && now.Sub(r.DecidedAt) >= s.abandonAfter(r):
 			if _, running := s.inflight.Load(r.ID); running {
 				continue // the call is still under way here: its outcome will come
 			}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"path"
 	"slices"
 	"sync"
 	"testing"
@@ -36,24 +33,8 @@ const storedBeforeAccounts = `{"id":"r-0a1b2c","op":"pipeline pause",` +
 // defer release.
 func (w *world) pausesOf(t *testing.T) (api *enos.Client, calls func(id string) int, release func()) {
 	hold := make(chan struct{})
-	var mu sync.Mutex
-	n := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("action") == "pause" {
-			mu.Lock()
-			n[path.Base(r.URL.Path)]++
-			mu.Unlock()
-			<-hold
-		}
-		w.sim.ServeHTTP(rw, r)
-	}))
-	t.Cleanup(srv.Close)
-	calls = func(id string) int {
-		mu.Lock()
-		defer mu.Unlock()
-		return n[id]
-	}
-	return enos.New(srv.URL, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}), calls, sync.OnceFunc(func() { close(hold) })
+	api, calls = w.pauses(t, "", hold)
+	return api, calls, sync.OnceFunc(func() { close(hold) })
 }
 
 func claimOn(t *testing.T, w *world, key string) (ops.Claim, bool) {
@@ -125,7 +106,10 @@ func TestRequestStoredBeforeAccountsIsConfirmedAsBefore(t *testing.T) {
 // does not hold the same ID in another.
 func TestClaimOfTheVersionBeforeAccountsStillHolds(t *testing.T) {
 	w := newWorld(t)
-	b := w.newBot(t, w.bus, ops.Settings{TargetWait: 200 * time.Millisecond})
+	api := enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret})
+	b := w.startBot(t, w.bus, ops.Settings{
+		Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, TargetWait: 200 * time.Millisecond, CheckInterval: 10 * time.Millisecond,
+	}, ops.Deps{Providers: []ops.Provider{pipelines.Accounts(pipelines.Account{Name: ops.DefaultAccount, API: api}, pipelines.Account{Name: "enos-eu", API: api})}})
 	ctx := context.Background()
 	first := propose(t, b, "pipeline pause orders-etl")
 	second := propose(t, b, "pipeline stop orders-etl")

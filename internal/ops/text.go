@@ -24,6 +24,15 @@ func PlainText(s string) string {
 	}, s)
 }
 
+// PlainLines is PlainText of each line of s, keeping its line breaks.
+func PlainLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = PlainText(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Listing heads the lines of a list with their count, as "1 job" or "2 jobs".
 func Listing(n int, what, scope string, lines []string) string {
 	if n == 0 {

@@ -24,10 +24,13 @@ type TimelineRequest struct {
 	ID     string
 	Op     string
 	Target Target
-	Call   string // the call line its card showed; empty for events stored before it was kept
+	Call   string // the call lines its card showed; empty for events stored before it was kept
 	Steps  []Step
 	// People are who asked and who decided, for front ends that mention them.
 	People []string
+	// MoreTargets and Group are those of a request on several targets.
+	MoreTargets []Target
+	Group       string
 }
 
 // Step is one thing that happened to a request, in the product's words.
@@ -71,9 +74,9 @@ func InChannel(channel string) func(Event) bool {
 }
 
 // OnTarget keeps the events of the requests on the target word names (its
-// alias or ID).
+// alias or ID), or on the target group it names (@orders).
 func OnTarget(word string) func(Event) bool {
-	return func(e Event) bool { return e.Target.Is(word) }
+	return func(e Event) bool { return e.names(word) }
 }
 
 // ReadTimeline reads the audit trail since `since` and tells the story of
@@ -93,11 +96,11 @@ func ReadTimeline(ctx context.Context, trail Trail, since time.Time, where strin
 		if !ok {
 			i = len(t.Requests)
 			index[e.RequestID] = i
-			t.Requests = append(t.Requests, TimelineRequest{ID: e.RequestID, Op: e.Op, Target: e.Target})
+			t.Requests = append(t.Requests, TimelineRequest{ID: e.RequestID, Op: e.Op, Target: e.Target, MoreTargets: e.MoreTargets, Group: e.Group})
 		}
 		r := &t.Requests[i]
 		if r.Call == "" {
-			r.Call = PlainText(e.Call)
+			r.Call = PlainLines(e.Call) // a line per target
 		}
 		text, who := e.step()
 		r.Steps = append(r.Steps, Step{Time: e.Time, Text: text})
@@ -165,12 +168,25 @@ func (t Timeline) Heading() string {
 	return fmt.Sprintf("Timeline of %s since %s: %s", t.Where, t.Since.UTC().Format(timeFormat), Count(len(t.Requests), "request"))
 }
 
-// Text is one request as lines: its title, its call, its steps.
+// TargetName names every target of the request, as Request.TargetName does.
+func (r TimelineRequest) TargetName() string {
+	return targetsName(r.Group, append([]Target{r.Target}, r.MoreTargets...))
+}
+
+// Calls are the request's call lines: one, or one per target.
+func (r TimelineRequest) Calls() []string {
+	if r.Call == "" {
+		return nil
+	}
+	return strings.Split(r.Call, "\n")
+}
+
+// Text is one request as lines: its title, its calls, its steps.
 func (r TimelineRequest) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %s %s", r.ID, r.Op, r.Target.Name())
-	if r.Call != "" {
-		b.WriteString("\n  call  " + r.Call)
+	fmt.Fprintf(&b, "%s  %s %s", r.ID, r.Op, r.TargetName())
+	for _, c := range r.Calls() {
+		b.WriteString("\n  call  " + c)
 	}
 	for _, s := range r.Steps {
 		fmt.Fprintf(&b, "\n  %s  %s", s.Time.UTC().Format(timeFormat), s.Text)
@@ -192,9 +208,9 @@ func (t Timeline) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n", markdownText(t.Heading()))
 	for _, r := range t.Requests {
-		fmt.Fprintf(&b, "\n## %s: %s %s\n\n", r.ID, markdownText(r.Op), markdownText(r.Target.Name()))
-		if r.Call != "" {
-			fmt.Fprintf(&b, "- Call: `%s`\n", strings.ReplaceAll(r.Call, "`", "'"))
+		fmt.Fprintf(&b, "\n## %s: %s %s\n\n", r.ID, markdownText(r.Op), markdownText(r.TargetName()))
+		for _, c := range r.Calls() {
+			fmt.Fprintf(&b, "- Call: `%s`\n", strings.ReplaceAll(c, "`", "'"))
 		}
 		for _, s := range r.Steps {
 			fmt.Fprintf(&b, "- %s: %s\n", s.Time.UTC().Format(timeFormat), markdownText(s.Text))

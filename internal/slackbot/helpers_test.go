@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -81,6 +82,10 @@ type setup struct {
 	// interactions and events are handlers added to the bot's own.
 	interactions map[slack.InteractionType]interactionHandler
 	events       map[string]eventHandler
+	// pipelines are run by EnOS beside the world's two; the pause of
+	// failAfterActing is carried out and then answered with HTTP 500.
+	pipelines       []enossim.Pipeline
+	failAfterActing string
 }
 
 type worldOption func(*setup)
@@ -89,39 +94,6 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	t.Helper()
 	w := &world{t: t, slack: slacktest.New(t), logs: &syncbuf.Buffer{}, clock: fakeclock.New(time.Now())}
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-
-	enosSim := enossim.New(enossim.Config{Pipelines: []enossim.Pipeline{
-		{ID: "p-7d3f9a21", Name: "orders-etl", Status: "RUNNING"},
-		{ID: "p-1c2b3a45", Name: "billing-agg", Status: "STOPPED"},
-	}}, orgID, "k", "s")
-	egSim := egsim.New(egsim.Config{Jobs: []egsim.Job{
-		{ID: jobID, Name: "orders-dr", Status: "RUNNING", SourceAddress: "10.0.0.5:9092", SinkAddress: "10.0.1.7:9092"},
-	}}, egsim.Credentials{ProjectID: projectID, Token: egToken}, egOperations)
-	provider := func(sim http.Handler, posts *atomic.Int64, changes func(*http.Request) bool) string {
-		srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			if g := w.gate.Load(); g != nil {
-				select {
-				case <-*g:
-				case <-r.Context().Done():
-					return
-				}
-			}
-			if changes(r) {
-				posts.Add(1)
-			}
-			sim.ServeHTTP(rw, r)
-		}))
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
-	enosURL := provider(enosSim, &w.enosPosts, func(r *http.Request) bool {
-		return r.Method == http.MethodPost && r.URL.Query().Get("action") != ""
-	})
-	egURL := provider(egSim, &w.egPosts, func(r *http.Request) bool {
-		return r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/action")
-	})
-	egAPI, err := eg.New(egURL, egURL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
-	require.NoError(t, err)
 
 	o := setup{
 		rules: ops.Settings{
@@ -138,6 +110,44 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	enosSim := enossim.New(enossim.Config{Pipelines: append([]enossim.Pipeline{
+		{ID: "p-7d3f9a21", Name: "orders-etl", Status: "RUNNING"},
+		{ID: "p-1c2b3a45", Name: "billing-agg", Status: "STOPPED"},
+	}, o.pipelines...)}, orgID, "k", "s")
+	egSim := egsim.New(egsim.Config{Jobs: []egsim.Job{
+		{ID: jobID, Name: "orders-dr", Status: "RUNNING", SourceAddress: "10.0.0.5:9092", SinkAddress: "10.0.1.7:9092"},
+	}}, egsim.Credentials{ProjectID: projectID, Token: egToken}, egOperations)
+	provider := func(sim http.Handler, posts *atomic.Int64, changes func(*http.Request) bool) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if g := w.gate.Load(); g != nil {
+				select {
+				case <-*g:
+				case <-r.Context().Done():
+					return
+				}
+			}
+			if changes(r) {
+				posts.Add(1)
+			}
+			if o.failAfterActing != "" && r.URL.Query().Get("action") == "pause" && path.Base(r.URL.Path) == o.failAfterActing {
+				sim.ServeHTTP(httptest.NewRecorder(), r) // it acts...
+				http.Error(rw, "upstream reset", http.StatusInternalServerError)
+				return
+			}
+			sim.ServeHTTP(rw, r)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	enosURL := provider(enosSim, &w.enosPosts, func(r *http.Request) bool {
+		return r.Method == http.MethodPost && r.URL.Query().Get("action") != ""
+	})
+	egURL := provider(egSim, &w.egPosts, func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/action")
+	})
+	egAPI, err := eg.New(egURL, egURL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
+	require.NoError(t, err)
+
 	nats := bus.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}
 	if o.nats != "" {
 		nats = bus.Config{URL: o.nats}

@@ -177,7 +177,7 @@ func (b *Bot) homeBlocks(note string, waiting []ops.Request, werr error, recent 
 			where = "in <#" + r.Origin.Channel + ">"
 		}
 		blocks = append(blocks, section(fmt.Sprintf("*%s* %s\nAsked by %s %s; expires %s.",
-			r.ID, mrkdwn(r.Op+" "+r.Target.Name()), mrkdwn(r.Requester, r.Requester), where, r.ExpiresAt.UTC().Format("15:04 MST"))))
+			r.ID, mrkdwn(r.Op+" "+r.TargetName()), mrkdwn(r.Requester, r.Requester), where, r.ExpiresAt.UTC().Format("15:04 MST"))))
 		decision := buttons(r, b.risk(r.Op))
 		decision.BlockID = "decision-" + r.ID // block IDs are unique within a view
 		blocks = append(blocks, decision)
@@ -185,7 +185,7 @@ func (b *Bot) homeBlocks(note string, waiting []ops.Request, werr error, recent 
 	blocks = append(blocks, slack.NewDividerBlock())
 	blocks = append(blocks, listHead("Your recent requests", rerr, len(recent), "You asked for nothing in the last day.")...)
 	for _, r := range recent {
-		line := fmt.Sprintf("*%s* %s: *%s*", r.ID, mrkdwn(r.Op+" "+r.Target.Name()), r.State)
+		line := fmt.Sprintf("*%s* %s: *%s*", r.ID, mrkdwn(r.Op+" "+r.TargetName()), r.State)
 		if r.DecidedBy != "" {
 			line += " by " + mrkdwn(r.DecidedBy, r.DecidedBy)
 		}

@@ -144,7 +144,7 @@ func buttons(r ops.Request, risk ops.Risk) *slack.ActionBlock {
 		confirm.WithStyle(slack.StyleDanger)
 		confirm.WithConfirm(slack.NewConfirmationBlockObject(
 			slack.NewTextBlockObject(slack.PlainTextType, truncate("Really "+r.Op+"?", maxDialogTitle), false, false),
-			slack.NewTextBlockObject(slack.MarkdownType, truncate(mrkdwn(r.Op+" "+r.Target.Name()+": "+r.Call), maxDialogText), false, false),
+			slack.NewTextBlockObject(slack.MarkdownType, truncate(mrkdwn(dialogText(r)), maxDialogText), false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Yes, "+lastWord(r.Op), false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "No", false, false),
 		).WithStyle(slack.StyleDanger))
@@ -152,6 +152,16 @@ func buttons(r ops.Request, risk ops.Risk) *slack.ActionBlock {
 		confirm.WithStyle(slack.StylePrimary)
 	}
 	return slack.NewActionBlock("decision", confirm, cancel)
+}
+
+// dialogText is what a dangerous confirmation's dialog asks about: the
+// operation, its target and call, or for several targets each target (the
+// card above lists their calls).
+func dialogText(r ops.Request) string {
+	if len(r.MoreTargets) > 0 {
+		return r.Op + " " + r.TargetName()
+	}
+	return r.Op + " " + r.Target.Name() + ": " + r.Call
 }
 
 // linkButtons open the card's links (ops checked each to be http(s)). A
@@ -305,9 +315,9 @@ func timelineBlocks(t ops.Timeline, channel string) []slack.Block {
 // as mentions.
 func timelineRequestText(r ops.TimelineRequest) string {
 	var b strings.Builder
-	b.WriteString("*" + escape(r.ID+"  "+r.Op+" "+r.Target.Name()) + "*")
-	if r.Call != "" {
-		b.WriteString("\n`" + escape(strings.ReplaceAll(r.Call, "`", "'")) + "`")
+	b.WriteString("*" + escape(r.ID+"  "+r.Op+" "+r.TargetName()) + "*")
+	for _, c := range r.Calls() {
+		b.WriteString("\n`" + escape(strings.ReplaceAll(c, "`", "'")) + "`")
 	}
 	for _, s := range r.Steps {
 		b.WriteString("\n• " + s.Time.UTC().Format("15:04:05Z") + "  " + mrkdwn(s.Text, r.People...))

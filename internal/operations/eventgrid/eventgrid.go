@@ -3,11 +3,14 @@
 package eventgrid
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/streamops/streamops/internal/api"
 	"github.com/streamops/streamops/internal/api/eg"
+	"github.com/streamops/streamops/internal/operations/account"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -41,26 +44,54 @@ type Setup struct {
 	Templates  map[string]eg.JobTemplate
 }
 
-// Operations are the stream and job operations, over the client.
-type Operations struct{ set Setup }
+// Operations are the stream and job operations, over each account's client.
+type Operations struct{ sets []Setup }
 
-// New offers the stream and job operations of the client's project.
+// New offers the stream and job operations of the client's project, the
+// one account.
 func New(set Setup) Operations { return Accounts(set) }
 
 // Accounts offers the stream and job operations of every account's
-// project, each target's call sent through its account's client.
-func Accounts(sets ...Setup) Operations { return Operations{set: sets[0]} }
+// project, each target's call sent through its account's client; a list
+// covers them all.
+func Accounts(sets ...Setup) Operations { return Operations{sets: sets} }
 
 // Specs are the operations with no client, for their names and help: the
 // policy and the alert rules are checked with them before any is configured.
-func Specs() []ops.Spec { return Operations{}.Operations() }
+func Specs() []ops.Spec { return New(Setup{}).Operations() }
 
 const jobCreating = "CREATING"
 
-// Operations implements ops.Provider. Nothing is read from the client until
-// an operation runs.
+// client is one account's client, by the account's name.
+type client struct {
+	API
+	account string
+}
+
+// scope is where the account's targets live, as a card names it.
+func (c client) scope() string {
+	return account.Scope(c.account, fmt.Sprintf("region %s, project %s", c.Region(), c.ProjectID()))
+}
+
+// Operations implements ops.Provider. Nothing is read from the clients
+// until an operation runs.
 func (p Operations) Operations() []ops.Spec {
-	api := p.set.API
+	each := make([]account.Specs, len(p.sets))
+	for i, set := range p.sets {
+		c := client{API: set.API, account: cmp.Or(set.Account, ops.DefaultAccount)}
+		each[i] = account.Specs{Name: c.account, Scope: c.scope, Specs: p.specs(c, set)}
+	}
+	specs := account.Merge(each...)
+	for i, s := range specs {
+		if s.Name == "job create" {
+			specs[i] = p.create(s)
+		}
+	}
+	return specs
+}
+
+// specs are the operations of one account, over its client.
+func (p Operations) specs(api client, set Setup) []ops.Spec {
 	streamStatus := func(ctx context.Context, r ops.Request) (string, error) {
 		st, err := api.Stream(ctx, r.Target.ID)
 		return st.Status, err
@@ -75,10 +106,10 @@ func (p Operations) Operations() []ops.Spec {
 		streamOp(api, eg.StreamStart, "start", "Started", "start an EventGrid event stream", ops.StatusIs(streamStatus, eg.StreamRunning), "stream pause"),
 		streamOp(api, eg.StreamPause, "pause", "Paused", "pause an EventGrid event stream", paused, "stream start"),
 		jobOp(api, "start", eg.JobStart, "Started", "start a professional event stream job", ops.StatusIs(jobStatus, "RUNNING"), ops.Routine, nil),
-		jobOp(api, "stop", p.set.Operations.Stop, "Stopped", "stop a professional event stream job", ops.StatusIs(jobStatus, "STOPPED"), ops.Dangerous,
+		jobOp(api, "stop", set.Operations.Stop, "Stopped", p.notSetUp("stop", "stop a professional event stream job"), ops.StatusIs(jobStatus, "STOPPED"), ops.Dangerous,
 			ops.ReverseBy("job start")),
-		switchSpec(api, p.set.Operations.Switch),
-		createSpec(api, p.set.Templates),
+		switchSpec(api, set.Operations.Switch, p.notSetUp("switch", "switch a disaster-recovery job's source and target")),
+		createSpec(api, set.Templates),
 		{
 			Name: "stream show", Provider: Provider, Usage: "<stream>", Kind: "stream", Summary: "show an event stream's status",
 			Read: func(ctx context.Context, r ops.Request) (string, error) {
@@ -86,7 +117,7 @@ func (p Operations) Operations() []ops.Spec {
 				if err != nil {
 					return "", err
 				}
-				return fmt.Sprintf("Stream %s: %s (name %q, %s)", r.Target.Name(), st.Status, st.Name, scope(api)), nil
+				return fmt.Sprintf("Stream %s: %s (name %q, %s)", r.Target.Name(), st.Status, st.Name, api.scope()), nil
 			},
 		},
 		{
@@ -102,7 +133,7 @@ func (p Operations) Operations() []ops.Spec {
 				for _, st := range sts {
 					lines = append(lines, fmt.Sprintf("  %-40s %-10s %s", st.ID, st.Status, st.Name))
 				}
-				return ops.Listing(len(sts), "event stream", scope(api), lines), nil
+				return ops.Listing(len(sts), "event stream", api.scope(), lines), nil
 			},
 		},
 		{
@@ -113,7 +144,7 @@ func (p Operations) Operations() []ops.Spec {
 					return "", err
 				}
 				return fmt.Sprintf("Job %s: %s, source %s %s, target %s %s (name %q, %s)", r.Target.Name(), j.Status,
-					j.SourceType, ops.OrUnknown(j.SourceAddress()), j.SinkType, ops.OrUnknown(j.SinkAddress()), j.Name, scope(api)), nil
+					j.SourceType, ops.OrUnknown(j.SourceAddress()), j.SinkType, ops.OrUnknown(j.SinkAddress()), j.Name, api.scope()), nil
 			},
 		},
 		{
@@ -129,26 +160,21 @@ func (p Operations) Operations() []ops.Spec {
 				for _, j := range js {
 					lines = append(lines, fmt.Sprintf("  %-40s %-10s %s", j.ID, j.Status, j.Name))
 				}
-				return ops.Listing(len(js), "job", scope(api), lines), nil
+				return ops.Listing(len(js), "job", api.scope(), lines), nil
 			},
 		},
 	}
 }
 
-// scope is where the client's targets live, as a card names it.
-func scope(api API) string {
-	return fmt.Sprintf("region %s, project %s", api.Region(), api.ProjectID())
-}
-
 // inScope is the Prepare of an operation that only says where its target is.
-func inScope(api API) func(context.Context, *ops.Request) error {
+func inScope(api client) func(context.Context, *ops.Request) error {
 	return func(_ context.Context, r *ops.Request) error {
-		r.Target.Scope = scope(api)
+		r.Target.Scope = api.scope()
 		return nil
 	}
 }
 
-func streamOp(api API, opString, verb, done, summary string, check *ops.StatusCheck, reverse string) ops.Spec {
+func streamOp(api client, opString, verb, done, summary string, check *ops.StatusCheck, reverse string) ops.Spec {
 	return ops.Spec{
 		Name: "stream " + verb, Provider: Provider, Usage: "<stream>", Kind: "stream", Summary: summary,
 		Prepare: inScope(api),
@@ -166,12 +192,12 @@ func streamOp(api API, opString, verb, done, summary string, check *ops.StatusCh
 }
 
 // jobOp is a job action; reverse undoes it, nil when nothing does.
-func jobOp(api API, verb, opString, done, summary string, check *ops.StatusCheck, risk ops.Risk, reverse func(ops.Request) (string, bool)) ops.Spec {
+func jobOp(api client, verb, opString, done, summary string, check *ops.StatusCheck, risk ops.Risk, reverse func(ops.Request) (string, bool)) ops.Spec {
 	return ops.Spec{
-		Name: "job " + verb, Provider: Provider, Usage: "<job>", Kind: "job", Summary: notSetUp(opString, verb, summary), Risk: risk,
+		Name: "job " + verb, Provider: Provider, Usage: "<job>", Kind: "job", Summary: summary, Risk: risk,
 		Prepare: func(ctx context.Context, r *ops.Request) error {
 			if opString == "" {
-				return ops.InputErrorf("job %s is not set up here: eg.operations.%s in the config must name the provider's operation string", verb, verb)
+				return api.notSetUp("job " + verb)
 			}
 			return inScope(api)(ctx, r)
 		},
@@ -190,10 +216,37 @@ func jobOp(api API, verb, opString, done, summary string, check *ops.StatusCheck
 	}
 }
 
-// notSetUp marks in help a job command whose operation string the config lacks.
-func notSetUp(opString, verb, summary string) string {
-	if opString == "" {
+// notSetUp marks in help a job command whose operation string the config
+// lacks: for every account, or for the accounts named.
+func (p Operations) notSetUp(verb, summary string) string {
+	var missing []string
+	for _, set := range p.sets {
+		if operation(set.Operations, verb) == "" {
+			missing = append(missing, cmp.Or(set.Account, ops.DefaultAccount))
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return summary
+	case len(p.sets):
 		return fmt.Sprintf("(not set up: needs eg.operations.%s) %s", verb, summary)
 	}
-	return summary
+	return fmt.Sprintf("(not set up in account %s: needs its operations.%s) %s", strings.Join(missing, ", "), verb, summary)
+}
+
+// operation is the operation string of the job command verb.
+func operation(o eg.Operations, verb string) string {
+	if verb == "switch" {
+		return o.Switch
+	}
+	return o.Stop
+}
+
+// notSetUp refuses op, whose operation string the account's config lacks.
+func (c client) notSetUp(op string) error {
+	verb := strings.TrimPrefix(op, "job ")
+	if c.account == ops.DefaultAccount {
+		return ops.InputErrorf("%s is not set up here: eg.operations.%s in the config must name the provider's operation string", op, verb)
+	}
+	return ops.InputErrorf("%s is not set up in account %s: the account's operations.%s in the config must name the provider's operation string", op, c.account, verb)
 }

@@ -82,3 +82,25 @@ func TestCreateOffersTheConfiguredTemplates(t *testing.T) {
 		{Name: "description", Type: ops.ParamText},
 	}, create.Params)
 }
+
+// An account without a job operation's string refuses it, naming the
+// account; help says which accounts lack it.
+func TestAJobOperationNotSetUpInOneAccount(t *testing.T) {
+	specs := map[string]ops.Spec{}
+	for _, s := range Accounts(Setup{Operations: eg.Operations{Stop: "STOP", Switch: "SWITCH"}}, Setup{Account: "shanghai", Operations: eg.Operations{Switch: "FLIP"}}).Operations() {
+		specs[s.Name] = s
+	}
+	assert.Equal(t, "(not set up in account shanghai: needs its operations.stop) stop a professional event stream job", specs["job stop"].Summary)
+	assert.Equal(t, "switch a disaster-recovery job's source and target", specs["job switch"].Summary)
+	r := ops.Request{Op: "job stop", Target: ops.Target{Account: "shanghai", Kind: "job", ID: jobID}}
+	err := specs["job stop"].Prepare(context.Background(), &r)
+	var ie *ops.InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "job stop is not set up in account shanghai: the account's operations.stop in the config must name the provider's operation string", ie.Msg)
+
+	for _, s := range Specs() {
+		if s.Name == "job stop" {
+			assert.Equal(t, "(not set up: needs eg.operations.stop) stop a professional event stream job", s.Summary, "as before accounts")
+		}
+	}
+}

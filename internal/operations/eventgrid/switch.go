@@ -14,16 +14,16 @@ import (
 // sent twice it switches back. The card says what it will do, from the job as
 // read before the card; the call is only sent if the job still reads so.
 type switchover struct {
-	api       API
+	api       client
 	operation string // the provider's operation string; "" when not set up
 }
 
-func switchSpec(api API, operation string) ops.Spec {
+func switchSpec(api client, operation, summary string) ops.Spec {
 	s := switchover{api: api, operation: operation}
 	return ops.Spec{
 		Name: "job switch", Provider: Provider, Usage: "<job> [sink=<addr,...>] [now]", Kind: "job",
 		Params: []ops.Param{{Name: "sink", Type: ops.ParamAddresses}}, Flags: []string{"now"},
-		Summary: notSetUp(operation, "switch", "switch a disaster-recovery job's source and target"),
+		Summary: summary,
 		Risk:    ops.Dangerous, ReadsFirst: true,
 		Prepare: s.prepare,
 		Call:    func(r ops.Request) string { return api.ActOnJobCall(r.Target.ID, s.action(r)).String() },
@@ -46,7 +46,7 @@ func switchSpec(api API, operation string) ops.Spec {
 // prepare reads the job and puts on the card what the switch would do to it.
 func (s switchover) prepare(ctx context.Context, r *ops.Request) error {
 	if s.operation == "" {
-		return ops.InputErrorf("job switch is not set up here: eg.operations.switch in the config must name the provider's operation string")
+		return s.api.notSetUp("job switch")
 	}
 	j, err := s.api.Job(ctx, r.Target.ID)
 	if err != nil {
@@ -64,7 +64,7 @@ func (s switchover) prepare(ctx context.Context, r *ops.Request) error {
 	}
 	r.Args["sink"] = sink
 	r.Seen = &ops.Seen{Source: j.SourceAddress(), Target: j.SinkAddress(), Swap: swap}
-	r.Target.Scope = scope(s.api)
+	r.Target.Scope = s.api.scope()
 	r.Details = append(r.Details,
 		ops.Field{Label: "Current source", Value: j.SourceAddress()},
 		ops.Field{Label: "Current target", Value: j.SinkAddress()},

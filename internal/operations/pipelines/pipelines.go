@@ -3,12 +3,14 @@
 package pipelines
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
 
 	"github.com/streamops/streamops/internal/api"
 	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/operations/account"
 	"github.com/streamops/streamops/internal/ops"
 )
 
@@ -25,13 +27,13 @@ type API interface {
 	Pipelines(ctx context.Context) ([]enos.Pipeline, error)
 }
 
-// Operations are the pipeline operations, over the client.
-type Operations struct{ api API }
+// Operations are the pipeline operations, over each account's client.
+type Operations struct{ accounts []Account }
 
 // Account is one EnOS organisation the bot acts in, by the name targets
 // give it.
 type Account struct {
-	Name string
+	Name string // ops.DefaultAccount (or "") for the default account
 	API  API
 }
 
@@ -39,17 +41,28 @@ type Account struct {
 func New(api API) Operations { return Accounts(Account{Name: ops.DefaultAccount, API: api}) }
 
 // Accounts offers the pipeline operations of every account's org, each
-// target's call sent through its account's client.
-func Accounts(accounts ...Account) Operations { return Operations{api: accounts[0].API} }
+// target's call sent through its account's client; a list covers them all.
+func Accounts(accounts ...Account) Operations { return Operations{accounts: accounts} }
 
 // Specs are the operations with no client, for their names and help: the
 // policy and the alert rules are checked with them before any is configured.
-func Specs() []ops.Spec { return Operations{}.Operations() }
+func Specs() []ops.Spec { return New(nil).Operations() }
 
-// Operations implements ops.Provider. Nothing is read from the client until
-// an operation runs.
+// Operations implements ops.Provider. Nothing is read from the clients
+// until an operation runs.
 func (p Operations) Operations() []ops.Spec {
-	api := p.api
+	each := make([]account.Specs, len(p.accounts))
+	for i, a := range p.accounts {
+		name := cmp.Or(a.Name, ops.DefaultAccount)
+		scope := func() string { return account.Scope(name, "org "+a.API.OrgID()) }
+		each[i] = account.Specs{Name: name, Scope: scope, Specs: specs(a.API, scope)}
+	}
+	return account.Merge(each...)
+}
+
+// specs are the operations of one account, over its client; scope is
+// where its targets live.
+func specs(api API, scope func() string) []ops.Spec {
 	status := func(ctx context.Context, r ops.Request) (string, error) {
 		pl, err := api.Pipeline(ctx, r.Target.ID)
 		return pl.Status, err
@@ -58,7 +71,7 @@ func (p Operations) Operations() []ops.Spec {
 		return ops.Spec{
 			Name: "pipeline " + string(a), Provider: Provider, Usage: "<pipeline>", Kind: "pipeline", Summary: summary, Risk: risk,
 			Prepare: func(_ context.Context, r *ops.Request) error {
-				r.Target.Scope = "org " + api.OrgID()
+				r.Target.Scope = scope()
 				return nil
 			},
 			Call: func(r ops.Request) string { return api.OperateCall(r.Target.ID, a).String() },
@@ -88,7 +101,7 @@ func (p Operations) Operations() []ops.Spec {
 				if err != nil {
 					return "", err
 				}
-				return fmt.Sprintf("Pipeline %s: %s (name %q, org %s)", r.Target.Name(), pl.Status, pl.Name, api.OrgID()), nil
+				return fmt.Sprintf("Pipeline %s: %s (name %q, %s)", r.Target.Name(), pl.Status, pl.Name, scope()), nil
 			},
 		},
 		{
@@ -101,10 +114,11 @@ func (p Operations) Operations() []ops.Spec {
 					return "", err
 				}
 				if len(ps) == 0 {
-					return fmt.Sprintf("Org %s has no pipelines.", api.OrgID()), nil
+					sc := scope() // "org o1" or "account sh, org o2": ASCII, so [:1] is its first letter
+					return fmt.Sprintf("%s%s has no pipelines.", strings.ToUpper(sc[:1]), sc[1:]), nil
 				}
 				var b strings.Builder
-				fmt.Fprintf(&b, "%s in org %s:\n", ops.Count(len(ps), "pipeline"), api.OrgID())
+				fmt.Fprintf(&b, "%s in %s:\n", ops.Count(len(ps), "pipeline"), scope())
 				for _, pl := range ps {
 					fmt.Fprintf(&b, "  %-40s %-10s %s\n", pl.ID, pl.Status, pl.Name)
 				}

@@ -64,3 +64,24 @@ func TestRisk(t *testing.T) {
 		"pipeline show": ops.Routine, "pipeline list": ops.Routine,
 	}, risk)
 }
+
+// A target of an account the provider lacks is refused, naming the
+// accounts there are, before anything is sent: the directory refuses it
+// first, so this only shows a config and its providers out of step.
+func TestATargetOfAnUnknownAccountIsRefused(t *testing.T) {
+	var pause, show ops.Spec
+	for _, s := range Accounts(Account{Name: ops.DefaultAccount}, Account{Name: "eu"}).Operations() {
+		switch s.Name {
+		case "pipeline pause":
+			pause = s
+		case "pipeline show":
+			show = s
+		}
+	}
+	r := ops.Request{Op: pause.Name, Target: ops.Target{Account: "us", Kind: "pipeline", ID: "p-1"}}
+	assert.EqualError(t, pause.Prepare(context.Background(), &r), `EnOS has no account "us" for pipeline pause: its accounts are default, eu`)
+	_, err := pause.Execute(context.Background(), r)
+	assert.EqualError(t, err, `EnOS has no account "us" for pipeline pause: its accounts are default, eu`)
+	_, err = show.Read(context.Background(), r)
+	assert.EqualError(t, err, `EnOS has no account "us" for pipeline show: its accounts are default, eu`)
+}

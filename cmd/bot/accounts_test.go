@@ -29,8 +29,8 @@ import (
 const (
 	beijingProject  = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 	shanghaiProject = "5c4d3e2f1a0b49c8d7e6f5a4b3c2d1e0"
-	beijingScope    = "region cn-north-4, project " + beijingProject
-	shanghaiScope   = "region cn-east-3, project " + shanghaiProject
+	beijingScope    = "account beijing, region cn-north-4, project " + beijingProject
+	shanghaiScope   = "account shanghai, region cn-east-3, project " + shanghaiProject
 )
 
 const twoRegionsTemplate = `

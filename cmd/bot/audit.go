@@ -133,9 +133,9 @@ func unknownTarget(target, since, path string) error {
 
 // configuredTarget tells whether word is an alias or ID under targets.
 func configuredTarget(t config.Targets, word string) bool {
-	for _, m := range []map[string]string{t.Pipelines, t.Streams, t.Jobs} {
-		for alias, id := range m {
-			if word == alias || word == id {
+	for _, m := range []map[string]config.Target{t.Pipelines, t.Streams, t.Jobs} {
+		for alias, target := range m {
+			if word == alias || word == target.ID {
 				return true
 			}
 		}

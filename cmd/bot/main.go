@@ -71,8 +71,9 @@ options:
   --config FILE  the configuration file (default config.yaml)`,
 	"simulate": `usage: bot simulate [--config FILE]
 
-  serves the provider simulators on the addresses of the config's
-  sandbox section (sandbox.enos.listen, sandbox.eg.listen) until stopped
+  serves each provider account's simulator on its sandbox listen address
+  (sandbox.enos.listen and sandbox.eg.listen, or eg[i].sandbox.listen for
+  an account of a list) until stopped
 
 options:
   --config FILE  the configuration file (default config.yaml)`,

@@ -148,41 +148,54 @@ func settingsOf(cfg *config.Config) ops.Settings {
 // for: an expiry is told within a second of its time.
 const sweepInterval = time.Second
 
-// providers makes the clients of the configured providers, first starting
-// the simulator of each whose endpoint is "sandbox"; the servers started
-// are returned to be closed even when a later one fails.
+// providers makes the clients of the configured providers' accounts, one
+// each, first starting the simulator of each account whose endpoint is
+// "sandbox"; the servers started are returned to be closed even when a
+// later one fails.
 func providers(cfg *config.Config, log *slog.Logger) (ops.Deps, []*httpServer, error) {
 	deps := ops.Deps{Log: log}
 	var servers []*httpServer
-	if cfg.EnOS != nil {
-		url := cfg.EnOS.Endpoint
-		if url == config.SandboxEndpoint {
-			s, err := startHTTP("127.0.0.1:0", newEnOSSimulator(cfg, log), log)
-			if err != nil {
-				return deps, servers, fmt.Errorf("starting the EnOS simulator: %w", err)
-			}
-			servers = append(servers, s)
-			url = s.url
-			log.Info("EnOS simulator started", "url", url)
-		}
-		deps.Providers = append(deps.Providers, pipelines.New(enos.New(url, *cfg.EnOS, enos.WithLogger(log))))
-	}
-	if cfg.EG != nil {
-		url, iamURL := cfg.EG.Endpoint, cfg.EG.IAMEndpoint
-		if url == config.SandboxEndpoint {
-			s, err := startHTTP("127.0.0.1:0", newEGSimulator(cfg, log), log)
-			if err != nil {
-				return deps, servers, fmt.Errorf("starting the EventGrid simulator: %w", err)
-			}
-			servers = append(servers, s)
-			url, iamURL = s.url, s.url // the simulator serves IAM too
-			log.Info("EventGrid simulator started", "url", url)
-		}
-		client, err := eg.New(url, iamURL, *cfg.EG, eg.WithLogger(log))
+	simulator := func(name string, h http.Handler, account string) (string, error) {
+		s, err := startHTTP("127.0.0.1:0", h, log)
 		if err != nil {
-			return deps, servers, err
+			return "", fmt.Errorf("starting the %s simulator of account %s: %w", name, account, err)
 		}
-		deps.Providers = append(deps.Providers, eventgrid.New(eventgrid.Setup{API: client, Operations: cfg.EG.Operations, Templates: cfg.EG.Templates}))
+		servers = append(servers, s)
+		log.Info(name+" simulator started", "account", account, "url", s.url)
+		return s.url, nil
+	}
+	var orgs []pipelines.Account
+	for _, a := range cfg.EnOS.All {
+		url := a.Endpoint
+		if url == config.SandboxEndpoint {
+			var err error
+			if url, err = simulator("EnOS", newEnOSSimulator(a, log), a.Name); err != nil {
+				return deps, servers, err
+			}
+		}
+		orgs = append(orgs, pipelines.Account{Name: a.Name, API: enos.New(url, a.Config, enos.WithLogger(log))})
+	}
+	if len(orgs) > 0 {
+		deps.Providers = append(deps.Providers, pipelines.Accounts(orgs...))
+	}
+	var projects []eventgrid.Setup
+	for _, a := range cfg.EG.All {
+		url, iamURL := a.Endpoint, a.IAMEndpoint
+		if url == config.SandboxEndpoint {
+			var err error
+			if url, err = simulator("EventGrid", newEGSimulator(a, log), a.Name); err != nil {
+				return deps, servers, err
+			}
+			iamURL = url // the simulator serves IAM too
+		}
+		client, err := eg.New(url, iamURL, a.Config, eg.WithLogger(log))
+		if err != nil {
+			return deps, servers, fmt.Errorf("eg account %s: %w", a.Name, err)
+		}
+		projects = append(projects, eventgrid.Setup{Account: a.Name, API: client, Operations: a.Operations, Templates: a.Templates})
+	}
+	if len(projects) > 0 {
+		deps.Providers = append(deps.Providers, eventgrid.Accounts(projects...))
 	}
 	return deps, servers, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/streamops/streamops/internal/config"
+	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 )
@@ -20,17 +21,20 @@ func simulate(ctx context.Context, path string, getenv func(string) string, stde
 		return err
 	}
 	defer closeLog()
-	sims := []struct {
-		name, key, listen string
-		configured        bool
-		handler           func() http.Handler
-	}{
-		{"EnOS", "sandbox.enos.listen", cfg.Sandbox.EnOS.Listen, cfg.EnOS != nil, func() http.Handler { return newEnOSSimulator(cfg, log) }},
-		{"EventGrid", "sandbox.eg.listen", cfg.Sandbox.EG.Listen, cfg.EG != nil, func() http.Handler { return newEGSimulator(cfg, log) }},
+	type sim struct {
+		name, account, key, listen string
+		handler                    func() http.Handler
+	}
+	var sims []sim
+	for _, a := range cfg.EnOS.All {
+		sims = append(sims, sim{"EnOS", a.Name, a.SandboxKey() + ".listen", a.Sandbox.Listen, func() http.Handler { return newEnOSSimulator(a, log) }})
+	}
+	for _, a := range cfg.EG.All {
+		sims = append(sims, sim{"EventGrid", a.Name, a.SandboxKey() + ".listen", a.Sandbox.Listen, func() http.Handler { return newEGSimulator(a, log) }})
 	}
 	started := 0
 	for _, sim := range sims {
-		if sim.listen == "" || !sim.configured {
+		if sim.listen == "" {
 			continue
 		}
 		s, err := startHTTP(sim.listen, sim.handler(), log)
@@ -38,27 +42,34 @@ func simulate(ctx context.Context, path string, getenv func(string) string, stde
 			return fmt.Errorf("%s: %w", sim.key, err)
 		}
 		defer s.close()
-		log.Info("simulator serving", "provider", sim.name, "url", s.url)
-		fmt.Fprintf(stderr, "%s simulator: %s\n", sim.name, s.url)
+		log.Info("simulator serving", "provider", sim.name, "account", sim.account, "url", s.url)
+		// The default account's line is as it was before accounts had
+		// names, for the tools that read it.
+		if sim.account == ops.DefaultAccount {
+			fmt.Fprintf(stderr, "%s simulator: %s\n", sim.name, s.url)
+		} else {
+			fmt.Fprintf(stderr, "%s simulator for account %s: %s\n", sim.name, sim.account, s.url)
+		}
 		started++
 	}
 	if started == 0 {
-		return fmt.Errorf("%s: nothing to simulate: set sandbox.enos.listen (with an enos section) or sandbox.eg.listen (with an eg section)", path)
+		return fmt.Errorf("%s: nothing to simulate: set sandbox.enos.listen (with an enos section) or sandbox.eg.listen (with an eg section), or sandbox.listen in an account of a list", path)
 	}
 	<-ctx.Done()
 	return nil
 }
 
-// newEnOSSimulator accepts the credentials the config gives the bot.
-func newEnOSSimulator(cfg *config.Config, log *slog.Logger) http.Handler {
-	return enossim.New(cfg.Sandbox.EnOS, cfg.EnOS.OrgID, cfg.EnOS.AppKey, cfg.EnOS.AppSecret, enossim.WithLogger(log))
+// newEnOSSimulator is the simulator of an EnOS account: it accepts the
+// credentials the config gives that account.
+func newEnOSSimulator(a config.EnOSAccount, log *slog.Logger) http.Handler {
+	return enossim.New(*a.Sandbox, a.OrgID, a.AppKey, a.AppSecret, enossim.WithLogger(log))
 }
 
-// newEGSimulator accepts whichever sign-in the config's eg.auth sets up.
-func newEGSimulator(cfg *config.Config, log *slog.Logger) http.Handler {
-	a := cfg.EG.Auth
-	return egsim.New(cfg.Sandbox.EG, egsim.Credentials{
-		ProjectID: cfg.EG.ProjectID, Token: a.Token, Domain: a.Domain, User: a.User,
-		Password: a.Password, AccessKey: a.AccessKey, SecretKey: a.SecretKey,
-	}, cfg.EG.Operations, egsim.WithLogger(log))
+// newEGSimulator is the simulator of an EventGrid account: it accepts
+// whichever sign-in the account's auth sets up, for its project.
+func newEGSimulator(a config.EGAccount, log *slog.Logger) http.Handler {
+	return egsim.New(*a.Sandbox, egsim.Credentials{
+		ProjectID: a.ProjectID, Token: a.Auth.Token, Domain: a.Auth.Domain, User: a.Auth.User,
+		Password: a.Auth.Password, AccessKey: a.Auth.AccessKey, SecretKey: a.Auth.SecretKey,
+	}, a.Operations, egsim.WithLogger(log))
 }

@@ -58,13 +58,13 @@ func readExample(t *testing.T, text string) example {
 		return m[1]
 	}
 	return example{
-		ProjectID: get(`^eg:\n(?:  .*\n)*?  project_id: (\S+)`),
-		AccessKey: get(`^sandbox:\n(?:  .*\n)*?    access_key: (\S+)`),
-		SecretKey: get(`^sandbox:\n(?:  .*\n)*?    secret_key: (\S+)`),
-		Domain:    get(`^eg:\n(?:  .*\n)*?    domain: (\S+)`),
-		User:      get(`^eg:\n(?:  .*\n)*?    user: (\S+)`),
-		Password:  get(`^eg:\n(?:  .*\n)*?    password: (\S+)`),
-		StreamID:  get(`^sandbox:\n(?:  .*\n)*?      - \{id: ([^,]+), name: clickstream`),
+		ProjectID: get(`^eg:\n  - name: beijing\b.*\n(?:    .*\n)*?    project_id: (\S+)`),
+		AccessKey: get(`^eg:\n  - name: beijing\b.*\n(?:    .*\n)*?      access_key: (\S+)`),
+		SecretKey: get(`^eg:\n  - name: beijing\b.*\n(?:    .*\n)*?      secret_key: (\S+)`),
+		Domain:    get(`^eg:\n  - name: beijing\b.*\n(?:    .*\n)*?      domain: (\S+)`),
+		User:      get(`^eg:\n  - name: beijing\b.*\n(?:    .*\n)*?      user: (\S+)`),
+		Password:  get(`^eg:\n  - name: beijing\b.*\n(?:    .*\n)*?      password: (\S+)`),
+		StreamID:  get(`^eg:\n  - name: beijing\b.*\n(?:    .*\n)*?        - \{id: ([^,]+), name: clickstream`),
 	}
 }
 
@@ -86,6 +86,7 @@ func startSimulator(t *testing.T) simulator {
 	dir := t.TempDir()
 	for _, r := range [][2]string{
 		{"listen: 127.0.0.1:9082", "listen: 127.0.0.1:0"},
+		{"listen: 127.0.0.1:9083", "listen: 127.0.0.1:0"},
 		{"listen: 127.0.0.1:9081", "listen: 127.0.0.1:0"},
 		{"file: ./data/streamops.log", "file: " + filepath.Join(dir, "bot.log")},
 	} {
@@ -116,7 +117,7 @@ func startSimulator(t *testing.T) simulator {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "EventGrid simulator: "); ok {
+			if u, ok := strings.CutPrefix(sc.Text(), "EventGrid simulator for account beijing: "); ok {
 				urls <- u
 			}
 		}

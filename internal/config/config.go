@@ -10,14 +10,13 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/streamops/streamops/internal/alerts"
-	"github.com/streamops/streamops/internal/api/eg"
-	"github.com/streamops/streamops/internal/api/enos"
 	"github.com/streamops/streamops/internal/bus"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/egsim"
@@ -26,21 +25,21 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	HTTP     HTTP          `yaml:"http"`
-	NATS     bus.Config    `yaml:"nats"`
-	Console  Console       `yaml:"console"`
-	Requests Requests      `yaml:"requests"`
-	Targets  Targets       `yaml:"targets"`
-	EnOS     *enos.Config  `yaml:"enos"`
-	EG       *eg.Config    `yaml:"eg"`
-	Sandbox  Sandbox       `yaml:"sandbox"`
-	Log      Log           `yaml:"log"`
-	Shutdown Shutdown      `yaml:"shutdown"`
-	Slack    Slack         `yaml:"slack"`
-	Alerts   Alerts        `yaml:"alerts"`
-	Rules    []alerts.Rule `yaml:"rules"` // alerts that propose operations
-	Policy   []PolicyRule  `yaml:"policy"`
-	Audit    Audit         `yaml:"audit"`
+	HTTP     HTTP                  `yaml:"http"`
+	NATS     bus.Config            `yaml:"nats"`
+	Console  Console               `yaml:"console"`
+	Requests Requests              `yaml:"requests"`
+	Targets  Targets               `yaml:"targets"`
+	EnOS     Accounts[EnOSAccount] `yaml:"enos"`
+	EG       Accounts[EGAccount]   `yaml:"eg"`
+	Sandbox  Sandbox               `yaml:"sandbox"`
+	Log      Log                   `yaml:"log"`
+	Shutdown Shutdown              `yaml:"shutdown"`
+	Slack    Slack                 `yaml:"slack"`
+	Alerts   Alerts                `yaml:"alerts"`
+	Rules    []alerts.Rule         `yaml:"rules"` // alerts that propose operations
+	Policy   []PolicyRule          `yaml:"policy"`
+	Audit    Audit                 `yaml:"audit"`
 }
 
 // Shutdown bounds a stop: how long a stop signal waits for provider calls
@@ -76,18 +75,43 @@ type Requests struct {
 	TargetWait time.Duration `yaml:"target_wait"`
 }
 
-// Targets are the aliases people may type instead of provider IDs.
+// Targets are the aliases people may type instead of provider IDs, and
+// the groups of targets a command may name at once.
 type Targets struct {
-	Pipelines map[string]string `yaml:"pipelines"`
-	Streams   map[string]string `yaml:"streams"`
-	Jobs      map[string]string `yaml:"jobs"`
+	Pipelines map[string]Target `yaml:"pipelines"`
+	Streams   map[string]Target `yaml:"streams"`
+	Jobs      map[string]Target `yaml:"jobs"`
+	// Groups are named lists of "kind:word" members, the word an alias, an
+	// ID or account/ID: orders: [pipeline:orders-etl, stream:clickstream].
+	Groups map[string][]string `yaml:"groups"`
 }
 
-// Sandbox seeds the in-process simulators (a provider whose endpoint is
-// "sandbox") and says where `bot simulate` serves them.
+// Target is what an alias stands for: written as the provider ID, for a
+// target of its kind's default account, or as {id: ..., account: ...}.
+type Target struct {
+	ID      string `yaml:"id"`
+	Account string `yaml:"account"` // empty: the kind's default account
+}
+
+// UnmarshalYAML takes a scalar as the ID and a mapping as the fields.
+func (t *Target) UnmarshalYAML(unmarshal func(any) error) error {
+	var id string
+	if unmarshal(&id) == nil {
+		*t = Target{ID: id}
+		return nil
+	}
+	return unmarshal((*targetFields)(t))
+}
+
+// targetFields is Target without its UnmarshalYAML, to decode the mapping.
+type targetFields Target
+
+// Sandbox seeds the in-process simulators of the one account of a provider
+// written as a mapping (whose endpoint is "sandbox") and says where `bot
+// simulate` serves them; a list's accounts have each their own sandbox:.
 type Sandbox struct {
-	EnOS enossim.Config `yaml:"enos"`
-	EG   egsim.Config   `yaml:"eg"`
+	EnOS *enossim.Config `yaml:"enos"`
+	EG   *egsim.Config   `yaml:"eg"`
 }
 
 // Log says where the JSON log lines go and how much is logged.
@@ -165,19 +189,15 @@ func Parse(r io.Reader, getenv func(string) string) (*Config, error) {
 			}
 		}
 	}
-	zeroErrs, zeroPaths := explicitZeros(idx, reported)
+	errs = append(errs, c.prepareAccounts()...)
+	zeroErrs, zeroPaths := c.explicitZeros(idx, reported)
 	errs, reported = append(errs, zeroErrs...), append(reported, zeroPaths...)
 	c.applyDefaults()
 	c.Slack.applyEnv(getenv)
 	c.NATS.ApplyEnv(getenv)
 	c.Alerts.prepare(getenv)
 	c.prepareStreams()
-	if c.EnOS != nil {
-		c.EnOS.ApplyEnv(getenv)
-	}
-	if c.EG != nil {
-		c.EG.ApplyEnv(getenv)
-	}
+	c.applyAccountsEnv(getenv)
 	errs = append(errs, without(c.Validate(), reported)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -227,58 +247,89 @@ func (c *Config) Validate() error {
 	default:
 		bad("log.level: %q is not a level: use debug, info, warn or error", c.Log.Level)
 	}
-	if c.EnOS == nil && c.EG == nil {
-		bad("enos, eg: no provider is configured: set at least one (endpoint: sandbox runs a simulator)")
-	}
-	if c.EnOS != nil {
-		if err := c.EnOS.Validate(); err != nil {
+	add := func(err error) {
+		if err != nil {
 			errs = append(errs, err)
 		}
-		if c.EnOS.Endpoint == SandboxEndpoint {
-			if err := c.Sandbox.EnOS.Validate(); err != nil {
-				errs = append(errs, err)
-			}
-		}
 	}
-	if c.EG != nil {
-		if err := c.EG.Validate(); err != nil {
-			errs = append(errs, err)
-		}
-		if c.EG.Endpoint == SandboxEndpoint {
-			if err := c.Sandbox.EG.Validate(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
+	c.validateAccounts(bad, add)
 	c.Slack.validate(bad)
 	c.validatePolicy(bad, func(err error) { errs = append(errs, err) })
 	c.Alerts.validate(c.Rules, c.Slack.Configured(), bad)
 	c.validateStreams(bad)
-	c.Targets.check("pipelines", c.Targets.Pipelines, c.EnOS != nil, "enos", bad)
-	c.Targets.check("streams", c.Targets.Streams, c.EG != nil, "eg", bad)
-	c.Targets.check("jobs", c.Targets.Jobs, c.EG != nil, "eg", bad)
+	c.Targets.check("pipelines", c.Targets.Pipelines, c.EnOS.Configured(), "enos", bad)
+	c.Targets.check("streams", c.Targets.Streams, c.EG.Configured(), "eg", bad)
+	c.Targets.check("jobs", c.Targets.Jobs, c.EG.Configured(), "eg", bad)
+	add(c.validDirectory().Validate())
 	return errors.Join(errs...)
 }
 
 var hostPattern = regexp.MustCompile(`^[A-Za-z0-9.-]+$`)
 
-func (Targets) check(kind string, m map[string]string, providerSet bool, provider string, bad func(string, ...any)) {
+func (Targets) check(kind string, m map[string]Target, providerSet bool, provider string, bad func(string, ...any)) {
 	if len(m) > 0 && !providerSet {
 		bad("targets.%s: aliases are set but the %s provider is not configured", kind, provider)
 	}
-	for alias, id := range m {
+	for alias, t := range m {
 		if !ops.ValidAlias(alias) {
 			bad("targets.%s.%s: an alias starts with a letter and has only letters, digits, '.', '_' and '-' (at most 64)", kind, alias)
 		}
-		if !ops.ValidID(id) {
-			bad("targets.%s.%s: %q is not a provider ID (letters, digits, '.', '_', '-')", kind, alias, id)
+		if !ops.ValidID(t.ID) {
+			bad("targets.%s.%s: %q is not a provider ID (letters, digits, '.', '_', '-')", kind, alias, t.ID)
 		}
 	}
 }
 
-// Directory is the targets' names in the shape the product's rules use.
+// Directory is the targets' names in the shape the product's rules use:
+// the aliases (an alias of a target that names its account stands for
+// "account/ID"), the groups, and by kind the names of its provider's
+// accounts, the default first.
 func (c *Config) Directory() ops.Directory {
-	return ops.Directory{Aliases: ops.Targets{"pipeline": c.Targets.Pipelines, "stream": c.Targets.Streams, "job": c.Targets.Jobs}}
+	aliases := func(m map[string]Target) map[string]string {
+		if m == nil {
+			return nil
+		}
+		out := make(map[string]string, len(m))
+		for alias, t := range m {
+			out[alias] = t.ID
+			if t.Account != "" {
+				out[alias] = t.Account + "/" + t.ID
+			}
+		}
+		return out
+	}
+	d := ops.Directory{
+		Aliases:  ops.Targets{"pipeline": aliases(c.Targets.Pipelines), "stream": aliases(c.Targets.Streams), "job": aliases(c.Targets.Jobs)},
+		Groups:   c.Targets.Groups,
+		Accounts: map[string][]string{},
+	}
+	if c.EnOS.Configured() {
+		d.Accounts["pipeline"] = names(c.EnOS.All, func(a EnOSAccount) string { return a.Name })
+	}
+	if c.EG.Configured() {
+		egNames := names(c.EG.All, func(a EGAccount) string { return a.Name })
+		d.Accounts["stream"], d.Accounts["job"] = egNames, egNames
+	}
+	return d
+}
+
+func names[T any](accounts []T, name func(T) string) []string {
+	out := make([]string, len(accounts))
+	for i, a := range accounts {
+		out[i] = name(a)
+	}
+	return out
+}
+
+// validDirectory is the Directory to check aliases and groups with: an
+// account name already refused (validateAccounts names its key) is left
+// out rather than reported again without one.
+func (c *Config) validDirectory() ops.Directory {
+	d := c.Directory()
+	for kind, accounts := range d.Accounts {
+		d.Accounts[kind] = slices.DeleteFunc(slices.Clone(accounts), func(a string) bool { return !ops.ValidAccount(a) })
+	}
+	return d
 }
 
 // explainYAML drops the decoder's "yaml: " from a syntax error.
@@ -291,11 +342,15 @@ func explainYAML(err error) error {
 func (c *Config) longestCall() (time.Duration, string) {
 	var longest time.Duration
 	key := ""
-	if c.EnOS != nil && c.EnOS.LongestCall() > longest {
-		longest, key = c.EnOS.LongestCall(), "enos.timeout"
+	for _, a := range c.EnOS.All {
+		if a.LongestCall() > longest {
+			longest, key = a.LongestCall(), a.key+".timeout"
+		}
 	}
-	if c.EG != nil && c.EG.LongestCall() > longest {
-		longest, key = c.EG.LongestCall(), "eg.timeout"
+	for _, a := range c.EG.All {
+		if a.LongestCall() > longest {
+			longest, key = a.LongestCall(), a.key+".timeout"
+		}
 	}
 	return longest, key
 }

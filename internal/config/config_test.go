@@ -49,8 +49,8 @@ func TestSecretsComeFromTheEnvironment(t *testing.T) {
 	env := map[string]string{"ENOS_APP_SECRET": "from-env", "ENOS_APP_KEY": "key-env"}
 	c, err := Parse(strings.NewReader(minimal), func(k string) string { return env[k] })
 	require.NoError(t, err)
-	assert.Equal(t, "from-env", c.EnOS.AppSecret)
-	assert.Equal(t, "key-env", c.EnOS.AppKey)
+	assert.Equal(t, "from-env", c.EnOS.All[0].AppSecret)
+	assert.Equal(t, "key-env", c.EnOS.All[0].AppKey)
 }
 
 func TestParseRejectsBadConfig(t *testing.T) {
@@ -155,6 +155,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(minimal + "requests:\n\texpiry: 1m\n")
 	f.Add(minimal + "policy: [{name: a, operations: pause}]\n")
 	f.Add(minimal + "targets: {pipelines: [a, b]}\n")
+	f.Add(minimal + "eg: [{name: a, endpoint: sandbox, region: r, project_id: p, auth: {mode: token, token: t}, sandbox: {listen: ':0'}}]\n")
+	f.Add(minimal + "targets: {jobs: {dr: {id: j-1, account: a}}, groups: {g: [job:a/j-2]}}\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := Parse(strings.NewReader(s), noEnv)
 		if err != nil {
@@ -163,7 +165,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if c.Console.User == "" || (c.EnOS == nil && c.EG == nil) {
+		if c.Console.User == "" || (!c.EnOS.Configured() && !c.EG.Configured()) {
 			t.Fatalf("accepted a config without a user or provider: %q", s)
 		}
 	})

@@ -15,8 +15,8 @@ type listenAddr struct {
 }
 
 // listenAddrs are the configured listen addresses that will be used: the
-// embedded NATS server's only without nats.url, a simulator's when its
-// provider is configured (`bot simulate` serves it then). `bot serve` and
+// embedded NATS server's only without nats.url, each account's simulator's
+// (`bot simulate` serves them). `bot serve` and
 // `bot simulate` may run side by side, so all of them must differ.
 func (c *Config) listenAddrs() []listenAddr {
 	var out []listenAddr
@@ -31,8 +31,12 @@ func (c *Config) listenAddrs() []listenAddr {
 		natsListen = defaultNATSListen
 	}
 	add("nats.listen", natsListen, c.NATS.URL == "")
-	add("sandbox.enos.listen", c.Sandbox.EnOS.Listen, c.EnOS != nil)
-	add("sandbox.eg.listen", c.Sandbox.EG.Listen, c.EG != nil)
+	for _, a := range c.EnOS.All {
+		add(a.SandboxKey()+".listen", a.Sandbox.Listen, true)
+	}
+	for _, a := range c.EG.All {
+		add(a.SandboxKey()+".listen", a.Sandbox.Listen, true)
+	}
 	return out
 }
 

@@ -152,6 +152,8 @@ func yamlKinds(t string) (one, many string) {
 		return "a whole number", "whole numbers"
 	case strings.HasPrefix(t, "float"):
 		return "a number", "numbers"
+	case t == "config.Target" || t == "config.targetFields":
+		return "an ID or {id: ..., account: ...}", "strings (IDs) or {id: ..., account: ...} mappings"
 	case strings.HasPrefix(t, "[]"):
 		_, of := yamlKinds(t[2:])
 		return "a list of " + of, "lists of " + of

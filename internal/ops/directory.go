@@ -65,10 +65,13 @@ func (d Directory) Resolve(kind, word string) (Target, error) {
 		if to, ok := d.Aliases[kind][word]; ok { // an alias names its account
 			return d.target(kind, word, to), nil
 		}
-	} else if !ValidAccount(account) {
-		return Target{}, inputErrorf("%q is not a valid %s ID or alias: IDs are letters, digits, '-', '_' and '.'", word, kind)
 	} else if err := d.checkAccount(kind, account); err != nil {
-		return Target{}, err
+		bad := fmt.Sprintf("%q is not a valid %s ID or alias: IDs are letters, digits, '-', '_' and '.'", word, kind)
+		if len(d.Accounts[kind]) > 1 && ValidAccount(account) {
+			// Where there are accounts to name, the person likely meant one.
+			bad += "; before a '/' comes an account, and " + err.Error()
+		}
+		return Target{}, &InputError{Msg: bad}
 	}
 	if alias, to, ok := d.alias(kind, account, rest); ok {
 		return d.target(kind, alias, to), nil

@@ -39,13 +39,15 @@ func TestDirectoryResolvesAccounts(t *testing.T) {
 		require.NoError(t, err, word)
 		assert.Equal(t, want, got, word)
 	}
+	_, err := d.Resolve("pipeline", "bad/p-1")
+	assert.EqualError(t, err, `"bad/p-1" is not a valid pipeline ID or alias: IDs are letters, digits, '-', '_' and '.'`, "with one account, no account is suggested")
 	p, err := d.Resolve("pipeline", "orders-etl")
 	require.NoError(t, err)
 	assert.Equal(t, ops.Target{Kind: "pipeline", Alias: "orders-etl", ID: "p-1"}, p, "the default account is left out")
 	assert.Equal(t, ops.DefaultAccount, p.Key().Account)
 
 	for word, msg := range map[string]string{
-		"tokyo/j-1":   `there is no account "tokyo" for jobs: the accounts are beijing, shanghai`,
+		"tokyo/j-1":   `"tokyo/j-1" is not a valid job ID or alias: IDs are letters, digits, '-', '_' and '.'; before a '/' comes an account, and there is no account "tokyo" for jobs: the accounts are beijing, shanghai`,
 		"default/j-1": `there is no account "default" for jobs`,
 		"nosuch":      `unknown job alias "nosuch". Known: audit-dr, orders-dr`,
 		"shanghai/x!": `"shanghai/x!" is not a valid job ID or alias`,
@@ -88,7 +90,7 @@ func TestDirectoryValidate(t *testing.T) {
 		"targets.groups.9bad: a group name starts with a letter",
 		`targets.groups.broken: member "pipeline" is not kind:name`,
 		`targets.groups.broken: member "cluster:x-1": "cluster" is not a kind of target`,
-		`targets.groups.broken: there is no account "tokyo" for jobs`,
+		`targets.groups.broken: "tokyo/j-1" is not a valid job ID or alias: IDs are letters, digits, '-', '_' and '.'; before a '/' comes an account, and there is no account "tokyo" for jobs`,
 		`targets.groups.broken: unknown pipeline alias "nosuch"`,
 		`targets.groups.broken: "pipeline:orders-etl" and "pipeline:p-1" are the same pipeline p-1`,
 		`targets.streams.clicks: there is no account "tokyo" for streams`,

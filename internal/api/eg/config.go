@@ -63,17 +63,26 @@ var (
 	templateRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 )
 
+// EnvPrefix starts the names of the variables ApplyEnv reads: EG_TOKEN,
+// EG_PASSWORD, EG_ACCESS_KEY and EG_SECRET_KEY.
+const EnvPrefix = "EG"
+
 // ApplyEnv fills secrets from the environment; a set variable wins over the
 // file. Template passwords are read from the variables the templates name.
-func (c *Config) ApplyEnv(getenv func(string) string) {
+func (c *Config) ApplyEnv(getenv func(string) string) { c.ApplyEnvAs(EnvPrefix, getenv) }
+
+// ApplyEnvAs is ApplyEnv for an account whose variables start with prefix
+// instead of EG: prefix_TOKEN, prefix_PASSWORD, prefix_ACCESS_KEY and
+// prefix_SECRET_KEY.
+func (c *Config) ApplyEnvAs(prefix string, getenv func(string) string) {
 	for _, s := range []struct {
 		dst *string
 		env string
 	}{
-		{&c.Auth.Token, "EG_TOKEN"},
-		{&c.Auth.Password, "EG_PASSWORD"},
-		{&c.Auth.AccessKey, "EG_ACCESS_KEY"},
-		{&c.Auth.SecretKey, "EG_SECRET_KEY"},
+		{&c.Auth.Token, prefix + "_TOKEN"},
+		{&c.Auth.Password, prefix + "_PASSWORD"},
+		{&c.Auth.AccessKey, prefix + "_ACCESS_KEY"},
+		{&c.Auth.SecretKey, prefix + "_SECRET_KEY"},
 	} {
 		if v := getenv(s.env); v != "" {
 			*s.dst = v
@@ -86,13 +95,17 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 
 // Validate checks the configuration as it will be used, that is after
 // ApplyEnv. Errors name the key and never contain a secret's value.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.ValidateAs("eg", EnvPrefix) }
+
+// ValidateAs is Validate for the section at key (like eg[1]) whose secrets
+// come from the variables ApplyEnvAs(envPrefix) reads.
+func (c Config) ValidateAs(key, envPrefix string) error {
 	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("eg.%s: %s", key, fmt.Sprintf(format, args...)))
+	bad := func(sub, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", key, sub, fmt.Sprintf(format, args...)))
 	}
 	c.validateService(bad)
-	c.validateAuth(bad)
+	c.validateAuth(bad, envPrefix)
 	c.validateOperations(bad)
 	c.validateTemplates(bad)
 	return errors.Join(errs...)
@@ -122,22 +135,23 @@ func (c Config) validateService(bad complaint) {
 	}
 }
 
-// validateAuth checks that the auth mode has what it needs.
-func (c Config) validateAuth(bad complaint) {
+// validateAuth checks that the auth mode has what it needs; env starts
+// the names of the variables the secrets may come from.
+func (c Config) validateAuth(bad complaint, env string) {
 	a := c.Auth
 	switch a.Mode {
 	case AuthToken:
 		if a.Token == "" {
-			bad("auth.token", "required for auth.mode %s (or set EG_TOKEN)", AuthToken)
+			bad("auth.token", "required for auth.mode %s (or set %s_TOKEN)", AuthToken, env)
 		}
 	case AuthPassword:
-		c.validatePassword(bad)
+		c.validatePassword(bad, env)
 	case AuthAKSK:
 		if a.AccessKey == "" {
-			bad("auth.access_key", "required for auth.mode %s (or set EG_ACCESS_KEY)", AuthAKSK)
+			bad("auth.access_key", "required for auth.mode %s (or set %s_ACCESS_KEY)", AuthAKSK, env)
 		}
 		if a.SecretKey == "" {
-			bad("auth.secret_key", "required for auth.mode %s (or set EG_SECRET_KEY)", AuthAKSK)
+			bad("auth.secret_key", "required for auth.mode %s (or set %s_SECRET_KEY)", AuthAKSK, env)
 		}
 	default:
 		bad("auth.mode", "want %s, %s or %s, got %q", AuthToken, AuthPassword, AuthAKSK, a.Mode)
@@ -146,7 +160,7 @@ func (c Config) validateAuth(bad complaint) {
 
 // validatePassword checks auth mode password: an IAM endpoint (the
 // sandbox serves its own) and the user's domain, name and password.
-func (c Config) validatePassword(bad complaint) {
+func (c Config) validatePassword(bad complaint, env string) {
 	if c.Endpoint != Sandbox {
 		switch err := checkURL(c.IAMEndpoint); {
 		case c.IAMEndpoint == "":
@@ -164,7 +178,7 @@ func (c Config) validatePassword(bad complaint) {
 		}
 	}
 	if c.Auth.Password == "" {
-		bad("auth.password", "required for auth.mode %s (or set EG_PASSWORD)", AuthPassword)
+		bad("auth.password", "required for auth.mode %s (or set %s_PASSWORD)", AuthPassword, env)
 	}
 }
 

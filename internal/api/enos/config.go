@@ -26,12 +26,20 @@ type Config struct {
 	Timeout   time.Duration `yaml:"timeout"` // per HTTP call; 0 means 10s
 }
 
+// EnvPrefix starts the names of the variables ApplyEnv reads:
+// ENOS_APP_KEY and ENOS_APP_SECRET.
+const EnvPrefix = "ENOS"
+
 // Validate reports every missing or malformed key. The secret's value never
 // appears in an error.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.ValidateAs("enos", EnvPrefix) }
+
+// ValidateAs is Validate for the section at key (like enos[1]) whose
+// secrets come from the variables ApplyEnvAs(envPrefix) reads.
+func (c Config) ValidateAs(key, envPrefix string) error {
 	var errs []error
-	fail := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("enos.%s: %s", key, fmt.Sprintf(format, args...)))
+	fail := func(sub, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", key, sub, fmt.Sprintf(format, args...)))
 	}
 
 	switch {
@@ -57,14 +65,14 @@ func (c Config) Validate() error {
 
 	switch {
 	case c.AppKey == "":
-		fail("app_key", "required (the application's access key; or set ENOS_APP_KEY)")
+		fail("app_key", "required (the application's access key; or set %s_APP_KEY)", envPrefix)
 	case !isIdentifier(c.AppKey):
 		fail("app_key", "%q may hold only letters, digits, '-', '_' and '.'", c.AppKey)
 	}
 
 	switch {
 	case c.AppSecret == "":
-		fail("app_secret", "required (the application's secret key; or set ENOS_APP_SECRET)")
+		fail("app_secret", "required (the application's secret key; or set %s_APP_SECRET)", envPrefix)
 	case strings.IndexFunc(c.AppSecret, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
 		fail("app_secret", "contains whitespace or a control character (a stray space or newline?)")
 	}
@@ -80,11 +88,15 @@ func (c Config) Validate() error {
 
 // ApplyEnv lets the environment override the credentials, so that they need
 // not be written in the config file.
-func (c *Config) ApplyEnv(getenv func(string) string) {
-	if v := getenv("ENOS_APP_KEY"); v != "" {
+func (c *Config) ApplyEnv(getenv func(string) string) { c.ApplyEnvAs(EnvPrefix, getenv) }
+
+// ApplyEnvAs is ApplyEnv for an account whose variables start with prefix
+// instead of ENOS: prefix_APP_KEY and prefix_APP_SECRET.
+func (c *Config) ApplyEnvAs(prefix string, getenv func(string) string) {
+	if v := getenv(prefix + "_APP_KEY"); v != "" {
 		c.AppKey = v
 	}
-	if v := getenv("ENOS_APP_SECRET"); v != "" {
+	if v := getenv(prefix + "_APP_SECRET"); v != "" {
 		c.AppSecret = v
 	}
 }

@@ -48,10 +48,13 @@ var (
 )
 
 // Validate checks the section; errors name the key.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.ValidateAs("sandbox.eg") }
+
+// ValidateAs is Validate for the section written at section (like eg[1].sandbox).
+func (c Config) ValidateAs(section string) error {
 	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("sandbox.eg.%s: %s", key, fmt.Sprintf(format, args...)))
+	bad := func(sub, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", section, sub, fmt.Sprintf(format, args...)))
 	}
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		bad("access_key", "access_key and secret_key are set together or not at all")

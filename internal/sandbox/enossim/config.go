@@ -29,10 +29,13 @@ type Config struct {
 }
 
 // Validate reports every malformed key, prefixed "sandbox.enos.".
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.ValidateAs("sandbox.enos") }
+
+// ValidateAs is Validate for the section written at section (like enos[1].sandbox).
+func (c Config) ValidateAs(section string) error {
 	var errs []error
-	fail := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("sandbox.enos.%s: %s", key, fmt.Sprintf(format, args...)))
+	fail := func(sub, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", section, sub, fmt.Sprintf(format, args...)))
 	}
 	seen := make(map[string]int)
 	for i, p := range c.Pipelines {

@@ -67,7 +67,7 @@ func (d Directory) Resolve(kind, word string) (Target, error) {
 		}
 	} else if err := d.checkAccount(kind, account); err != nil {
 		bad := fmt.Sprintf("%q is not a valid %s ID or alias: IDs are letters, digits, '-', '_' and '.'", word, kind)
-		if len(d.Accounts[kind]) > 1 && ValidAccount(account) {
+		if d.named(kind) && ValidAccount(account) {
 			// Where there are accounts to name, the person likely meant one.
 			bad += "; before a '/' comes an account, and " + err.Error()
 		}
@@ -134,6 +134,11 @@ func accountField(account string) string {
 	return account
 }
 
+// named reports whether kind has an account other than the default one.
+func (d Directory) named(kind string) bool {
+	return slices.ContainsFunc(d.Accounts[kind], func(a string) bool { return a != DefaultAccount })
+}
+
 func (d Directory) checkAccount(kind, account string) error {
 	accounts := d.Accounts[kind]
 	if len(accounts) == 0 {
@@ -175,6 +180,11 @@ func (d Directory) member(m string) (Target, error) {
 	}
 	if _, known := kinds[kind]; !known {
 		return Target{}, inputErrorf("member %q: %q is not a kind of target (pipeline, stream or job)", m, kind)
+	}
+	if account, _, named := strings.Cut(word, "/"); named {
+		if err := d.checkAccount(kind, account); err != nil {
+			return Target{}, err // the config's author meant an account
+		}
 	}
 	return d.Resolve(kind, word)
 }

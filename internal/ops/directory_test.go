@@ -90,7 +90,7 @@ func TestDirectoryValidate(t *testing.T) {
 		"targets.groups.9bad: a group name starts with a letter",
 		`targets.groups.broken: member "pipeline" is not kind:name`,
 		`targets.groups.broken: member "cluster:x-1": "cluster" is not a kind of target`,
-		`targets.groups.broken: "tokyo/j-1" is not a valid job ID or alias: IDs are letters, digits, '-', '_' and '.'; before a '/' comes an account, and there is no account "tokyo" for jobs`,
+		`targets.groups.broken: there is no account "tokyo" for jobs`,
 		`targets.groups.broken: unknown pipeline alias "nosuch"`,
 		`targets.groups.broken: "pipeline:orders-etl" and "pipeline:p-1" are the same pipeline p-1`,
 		`targets.streams.clicks: there is no account "tokyo" for streams`,

@@ -78,3 +78,22 @@ func TestPolicyIsCheckedWithTheConfigsTargets(t *testing.T) {
 	assert.NotContains(t, p.Kinds, "pipeline list")
 	assert.Contains(t, p.Commands, "pipeline list")
 }
+
+// Patterns are checked against the config's accounts and groups: the
+// example's two EventGrid regions and its groups.
+func TestPolicyTargetsNameTheConfigsAccountsAndGroups(t *testing.T) {
+	c, err := Load("../../config.example.yaml", noEnv)
+	require.NoError(t, err)
+	assert.Empty(t, c.PolicyWarnings(), "the example's rules each decide something")
+
+	rule := func(targets ...string) []PolicyRule {
+		return []PolicyRule{{Name: "r", Operations: []string{"*"}, Targets: targets, Requesters: []string{"*"}, Confirmers: []string{"*"}}}
+	}
+	c.Policy = rule("shanghai/*", "job:beijing/billing-*", "stream:beijing/clickstream", "@checkout", "@production")
+	require.NoError(t, c.Validate())
+	c.Policy = rule("job:tokyo/*", "@staging")
+	err = c.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `policy[0].targets: "job:tokyo/*": there is no account "tokyo" for jobs: the accounts are beijing, shanghai`)
+	assert.Contains(t, err.Error(), `policy[0].targets: there is no target group @staging. Groups: @checkout, @orders, @production`)
+}

@@ -16,6 +16,9 @@ func checkConfig(ctx context.Context, path string, getenv func(string) string, s
 	if err := checkPolicyGroups(ctx, cfg, stdout); err != nil {
 		return err
 	}
+	for _, w := range cfg.PolicyWarnings() {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,4 +126,43 @@ func TestCheckConfigRefusesAFileOver1MiB(t *testing.T) {
 	err := run(context.Background(), []string{"check-config", "--config", path}, func(string) string { return "" }, nil, &out, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "config "+path+": the file is over 1 MiB")
+}
+
+// check-config refuses a policy rule whose targets can never match, naming
+// the key and why, and warns of a rule an earlier one covers entirely.
+func TestCheckConfigReportsPolicyRulesThatNeverMatch(t *testing.T) {
+	check := func(policy string) (string, error) {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(testConfig(t.TempDir(), "policy:\n"+policy)), 0o600))
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"check-config", "--config", path}, func(string) string { return "" }, nil, &out, &out)
+		return out.String(), err
+	}
+	rule := func(name, operations, targets string) string {
+		return fmt.Sprintf("  - {name: %s, operations: %s, targets: %s, requesters: ['*'], confirmers: ['*']}\n", name, operations, targets)
+	}
+	_, err := check(rule("malformed", `["*"]`, `["orders-[", "job:"]`) +
+		rule("no-group", `["*"]`, `["@production"]`) +
+		rule("no-account", `["pipeline *"]`, `["enos-eu/*"]`) +
+		rule("no-kind", `["*"]`, `["pipelines:orders-etl"]`) +
+		rule("other-kind", `["pipeline *"]`, `["job:orders-dr"]`) +
+		rule("no-target", `["pipeline list", "help"]`, `["orders-*"]`))
+	require.Error(t, err)
+	for _, want := range []string{
+		`policy[0].targets: "orders-[" is not a target pattern: give @group, or [kind:][account/]name with * and ? as wildcards, like job:prod-* or eg-shanghai/*`,
+		`policy[0].targets: "job:" is not a target pattern`,
+		`policy[1].targets: there is no target group @production: none are configured (targets.groups)`,
+		`policy[2].targets: "enos-eu/*": there is no account "enos-eu" for the targets of the rule's operations: the accounts are default`,
+		`policy[3].targets: "pipelines:orders-etl": "pipelines" is not a kind of target (pipeline, stream or job)`,
+		`policy[4].targets: "job:orders-dr" names a job, and none of the rule's operations acts on one (they act on: pipeline), so it never matches`,
+		`policy[5].targets: none of the rule's operations (pipeline list, help) acts on a target, and a rule with targets covers only commands on one`,
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+
+	out, err := check(rule("pipelines", `["pipeline *"]`, `["*"]`) + rule("staging", `["pipeline pause"]`, `["staging-*"]`) + rule("reads", `["* list"]`, "[]"))
+	require.NoError(t, err, "a rule that never decides is a warning")
+	assert.Contains(t, out, `warning: policy[1] ("staging") never decides anything: policy[0] ("pipelines") comes before it and covers every operation it names, in every channel, on every target. Move it up, or remove it`+"\n")
+	assert.NotContains(t, out, "policy[2]", "a rule with targets covers no list")
+	assert.Contains(t, out, ": ok\n")
 }

@@ -28,7 +28,10 @@ func policyOf(cfg *config.Config, api *slack.Client, log *slog.Logger) *ops.Poli
 	if api != nil {
 		groups = slackbot.NewGroups(api, 0, nil, log)
 	}
-	return &ops.Policy{Rules: cfg.PolicyRules(), Groups: groups, Commands: operations.Names()}
+	for _, w := range cfg.PolicyWarnings() {
+		log.Warn("a policy rule can never match; check-config says the same", "problem", w)
+	}
+	return &ops.Policy{Rules: cfg.PolicyRules(), Groups: groups, Commands: operations.Names(), Kinds: operations.Kinds(), Targets: cfg.Directory()}
 }
 
 // groupCheckTimeout bounds the look at Slack's user groups at start and in

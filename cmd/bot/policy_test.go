@@ -265,3 +265,45 @@ func TestServeNamesMissingSlackGroupsAtStart(t *testing.T) {
 	assert.Equal(t, "[@oncall @sre-leads]", p.logValue("the policy names user groups Slack does not have: nobody is in them, so the rules naming them let nobody through; create them in Slack or change the policy", "groups"))
 	require.NoError(t, h.terminate())
 }
+
+// stagedPolicy makes orders-etl production and billing-agg, of the test
+// config, staging.
+const stagedPolicy = `
+policy:
+  - name: production
+    operations: ["pipeline *"]
+    targets: ["pipeline:orders-*"]
+    requesters: [bob]
+    confirmers: [bob]
+  - name: staging
+    operations: ["pipeline pause", "pipeline start"]
+    targets: ["billing-*"]
+    requesters: [alice]
+    confirmers: [alice]
+  - name: staging-too
+    operations: ["pipeline start"]
+    targets: ["billing-agg"]
+    requesters: ["*"]
+    confirmers: ["*"]
+`
+
+// The same person at the console: a start allowed on staging is refused on
+// production, by the rule that names production.
+func TestConsolePolicyByTarget(t *testing.T) {
+	p := start(t, testConfig(t.TempDir(), stagedPolicy), nil)
+	// serve logs, as check-config prints, the rule that can never match.
+	assert.Contains(t, p.logValue("a policy rule can never match; check-config says the same", "problem"), `policy[2] ("staging-too") never decides anything: policy[1] ("staging")`)
+
+	p.send("pipeline start billing-agg")
+	id := p.waitFor(`\| Request\s+(r-[0-9a-f]{6})`)[1]
+	p.waitFor(`May confirm: alice\.`)
+	p.send("confirm " + id)
+	p.waitFor(`Confirmed by alice\. Started pipeline billing-agg \(p-1c2b3a45\)`)
+
+	p.send("pipeline start orders-etl")
+	p.waitFor(`! Refused by policy rule "production": alice may not ask for pipeline start on pipeline orders-etl at the console\. Who may: bob\. Nothing was done\.`)
+	p.send("help")
+	p.waitFor(`pipeline start <pipeline>`)
+	p.waitFor(`Not open to alice at the console under the policy: pipeline list, pipeline show, pipeline stop`)
+	require.NoError(t, p.stop())
+}

@@ -16,6 +16,9 @@ type PolicyRule struct {
 	Confirmers []string `yaml:"confirmers"`
 	Channels   []string `yaml:"channels"` // C0OPS, "*"; empty: any
 	TwoPerson  bool     `yaml:"two_person"`
+	// Targets narrow the rule to some targets: "@group", or
+	// "[kind:][account/]glob" like "job:prod-*"; empty: any target.
+	Targets []string `yaml:"targets"`
 }
 
 // Audit says how long the audit trail is kept.
@@ -37,7 +40,7 @@ func (c *Config) PolicyRules() []ops.Rule {
 	rules := make([]ops.Rule, len(c.Policy))
 	for i, r := range c.Policy {
 		rules[i] = ops.Rule{Name: r.Name, Operations: r.Operations, Requesters: r.Requesters,
-			Confirmers: r.Confirmers, Channels: r.Channels, TwoPerson: r.TwoPerson}
+			Confirmers: r.Confirmers, Channels: r.Channels, TwoPerson: r.TwoPerson, Targets: r.Targets}
 	}
 	return rules
 }
@@ -55,7 +58,22 @@ func (c *Config) validatePolicy(bad func(string, ...any), add func(error)) {
 	if len(c.Policy) == 0 {
 		bad("policy: an empty list refuses every operation; leave the key out to allow everyone, or add rules")
 	}
-	if err := (&ops.Policy{Rules: c.PolicyRules(), Commands: operations.Names()}).Validate(); err != nil {
+	if err := c.policyToCheck().Validate(); err != nil {
 		add(err)
 	}
+}
+
+// PolicyWarnings are the rules of the policy that can never decide
+// anything, each with why; check-config prints them and serve logs them.
+func (c *Config) PolicyWarnings() []string {
+	if c.Policy == nil {
+		return nil
+	}
+	return c.policyToCheck().Warnings()
+}
+
+// policyToCheck is the policy with what its rules are checked against:
+// every provider's commands and the config's targets.
+func (c *Config) policyToCheck() *ops.Policy {
+	return &ops.Policy{Rules: c.PolicyRules(), Commands: operations.Names(), Kinds: operations.Kinds(), Targets: c.Directory()}
 }

@@ -18,3 +18,7 @@ func All() []ops.Spec {
 // Names are the names of the built-in commands and of every provider's
 // operations, for a policy to be checked with.
 func Names() []string { return ops.CommandNames(All()) }
+
+// Kinds are the kinds of target each of those operations takes, for a
+// policy to check its rules' targets with.
+func Kinds() map[string]string { return ops.CommandKinds(All()) }

@@ -25,6 +25,12 @@ type Rule struct {
 	Channels []string
 	// TwoPerson: whoever asked for a request may not confirm it.
 	TwoPerson bool
+	// Targets are patterns of the targets the rule covers, any one
+	// matching: "@group" (a target group of the Directory), or
+	// "[kind:][account/]glob" with glob matched against the alias and the
+	// ID ("job:prod-*", "eg-shanghai/*"). Empty: any target, and commands
+	// that take none, which a rule with targets never covers.
+	Targets []string
 }
 
 // Groups tells who is in a user group (Slack's usergroups.list);
@@ -42,14 +48,22 @@ type Groups interface {
 var ErrNoGroup = errors.New("no user group has that handle")
 
 // Policy is the ordered list of rules: the first rule that covers an
-// operation in a channel decides, and an operation no rule covers is
-// refused. A nil *Policy allows everything (a config without `policy:`).
+// operation in a channel, on a target, decides, and an operation no rule
+// covers is refused. A nil *Policy allows everything (a config without
+// `policy:`).
 type Policy struct {
 	Rules  []Rule
 	Groups Groups // nil: a rule naming a group matches nobody
 	// Commands are the names a rule may give: CommandNames of every
 	// provider's specs, whichever providers are configured.
 	Commands []string
+	// Kinds are the kinds of target Commands take (CommandKinds of the
+	// same specs), to check the rules' targets against: a policy whose
+	// rules name targets needs them.
+	Kinds map[string]string
+	// Targets are the config's targets, for the rules' target groups and
+	// accounts.
+	Targets Directory
 }
 
 // freeCommands need no rule: they read only the bot's own state, and a
@@ -76,6 +90,7 @@ func (p *Policy) Validate() error {
 			checkPeople("confirmers", r.Confirmers),
 			r.checkChannels(),
 			r.checkTwoPerson(),
+			p.checkTargets(&r),
 		) {
 			errs = append(errs, fmt.Errorf("policy[%d].%s: %s", i, bad.key, bad.msg))
 		}
@@ -178,9 +193,9 @@ func opMatches(pattern, op string) bool {
 
 // Action is what the policy decides on: an operation, where it was asked
 // for (the channel; "" for the console) and by whom, and the targets it acts
-// on once they are resolved (none for a command that takes none). Rules
-// match the operation and the channel; the targets are passed for rules
-// that will match them.
+// on once they are resolved (none for a command that takes none). Each
+// target is decided by the first rule that covers the operation, the
+// channel and that target.
 type Action struct {
 	Op        string
 	Origin    Origin
@@ -197,23 +212,86 @@ func (r Request) action() Action {
 	return a
 }
 
-// covers reports whether r decides a.
-func (r *Rule) covers(a Action) bool {
-	if !slices.ContainsFunc(r.Operations, func(p string) bool { return opMatches(p, a.Op) }) {
-		return false
-	}
-	channel := a.Origin.Channel
-	return len(r.Channels) == 0 || slices.Contains(r.Channels, "*") || channel != "" && slices.Contains(r.Channels, channel)
+// coversOp reports whether the rule names op.
+func (r *Rule) coversOp(op string) bool {
+	return slices.ContainsFunc(r.Operations, func(p string) bool { return opMatches(p, op) })
 }
 
-// rule is the first rule that covers a, or nil.
-func (p *Policy) rule(a Action) *Rule {
+// coversChannel reports whether the rule applies in channel ("": the console).
+func (r *Rule) coversChannel(channel string) bool {
+	return r.anyChannel() || channel != "" && slices.Contains(r.Channels, channel)
+}
+
+// decision is the rule that decides one target of an action (target nil
+// for a command that takes none); rule is nil where no rule covers it.
+type decision struct {
+	target *Target
+	rule   *Rule
+}
+
+// decide is the decision on each of a's targets, in their order, or the
+// one decision on a command that takes none.
+func (p *Policy) decide(a Action) []decision {
+	if len(a.Targets) == 0 {
+		return []decision{{rule: p.rule(a.Op, a.Origin.Channel, nil)}}
+	}
+	ds := make([]decision, len(a.Targets))
+	for i := range a.Targets {
+		ds[i] = decision{target: &a.Targets[i], rule: p.rule(a.Op, a.Origin.Channel, &a.Targets[i])}
+	}
+	return ds
+}
+
+// rule is the first rule that covers op in channel on t, or nil.
+func (p *Policy) rule(op, channel string, t *Target) *Rule {
 	for i := range p.Rules {
-		if p.Rules[i].covers(a) {
-			return &p.Rules[i]
+		if r := &p.Rules[i]; r.coversOp(op) && r.coversChannel(channel) && r.coversTarget(t, p.Targets) {
+			return r
 		}
 	}
 	return nil
+}
+
+// rules are the distinct rules of ds, in the order they first decide.
+func rules(ds []decision) []*Rule {
+	var rs []*Rule
+	for _, d := range ds {
+		if !slices.Contains(rs, d.rule) {
+			rs = append(rs, d.rule)
+		}
+	}
+	return rs
+}
+
+// uncovered is the first decision of ds that no rule covers.
+func uncovered(ds []decision) (decision, bool) {
+	i := slices.IndexFunc(ds, func(d decision) bool { return d.rule == nil })
+	if i < 0 {
+		return decision{}, false
+	}
+	return ds[i], true
+}
+
+// scopedTarget names, for a refusal, the target of d when what decides it
+// depends on the target: its rule has targets or, where none covers it,
+// some rule with targets covers the operation in that channel.
+func (p *Policy) scopedTarget(d decision, op, channel string) string {
+	if d.target == nil {
+		return ""
+	}
+	scoped := d.rule != nil && len(d.rule.Targets) > 0
+	if d.rule == nil {
+		scoped = slices.ContainsFunc(p.Rules, func(r Rule) bool { return len(r.Targets) > 0 && r.coversOp(op) && r.coversChannel(channel) })
+	}
+	if !scoped {
+		return ""
+	}
+	return targetWords(*d.target)
+}
+
+// first is the first decision of ds that rule makes.
+func first(ds []decision, rule *Rule) decision {
+	return ds[slices.IndexFunc(ds, func(d decision) bool { return d.rule == rule })]
 }
 
 // includes reports whether user is one of who (IDs, @groups, "*").
@@ -247,36 +325,40 @@ func (p *Policy) includes(ctx context.Context, who []string, user string) (bool,
 }
 
 // mayRequest checks that a.Requester may ask for a.Op, on its targets,
-// where it came from. It changes nothing; a refusal is an *InputError
-// wrapping a *Refusal.
+// where it came from: every target's rule must allow them. It changes
+// nothing; a refusal is an *InputError wrapping a *Refusal.
 func (s *Service) mayRequest(ctx context.Context, a Action) error {
 	p := s.policy
 	if p == nil || slices.Contains(freeCommands, a.Op) {
 		return nil
 	}
-	rule := p.rule(a)
-	if rule == nil {
-		return refuse(Refusal{Why: NoRule, Operation: a.Op, User: a.Requester, Channel: a.Origin.Channel})
+	ds := p.decide(a)
+	if d, ok := uncovered(ds); ok {
+		return refuse(Refusal{Why: NoRule, Operation: a.Op, User: a.Requester, Channel: a.Origin.Channel,
+			Target: p.scopedTarget(d, a.Op, a.Origin.Channel)})
 	}
 	if slices.Contains(automated, a.Origin.Frontend) {
 		return nil // a rule or a program asked; the confirmer is checked
 	}
-	ok, err := p.includes(ctx, rule.Requesters, a.Requester)
-	if err != nil {
-		return fmt.Errorf("could not check policy rule %q for %s, so nothing was done: %w", rule.Name, a.Op, err)
-	}
-	if !ok {
-		return refuse(Refusal{Why: NotRequester, Rule: rule.Name, Operation: a.Op, User: a.Requester, Channel: a.Origin.Channel,
-			Instead: p.instead(ctx, rule.Requesters, a.Requester)})
+	for _, rule := range rules(ds) {
+		ok, err := p.includes(ctx, rule.Requesters, a.Requester)
+		if err != nil {
+			return fmt.Errorf("could not check policy rule %q for %s, so nothing was done: %w", rule.Name, a.Op, err)
+		}
+		if !ok {
+			return refuse(Refusal{Why: NotRequester, Rule: rule.Name, Operation: a.Op, User: a.Requester, Channel: a.Origin.Channel,
+				Target: p.scopedTarget(first(ds, rule), a.Op, a.Origin.Channel), Instead: p.instead(ctx, rule.Requesters, a.Requester)})
+		}
 	}
 	return nil
 }
 
 // mayDecide checks that user may confirm (or, with cancel, cancel) r. The
-// requester may always cancel their own request; otherwise the
-// rule's confirmers decide, and with two_person the requester may not
-// confirm their own request. Requests from alerts and other programs always
-// need an allowed confirmer.
+// requester may always cancel their own request; otherwise every rule that
+// decides one of its targets must name user among its confirmers, and
+// where any of them needs two people the requester may not confirm their
+// own request. Requests from alerts and other programs always need an
+// allowed confirmer.
 func (s *Service) mayDecide(ctx context.Context, r Request, user string, to State) error {
 	p := s.policy
 	if p == nil {
@@ -287,36 +369,59 @@ func (s *Service) mayDecide(ctx context.Context, r Request, user string, to Stat
 		return nil // withdrawing one's own request; a rule withdraws its own when its alert resolves
 	}
 	no := Refusal{Operation: r.Op, User: user, Channel: r.Origin.Channel, Request: r.ID, Cancel: cancel}
-	rule := p.rule(r.action())
-	if rule == nil {
-		no.Why = NoRule
+	ds := p.decide(r.action())
+	if d, ok := uncovered(ds); ok {
+		no.Why, no.Target = NoRule, p.scopedTarget(d, r.Op, r.Origin.Channel)
 		return refuse(no)
 	}
-	no.Rule = rule.Name
-	if to == Executing && rule.TwoPerson && user == r.Requester {
-		no.Why, no.Instead = TwoPeople, p.instead(ctx, rule.Confirmers, user)
+	rs := rules(ds)
+	if i := slices.IndexFunc(rs, func(rule *Rule) bool { return rule.TwoPerson }); i >= 0 && to == Executing && user == r.Requester {
+		no.Why, no.Rule, no.Instead = TwoPeople, rs[i].Name, p.allowedBy(ctx, rs, user)
 		return refuse(no)
 	}
-	ok, err := p.includes(ctx, rule.Confirmers, user)
-	if err != nil {
-		return fmt.Errorf("could not check policy rule %q for %s, so nothing was done and it is still pending: %w", rule.Name, r.ID, err)
-	}
-	if !ok {
-		no.Why, no.Instead = NotConfirmer, p.instead(ctx, rule.Confirmers, user)
-		return refuse(no)
+	for _, rule := range rs {
+		ok, err := p.includes(ctx, rule.Confirmers, user)
+		if err != nil {
+			return fmt.Errorf("could not check policy rule %q for %s, so nothing was done and it is still pending: %w", rule.Name, r.ID, err)
+		}
+		if !ok {
+			no.Why, no.Rule, no.Instead = NotConfirmer, rule.Name, p.allowedBy(ctx, rs, user)
+			no.Target = p.scopedTarget(first(ds, rule), r.Op, r.Origin.Channel)
+			return refuse(no)
+		}
 	}
 	return nil
 }
 
 // allowedCommands splits the catalogue into what user may ask for in
-// channel and what not, for help.
+// channel and what not, for help: an operation is open to user if some
+// rule lets them ask for it there, on some target if it takes one.
 func (s *Service) allowedCommands(ctx context.Context, user, channel string) (may, mayNot []*operation) {
 	for _, o := range s.catalogue.sorted() {
-		if s.mayRequest(ctx, Action{Op: o.Name, Requester: user, Origin: Origin{Channel: channel}}) == nil {
+		if s.policy == nil || slices.Contains(freeCommands, o.Name) || s.policy.mayAsk(ctx, o.Name, targetKind(o.Spec), user, channel) {
 			may = append(may, o)
 		} else {
 			mayNot = append(mayNot, o)
 		}
 	}
 	return may, mayNot
+}
+
+// mayAsk reports whether some rule lets user ask for op, whose targets
+// are of kind ("": it takes none), in channel, on some target: the rules
+// are read in order until one allows user or one refuses on every target.
+func (p *Policy) mayAsk(ctx context.Context, op, kind, user, channel string) bool {
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		if !r.coversOp(op) || !r.coversChannel(channel) || !r.mayName(kind, p.Targets) {
+			continue
+		}
+		if ok, err := p.includes(ctx, r.Requesters, user); ok && err == nil {
+			return true
+		}
+		if r.namesEvery(kind) {
+			return false // it decides every target left
+		}
+	}
+	return false
 }

@@ -30,7 +30,11 @@ type Refusal struct {
 	Why       Reason
 	Rule      string // the rule's name; "" for NoRule
 	Operation string // the command name, like "pipeline pause"
-	User      string // who was refused
+	// Target names the target refused, as a person types it ("job
+	// orders-dr"), when what decides depends on the target: a rule with
+	// targets, or no rule for this target where one covers others.
+	Target string
+	User   string // who was refused
 	// Channel is where the request was asked for ("": the console).
 	Channel string
 	// Request is the request decided on; "" when asking for one.
@@ -64,21 +68,25 @@ func (r *Refusal) Words(plain, user func(string) string) string {
 	if r.Cancel {
 		verb = "cancel"
 	}
+	op := r.Operation
+	if r.Target != "" {
+		op += " on " + r.Target
+	}
 	switch r.Why {
 	case NoRule:
 		if r.Request == "" {
-			return p("Refused: no policy rule covers %s %s, so nobody may ask for it there. Nothing was done.", r.Operation, where(r.Channel))
+			return p("Refused: no policy rule covers %s %s, so nobody may ask for it there. Nothing was done.", op, where(r.Channel))
 		}
 		return p("Refused: no policy rule covers %s %s any more, so nobody may %s %s. Nothing was done; %s is still pending.",
-			r.Operation, where(r.Channel), verb, r.Request, r.Request)
+			op, where(r.Channel), verb, r.Request, r.Request)
 	case NotRequester:
-		return p("Refused by policy rule %q: ", r.Rule) + user(r.User) + p(" may not ask for %s %s. Who may: ", r.Operation, where(r.Channel)) +
+		return p("Refused by policy rule %q: ", r.Rule) + user(r.User) + p(" may not ask for %s %s. Who may: ", op, where(r.Channel)) +
 			r.instead(plain, user) + p(". Nothing was done.")
 	case TwoPeople:
 		return p("Refused by policy rule %q: it needs two people, and ", r.Rule) + user(r.User) +
 			p(" asked for %s, so someone else must confirm it. Who may: ", r.Request) + r.instead(plain, user) + p(". Nothing was done; %s is still pending.", r.Request)
 	default: // NotConfirmer
-		return p("Refused by policy rule %q: ", r.Rule) + user(r.User) + p(" may not %s %s (%s). Who may: ", verb, r.Request, r.Operation) +
+		return p("Refused by policy rule %q: ", r.Rule) + user(r.User) + p(" may not %s %s (%s). Who may: ", verb, r.Request, op) +
 			r.instead(plain, user) + p(". Nothing was done; %s is still pending.", r.Request)
 	}
 }

@@ -404,6 +404,7 @@ func TestLargeGroupIsGivenTimeForEachRoundOfCalls(t *testing.T) {
 	got, err = w.bus.Requests().Get(context.Background(), r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, ops.Uncertain, got.State, "reported abandoned after abandon_after for each round")
+	assert.Contains(t, got.Outcome.Summary, "each of its calls, on 9 pipelines: p-101, p-102, p-103", "every target is named as perhaps acted on")
 }
 
 // trailOf is an audit trail of the events given.

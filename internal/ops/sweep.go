@@ -36,7 +36,7 @@ func (s *Service) Sweep(ctx context.Context) {
 			if _, running := s.inflight.Load(r.ID); running {
 				continue // the call is still under way here: its outcome will come
 			}
-			to, out = Uncertain, lostCall("the bot carrying it out stopped before it heard back from "+r.Target.Provider)
+			to, out = Uncertain, lostCall(r, "the bot carrying it out stopped before it heard back from "+r.Target.Provider)
 			text = out.Summary
 		default:
 			continue
@@ -52,9 +52,13 @@ func (s *Service) Sweep(ctx context.Context) {
 	}
 }
 
-// lostCall is the outcome of a call nobody will hear back from.
-func lostCall(reason string) *Outcome {
-	f := &Failure{Uncertain: true, Reason: reason, Message: "it may or may not have acted. Check the target's status before asking again"}
+// lostCall is the outcome of r's calls, which nobody will hear back from.
+func lostCall(r Request, reason string) *Outcome {
+	msg := "it may or may not have acted. Check the target's status before asking again"
+	if len(r.MoreTargets) > 0 {
+		msg = fmt.Sprintf("each of its calls, on %s, may or may not have acted. Check each target's status before asking again", r.TargetName())
+	}
+	f := &Failure{Uncertain: true, Reason: reason, Message: msg}
 	return &Outcome{Error: f, Summary: "Outcome uncertain: " + f.Reason + ", so " + f.Message + "."}
 }
 
@@ -67,7 +71,7 @@ func lostCall(reason string) *Outcome {
 func (s *Service) Abandon(ctx context.Context) []Request {
 	var left []Request
 	for _, r := range s.InFlight() {
-		out := lostCall("the bot was stopped before it heard back from " + r.Target.Provider)
+		out := lostCall(r, "the bot was stopped before it heard back from "+r.Target.Provider)
 		stored, err := s.transition(ctx, r, Uncertain, "", out)
 		if errors.Is(err, ErrConflict) {
 			// Read again: the call may have stored its outcome, another

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/streamops/streamops/internal/bus"
@@ -23,7 +24,7 @@ const auditUsage = `usage: bot audit [--config FILE] [--since 24h] [--target ALI
 options:
   --config FILE    the configuration file (default config.yaml)
   --since 24h      how far back to read (a duration: 30m, 24h, 720h)
-  --target ALIAS   only the requests on this target (alias or provider ID)
+  --target ALIAS   only the requests on this target (alias, provider ID, account/ID or @group)
   --channel ID     only the requests whose card was in this Slack channel (C…)
   --format text    text, json for one event per line, or markdown for the
                    timeline of each request (as /streamops timeline posts it),
@@ -73,7 +74,7 @@ func audit(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return err
 		}
-		if len(t.Requests) == 0 && *target != "" && !configuredTarget(cfg.Targets, *target) {
+		if len(t.Requests) == 0 && *target != "" && !configuredTarget(cfg.Directory(), *target) {
 			return unknownTarget(*target, sinceText, *path)
 		}
 		_, err = io.WriteString(stdout, t.Markdown())
@@ -100,7 +101,7 @@ func audit(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	switch {
 	case printed > 0:
-	case *target != "" && !configuredTarget(cfg.Targets, *target):
+	case *target != "" && !configuredTarget(cfg.Directory(), *target):
 		return unknownTarget(*target, sinceText, *path)
 	case *target != "":
 		fmt.Fprintf(stderr, "no events on %s in the last %s\n", *target, sinceText)
@@ -131,13 +132,17 @@ func unknownTarget(target, since, path string) error {
 	return fmt.Errorf("--target %q: no configured target has this alias or ID, and no event in the last %s names it; the aliases are under targets: in %s", target, since, path)
 }
 
-// configuredTarget tells whether word is an alias or ID under targets.
-func configuredTarget(t config.Targets, word string) bool {
-	for _, m := range []map[string]config.Target{t.Pipelines, t.Streams, t.Jobs} {
-		for alias, target := range m {
-			if word == alias || word == target.ID {
-				return true
-			}
+// configuredTarget tells whether word is a target group or names a
+// configured target (its alias or ID, after its account or not), as a
+// command would resolve it.
+func configuredTarget(dir ops.Directory, word string) bool {
+	if group, ok := strings.CutPrefix(word, ops.GroupPrefix); ok {
+		_, found := dir.Groups[group]
+		return found
+	}
+	for kind := range dir.Aliases {
+		if t, err := dir.Resolve(kind, word); err == nil && t.Alias != "" {
+			return true
 		}
 	}
 	return false

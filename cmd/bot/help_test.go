@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamops/streamops/internal/ops"
 )
 
 func runArgs(args ...string) (stdout, stderr string, err error) {
@@ -96,4 +98,25 @@ func TestAuditOfAnUnknownTarget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, stdout)
 	assert.Equal(t, "no events on orders-etl in the last 24h\n", stderr)
+}
+
+// --target takes what a command takes: a group, or a configured target's
+// alias or ID, after its account or not.
+func TestAuditKnowsGroupsAndAccounts(t *testing.T) {
+	dir := ops.Directory{
+		Aliases:  ops.Targets{"job": {"orders-dr": "shanghai/j-1", "billing-dr": "j-2"}},
+		Groups:   map[string][]string{"dr": {"job:orders-dr"}},
+		Accounts: map[string][]string{"job": {"beijing", "shanghai"}},
+	}
+	for word, want := range map[string]bool{
+		"@dr": true, "@nosuch": false, "dr": false,
+		"orders-dr": true, "shanghai/j-1": true, "shanghai/orders-dr": true, "beijing/j-1": false,
+		"j-2": true, "beijing/j-2": true, "tokyo/j-2": false, "j-3": false,
+	} {
+		assert.Equal(t, want, configuredTarget(dir, word), word)
+	}
+	ev := ops.Event{Target: ops.Target{Kind: "job", Alias: "orders-dr", ID: "j-1", Account: "shanghai"}}
+	for word, want := range map[string]bool{"shanghai/j-1": true, "shanghai/orders-dr": true, "beijing/j-1": false, "j-1": true} {
+		assert.Equal(t, want, ops.OnTarget(word)(ev), word)
+	}
 }

@@ -65,8 +65,12 @@ func (o Origin) lists(made Origin) bool {
 	return made.Frontend == o.Frontend || slices.Contains(automated, made.Frontend)
 }
 
-// Is reports whether word names t: its alias or its ID.
+// Is reports whether word names t: its alias or its ID, after its account
+// and "/" or not.
 func (t Target) Is(word string) bool {
+	if account, rest, ok := strings.Cut(word, "/"); ok {
+		return t.Key().Account == account && t.Is(rest)
+	}
 	return word != "" && (t.Alias == word || t.ID == word)
 }
 

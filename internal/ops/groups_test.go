@@ -430,3 +430,21 @@ func TestGroupTimelineNamesEachTargetAndCall(t *testing.T) {
 		"  2026-11-26 09:00:00Z  asked by U-alice via console", tl.Requests[0].Text())
 	assert.Contains(t, tl.Markdown(), "- Call: `orders-etl (p-100): "+callOf("p-100")+"`\n- Call: `p-300: "+callOf("p-300")+"`\n")
 }
+
+// A read on a group reads each member of its kind, a line each; a member
+// that cannot be read is said so on its line without hiding the others.
+func TestGroupShowReadsEachMember(t *testing.T) {
+	w := ordersWorld(t)
+	api, _ := w.pauses(t, "", nil)
+	set := ordersTargets
+	set.Groups = map[string][]string{"orders": {"pipeline:orders-etl", "pipeline:p-404", "pipeline:billing-agg"}}
+	b := w.startBot(t, w.bus, set, w.ordersDeps(api))
+
+	reply, err := b.svc.Handle(context.Background(), ops.Input{Text: "pipeline show @orders", User: "U-alice", Origin: ops.Origin{Frontend: "test"}})
+	require.NoError(t, err)
+	lines := strings.Split(reply.Text, "\n")
+	require.Len(t, lines, 3, reply.Text)
+	assert.True(t, strings.HasPrefix(lines[0], "Pipeline orders-etl (p-100): RUNNING"), lines[0])
+	assert.True(t, strings.HasPrefix(lines[1], "pipeline show p-404 failed: "), lines[1])
+	assert.True(t, strings.HasPrefix(lines[2], "Pipeline billing-agg (p-200): RUNNING"), lines[2])
+}

@@ -203,9 +203,9 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 		return Reply{Text: t.Text(), Timeline: &t}, nil
 	}
 	if !op.Changes() {
-		text, err := op.Read(ctx, r)
+		text, err := s.read(ctx, op, r)
 		if err != nil {
-			return Reply{}, describeReadError(op, r, err)
+			return Reply{}, err
 		}
 		return Reply{Text: text}, nil
 	}
@@ -225,8 +225,32 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 	return Reply{Request: &r}, nil
 }
 
-// parseRequest checks the words after the operation's name against what it
-// takes, and resolves the target.
+// read answers a read-only request: on several targets (a group), a read
+// of each, one failing without hiding the others.
+func (s *Service) read(ctx context.Context, op *operation, r Request) (string, error) {
+	if len(r.MoreTargets) == 0 {
+		text, err := op.Read(ctx, r)
+		if err != nil {
+			return "", describeReadError(op, r, err)
+		}
+		return text, nil
+	}
+	targets := r.Targets()
+	lines := make([]string, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			text, err := op.Read(ctx, r.on(t))
+			if err != nil {
+				text = describeReadError(op, r.on(t), err).Error()
+			}
+			lines[i] = text
+		})
+	}
+	wg.Wait()
+	return strings.Join(lines, "\n"), nil
+}
+
 // allowed is the operation cmd names and the request it makes, once the
 // policy allows it: decided when the targets are known, before any
 // provider is read.
@@ -245,6 +269,8 @@ func (s *Service) allowed(ctx context.Context, cmd Command, in Input) (*operatio
 	return op, r, nil
 }
 
+// parseRequest checks the words after the operation's name against what it
+// takes, and resolves the targets.
 func (s *Service) parseRequest(op *operation, rest []string, args map[string]string, in Input) (Request, error) {
 	r := Request{
 		Op: op.Name, Text: PlainText(strings.TrimSpace(in.Text)), Requester: in.User, Origin: in.Origin, Args: args,

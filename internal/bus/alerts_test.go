@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamops/streamops/internal/alerts"
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 var testIngest = Ingest{Subjects: []string{"alerts.>"}, DeadLetter: "alerts.dead", Retention: time.Hour, MaxDeliver: 3}
@@ -273,7 +274,7 @@ func (f *oneRequestService) resolvedIDs() []string {
 // rule and target: the request stands until the last of them resolves,
 // whichever replica saw each.
 func TestLedgerKeepsTheRequestUntilItsLastAlertResolves(t *testing.T) {
-	b, err := Connect(t.Context(), Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}, slog.New(slog.DiscardHandler))
+	b, err := Connect(t.Context(), Config{Listen: "127.0.0.1:-1", StoreDir: testwait.Dir(t)}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close(context.Background()) })
 	ledger, err := b.AlertLedger(t.Context())

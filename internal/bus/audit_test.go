@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 func TestAuditStreamKeepsEventsForTheRetention(t *testing.T) {
@@ -81,7 +82,7 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 func TestAFullAuditStreamDropsItsOldestEvents(t *testing.T) {
 	ctx := testContext(t)
 	const limit = 64 << 10
-	b, err := Connect(ctx, Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), AuditMaxBytes: limit}, testLogger(t))
+	b, err := Connect(ctx, Config{Listen: "127.0.0.1:-1", StoreDir: testwait.Dir(t), AuditMaxBytes: limit}, testLogger(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close(ctx) })
 
@@ -140,7 +141,7 @@ func TestStreamsTakeTheConfiguredSize(t *testing.T) {
 // to lower.
 func TestAStreamBoundTooBigForTheServerSaysWhatToDo(t *testing.T) {
 	ctx := testContext(t)
-	_, err := Connect(ctx, Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), AuditMaxBytes: 1 << 60}, testLogger(t))
+	_, err := Connect(ctx, Config{Listen: "127.0.0.1:-1", StoreDir: testwait.Dir(t), AuditMaxBytes: 1 << 60}, testLogger(t))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lower audit.max_bytes, or give its JetStream more storage")
 }

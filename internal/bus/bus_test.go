@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamops/streamops/internal/ops"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // waitFor bounds every wait in these tests; nothing sleeps.
@@ -58,7 +59,7 @@ func connectBus(t *testing.T, url string) *Bus {
 func startPlainServer(t *testing.T, jetStream bool) *server.Server {
 	t.Helper()
 	srv, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: jetStream, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+		Host: "127.0.0.1", Port: -1, JetStream: jetStream, StoreDir: testwait.Dir(t), NoLog: true, NoSigs: true,
 	})
 	require.NoError(t, err)
 	srv.Start()
@@ -209,7 +210,7 @@ func TestEmbeddedPortInUse(t *testing.T) {
 	t.Cleanup(func() { l.Close() })
 
 	start := time.Now()
-	_, err = Connect(testContext(t), Config{Listen: l.Addr().String(), StoreDir: t.TempDir()}, testLogger(t))
+	_, err = Connect(testContext(t), Config{Listen: l.Addr().String(), StoreDir: testwait.Dir(t)}, testLogger(t))
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "nats.listen")
 	assert.ErrorContains(t, err, l.Addr().String())
@@ -313,7 +314,7 @@ func TestEmbeddedTokenSurvivesARestart(t *testing.T) {
 }
 
 func TestConfiguredTokenIsUsed(t *testing.T) {
-	b, err := Connect(testContext(t), Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), Token: "s3cret-token"}, testLogger(t))
+	b, err := Connect(testContext(t), Config{Listen: "127.0.0.1:-1", StoreDir: testwait.Dir(t), Token: "s3cret-token"}, testLogger(t))
 	require.NoError(t, err)
 	defer b.Close(context.Background())
 	u, _ := url.Parse(b.ClientURL())

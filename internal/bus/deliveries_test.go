@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"github.com/streamops/streamops/internal/testwait"
 	"log/slog"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // any size and bytes are fine.
 func TestDeliveriesAreTakenOnceAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	first, err := Connect(ctx, Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}, slog.New(slog.DiscardHandler))
+	first, err := Connect(ctx, Config{Listen: "127.0.0.1:-1", StoreDir: testwait.Dir(t)}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { first.Close(ctx) })
 	second, err := Connect(ctx, Config{URL: first.ClientURL()}, slog.New(slog.DiscardHandler))

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/streamops/streamops/internal/testwait"
 	"math/big"
 	"net"
 	"os"
@@ -30,7 +31,7 @@ func TestOutsideServerOverTLSWithAToken(t *testing.T) {
 	require.NoError(t, err)
 
 	srv, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: testwait.Dir(t), NoLog: true, NoSigs: true,
 		Authorization: "tls-token",
 		TLS:           true,
 		TLSConfig:     &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12},

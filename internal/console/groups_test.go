@@ -24,6 +24,7 @@ import (
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 	"github.com/streamops/streamops/internal/syncbuf"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // groupService is the service over NATS and an EnOS simulator with the
@@ -46,7 +47,7 @@ func groupService(t *testing.T) *ops.Service {
 		sim.ServeHTTP(rw, r)
 	}))
 	t.Cleanup(srv.Close)
-	b, err := bus.Connect(context.Background(), bus.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}, slog.New(slog.DiscardHandler))
+	b, err := bus.Connect(context.Background(), bus.Config{Listen: "127.0.0.1:-1", StoreDir: testwait.Dir(t)}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close(context.Background()) })
 	clock := fakeclock.New(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))

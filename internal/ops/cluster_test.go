@@ -25,6 +25,7 @@ import (
 	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // clusterWait bounds every wait on the cluster: elections on a loaded
@@ -50,7 +51,7 @@ func startCluster(t testing.TB, n int) []*server.Server {
 	for i := range servers {
 		srv, err := server.NewServer(&server.Options{
 			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1,
-			JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+			JetStream: true, StoreDir: testwait.Dir(t), NoLog: true, NoSigs: true,
 			Cluster: server.ClusterOpts{Name: "streamops", Host: "127.0.0.1", Port: ports[i]},
 			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
 		})

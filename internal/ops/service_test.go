@@ -24,6 +24,7 @@ import (
 	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
 	"github.com/streamops/streamops/internal/sandbox/enossim"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 // world is one NATS server and one EnOS simulator, which bots share.
@@ -56,7 +57,7 @@ func newWorld(t *testing.T) *world {
 	}))
 	t.Cleanup(srv.Close)
 	w.url = srv.URL
-	w.bus = connect(t, bus.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()})
+	w.bus = connect(t, bus.Config{Listen: "127.0.0.1:-1", StoreDir: testwait.Dir(t)})
 	return w
 }
 

@@ -34,6 +34,7 @@ import (
 	"github.com/streamops/streamops/internal/sandbox/enossim"
 	"github.com/streamops/streamops/internal/slacktest"
 	"github.com/streamops/streamops/internal/syncbuf"
+	"github.com/streamops/streamops/internal/testwait"
 )
 
 const (
@@ -148,7 +149,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	egAPI, err := eg.New(egURL, egURL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
 	require.NoError(t, err)
 
-	nats := bus.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}
+	nats := bus.Config{Listen: "127.0.0.1:-1", StoreDir: testwait.Dir(t)}
 	if o.nats != "" {
 		nats = bus.Config{URL: o.nats}
 	}

@@ -4,6 +4,7 @@
 package testwait
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -27,4 +28,21 @@ func Until(t testing.TB, cond func() bool, failure func() string) {
 		}
 		time.Sleep(tick)
 	}
+}
+
+// Dir is a directory for the test, as t.TempDir, for the store of an
+// embedded NATS server: its file store may still be finishing a write when
+// its shutdown returns (nats-io/nats-server#4382), so the removal is
+// tried again within Bound instead of failing the test.
+func Dir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "streamops-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var err error
+		Until(t, func() bool { err = os.RemoveAll(dir); return err == nil }, func() string { return err.Error() })
+	})
+	return dir
 }

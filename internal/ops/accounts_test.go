@@ -20,6 +20,7 @@ import (
 
 	"github.com/streamops/streamops/internal/api/eg"
 	"github.com/streamops/streamops/internal/api/enos"
+	"github.com/streamops/streamops/internal/operations"
 	"github.com/streamops/streamops/internal/operations/eventgrid"
 	"github.com/streamops/streamops/internal/operations/pipelines"
 	"github.com/streamops/streamops/internal/ops"
@@ -447,4 +448,40 @@ func TestEachEnOSCallGoesToItsOrg(t *testing.T) {
 	reply, err = b.svc.Handle(ctx, ops.Input{Text: "pipeline list", User: "U-alice"})
 	require.NoError(t, err)
 	assert.Regexp(t, `^1 pipeline in org o-home:\n  p-home-1 +STOPPED +default-etl\n\npipeline list failed in account eu, org o-eu: .*connect`, reply.Text)
+}
+
+// A job is created in its template's account, known only once the request
+// is prepared: the policy decides on that account, not on the default one
+// the name was first resolved in.
+func TestPolicyDecidesOnTheAccountACreateGoesTo(t *testing.T) {
+	w := newWorld(t)
+	beijing, shanghai := twoRegions(t)
+	accounts := []string{ops.DefaultAccount, "shanghai"}
+	dir := ops.Directory{Accounts: map[string][]string{"job": accounts, "stream": accounts}}
+	b := w.startBot(t, w.bus, ops.Settings{Accounts: dir.Accounts, CheckInterval: 10 * time.Millisecond}, ops.Deps{
+		Providers: []ops.Provider{eventgrid.Accounts(beijing.setup, shanghai.setup)},
+		Policy: &ops.Policy{Rules: []ops.Rule{
+			{Name: "shanghai-creates", Operations: []string{"job create"}, Targets: []string{"shanghai/*"}, Requesters: []string{"U-lead"}, Confirmers: []string{"U-lead"}},
+			{Name: "the-rest", Operations: []string{"*"}, Requesters: []string{"*"}, Confirmers: []string{"*"}},
+		}, Commands: operations.Names(), Kinds: operations.Kinds(), Targets: dir},
+	})
+	ctx := context.Background()
+	ask := func(user, cmd string) (ops.Reply, error) {
+		return b.svc.Handle(ctx, ops.Input{Text: cmd, User: user, Origin: ops.Origin{Frontend: ops.FrontendConsole}})
+	}
+
+	_, err := ask("U-bob", "job create nightly-sh template=sh-dr")
+	var no *ops.Refusal
+	require.ErrorAs(t, err, &no)
+	assert.Equal(t, "shanghai-creates", no.Rule)
+	assert.Equal(t, ops.NotRequester, no.Why)
+
+	reply, err := ask("U-lead", "job create nightly-sh template=sh-dr")
+	require.NoError(t, err)
+	assert.Equal(t, "shanghai", reply.Request.Target.Account)
+	reply, err = ask("U-bob", "job create nightly template=default/kafka-dr")
+	require.NoError(t, err, "the default account's creates are the rest's")
+	assert.Equal(t, "", reply.Request.Target.Account)
+	assert.Empty(t, beijing.server.take(), "nothing was sent to ask")
+	assert.Empty(t, shanghai.server.take(), "nothing was sent to ask")
 }

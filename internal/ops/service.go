@@ -209,6 +209,7 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 		}
 		return Reply{Text: text}, nil
 	}
+	asked := r.action()
 	if len(r.MoreTargets) > 0 {
 		err = prepareEach(ctx, op, &r)
 	} else {
@@ -217,12 +218,24 @@ func (s *Service) Handle(ctx context.Context, in Input) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	if moved(asked.Targets, r.Targets()) {
+		// Prepare placed a target (a job is created in its template's
+		// account): the policy decides again on where it will act.
+		if err := s.mayRequest(ctx, r.action()); err != nil {
+			return Reply{}, err
+		}
+	}
 	r.Confirmers = s.confirmers(ctx, r)
 	r, err = s.propose(ctx, r)
 	if err != nil {
 		return Reply{}, err
 	}
 	return Reply{Request: &r}, nil
+}
+
+// moved reports whether preparing changed where a request's targets are.
+func moved(asked, prepared []Target) bool {
+	return !slices.EqualFunc(asked, prepared, func(a, b Target) bool { return a.Key() == b.Key() })
 }
 
 // read answers a read-only request: on several targets (a group), a read

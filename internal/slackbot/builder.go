@@ -280,7 +280,11 @@ func buildView(spec ops.Spec, st builderState) slack.ModalViewRequest {
 			slack.NewPlainTextInputBlockElement(plain("e.g. dr-2"), blockName)))
 	}
 	if spec.Kind != "" {
-		target := slack.NewOptionsSelectBlockElement(slack.OptTypeExternal, plain("Type an alias, ID or name"), blockTarget)
+		hint := "Type an alias, ID or name"
+		if spec.TakesGroup() {
+			hint = "Type an alias, ID, name or @group"
+		}
+		target := slack.NewOptionsSelectBlockElement(slack.OptTypeExternal, plain(hint), blockTarget)
 		target.MinQueryLength = new(int)
 		blocks = append(blocks, slack.NewInputBlock(blockTarget, plain(capital(spec.Kind)), nil, target))
 	}

@@ -330,7 +330,7 @@ func TestChoicesOfferEveryAccountsTargets(t *testing.T) {
 	b := w.twoRegionBot(t, beijing, shanghai, nil)
 	ctx := context.Background()
 
-	got, err := b.svc.Choices(ctx, "job", "", 100)
+	got, err := b.svc.Choices(ctx, operation(t, b, "job stop"), "", 100)
 	require.NoError(t, err)
 	assert.Equal(t, []ops.Choice{
 		{Word: "orders-dr", Label: "orders-dr (" + egBeijingJob + ")"},
@@ -338,7 +338,7 @@ func TestChoicesOfferEveryAccountsTargets(t *testing.T) {
 		{Word: egBeijingSpare, Label: "default-spare (" + egBeijingSpare + "), STOPPED"},
 		{Word: "shanghai/" + egShanghaiSpare, Label: "shanghai-spare (shanghai/" + egShanghaiSpare + "), STOPPED"},
 	}, got)
-	got, err = b.svc.Choices(ctx, "job", "SHANGHAI/", 100)
+	got, err = b.svc.Choices(ctx, operation(t, b, "job stop"), "SHANGHAI/", 100)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"orders-dr-sh", "shanghai/" + egShanghaiSpare}, words(got), "the account is part of what matches")
 
@@ -351,7 +351,7 @@ func TestChoicesOfferEveryAccountsTargets(t *testing.T) {
 
 	w.clock.Advance(31 * time.Second) // past the reuse of the last list
 	shanghai.server.failing.Store(true)
-	got, err = b.svc.Choices(ctx, "job", "", 100)
+	got, err = b.svc.Choices(ctx, operation(t, b, "job stop"), "", 100)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "job list: in account shanghai, region cn-east-3, project "+egShanghaiProject+": EG.00015000 Internal Server Error (request ID rid-500)")
 	assert.Equal(t, []string{"orders-dr", "orders-dr-sh", egBeijingSpare}, words(got), "the default account's, when shanghai fails")

@@ -62,11 +62,13 @@ type listed struct {
 	entries []Entry
 }
 
-// Choices are up to limit targets of kind whose alias, ID or name contains
-// query (any case): the configured aliases first, then what the providers
-// list that no alias stands for. When a list call fails the aliases are
-// still given, with the error.
-func (s *Service) Choices(ctx context.Context, kind, query string, limit int) ([]Choice, error) {
+// Choices are up to limit targets op may be asked for on whose alias, ID
+// or name contains query (any case): the configured aliases first, then,
+// if op takes a group, the groups holding a target of its kind, then what
+// the providers list that no alias stands for. When a list call fails the
+// aliases and groups are still given, with the error.
+func (s *Service) Choices(ctx context.Context, op Spec, query string, limit int) ([]Choice, error) {
+	kind := op.Kind
 	q := strings.ToLower(strings.TrimSpace(query))
 	matches := func(parts ...string) bool {
 		return slices.ContainsFunc(parts, func(p string) bool { return strings.Contains(strings.ToLower(p), q) })
@@ -82,6 +84,24 @@ func (s *Service) Choices(ctx context.Context, kind, query string, limit int) ([
 		}
 	}
 	home := s.dir.DefaultAccountOf(kind)
+	if op.TakesGroup() {
+		for _, name := range sortedKeys(s.dir.Groups) {
+			if len(out) == limit {
+				return out, nil
+			}
+			members, _ := s.dir.Group(name) // every group was checked when the service started
+			var held []string
+			for _, t := range members {
+				if t.Kind == kind {
+					held = append(held, cmp.Or(t.Alias, typed(t.Account, t.ID, home)))
+				}
+			}
+			word := GroupPrefix + name
+			if len(held) > 0 && (matches(word) || matches(held...)) {
+				out = append(out, Choice{Word: word, Label: fmt.Sprintf("%s (%s: %s)", word, Count(len(held), kind), strings.Join(held, ", "))})
+			}
+		}
+	}
 	// An alias stands for "ID" in the kind's default account or for
 	// "account/ID": named holds both as "account/ID".
 	named := make(map[string]bool, len(aliases))
@@ -97,10 +117,7 @@ func (s *Service) Choices(ctx context.Context, kind, query string, limit int) ([
 			break
 		}
 		account := cmp.Or(e.Account, DefaultAccount)
-		word := e.ID
-		if account != home {
-			word = account + "/" + e.ID
-		}
+		word := typed(account, e.ID, home)
 		if !ValidID(e.ID) || named[account+"/"+e.ID] || !matches(word, e.Name) {
 			continue
 		}
@@ -114,6 +131,15 @@ func (s *Service) Choices(ctx context.Context, kind, query string, limit int) ([
 		out = append(out, Choice{Word: word, Label: label})
 	}
 	return out, err
+}
+
+// typed is how a command names the target id in account (empty: the
+// default account), where home is its kind's default account.
+func typed(account, id, home string) string {
+	if account = cmp.Or(account, DefaultAccount); account != home {
+		return account + "/" + id
+	}
+	return id
 }
 
 // entries are the targets of kind the providers list, read at most once

@@ -375,7 +375,7 @@ func (s *Service) resolveTargets(op *operation, word string, r *Request) error {
 		r.Target = t
 		return err
 	}
-	if op.ReadsFirst {
+	if !op.TakesGroup() {
 		return inputErrorf("%s reads each %s before its card is shown, so it takes one %s at a time, not a target group (%s): ask for each %s on its own. usage: %s", op.Name, op.Kind, op.Kind, word, op.Kind, op.usageLine())
 	}
 	members, err := s.dir.Group(name)

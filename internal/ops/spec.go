@@ -62,6 +62,11 @@ type Spec struct {
 // a confirmation.
 func (s Spec) Changes() bool { return s.Execute != nil }
 
+// TakesGroup reports whether the operation may be asked for on a target
+// group (`pipeline pause @orders`): it takes a target, and its card is made
+// without reading each one first.
+func (s Spec) TakesGroup() bool { return s.Kind != "" && !s.ReadsFirst }
+
 // Risk is how much harm a mistaken confirmation can do.
 type Risk int
 

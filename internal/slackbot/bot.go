@@ -40,10 +40,11 @@ type Service interface {
 	Operation(name string) (ops.Spec, bool)
 	OperationOf(text string) (ops.Spec, []string, bool)
 	// Requestable, Choices and Check serve the command builder: what one
-	// may request here, the targets matching what one typed, and whether
-	// a command would be taken, without reading a provider.
+	// may request here, the targets (and groups) an operation may take
+	// matching what one typed, and whether a command would be taken,
+	// without reading a provider.
 	Requestable(ctx context.Context, user string, origin ops.Origin) []ops.Spec
-	Choices(ctx context.Context, kind, query string, limit int) ([]ops.Choice, error)
+	Choices(ctx context.Context, op ops.Spec, query string, limit int) ([]ops.Choice, error)
 	Check(ctx context.Context, in ops.Input) error
 	// WaitingFor and RecentBy are what a person's Home tab lists.
 	WaitingFor(ctx context.Context, user string) ([]ops.Request, error)

@@ -92,7 +92,8 @@ func (b *Bot) openBuilder(ctx context.Context, delivery string, cmd slack.SlashC
 }
 
 // suggest answers a block_suggestion of the target select: the targets of
-// the picked operation's kind that match what was typed.
+// the picked operation's kind, and the groups it may take, that match what
+// was typed.
 func (b *Bot) suggest(ctx context.Context, _ string, cb slack.InteractionCallback) any {
 	answer := suggestions{Options: []*slack.OptionBlockObject{}}
 	st, err := stateOf(cb.View)
@@ -106,7 +107,7 @@ func (b *Bot) suggest(ctx context.Context, _ string, cb slack.InteractionCallbac
 	}
 	ctx, cancel := context.WithTimeout(ctx, builderTimeout)
 	defer cancel()
-	choices, err := b.svc.Choices(ctx, spec.Kind, cb.Value, maxOptions)
+	choices, err := b.svc.Choices(ctx, spec, cb.Value, maxOptions)
 	if err != nil {
 		b.log.Warn("offered only the configured aliases: a provider's list failed", "kind", spec.Kind, "err", err)
 	}
@@ -279,7 +280,11 @@ func buildView(spec ops.Spec, st builderState) slack.ModalViewRequest {
 			slack.NewPlainTextInputBlockElement(plain("e.g. dr-2"), blockName)))
 	}
 	if spec.Kind != "" {
-		target := slack.NewOptionsSelectBlockElement(slack.OptTypeExternal, plain("Type an alias, ID or name"), blockTarget)
+		hint := "Type an alias, ID or name"
+		if spec.TakesGroup() {
+			hint = "Type an alias, ID, name or @group"
+		}
+		target := slack.NewOptionsSelectBlockElement(slack.OptTypeExternal, plain(hint), blockTarget)
 		target.MinQueryLength = new(int)
 		blocks = append(blocks, slack.NewInputBlock(blockTarget, plain(capital(spec.Kind)), nil, target))
 	}

@@ -99,7 +99,7 @@ func (builderStub) Operation(name string) (ops.Spec, bool) {
 	return spec, ok
 }
 
-func (builderStub) Choices(_ context.Context, _, query string, limit int) ([]ops.Choice, error) {
+func (builderStub) Choices(_ context.Context, _ ops.Spec, query string, limit int) ([]ops.Choice, error) {
 	return slices.Repeat([]ops.Choice{{Word: query, Label: query}}, limit+1)[:limit], nil
 }
 

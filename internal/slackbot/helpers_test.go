@@ -44,8 +44,10 @@ const (
 	bob       = "U0BOB"
 	orgID     = "o-test"
 	projectID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
-	jobID     = "fac59513-6c18-4266-bc81-5d412dfc1925"
-	egToken   = "static-token"
+	// shanghaiProject is the project of the second EventGrid account.
+	shanghaiProject = "5d6e7f8091a2b3c4d5e6f708192a3b4c"
+	jobID           = "fac59513-6c18-4266-bc81-5d412dfc1925"
+	egToken         = "static-token"
 )
 
 var egOperations = eg.Operations{Stop: "STOP", Switch: "SWITCH"}
@@ -62,6 +64,9 @@ type world struct {
 	logs      *syncbuf.Buffer
 	enosPosts atomic.Int64 // state-changing calls that reached EnOS
 	egPosts   atomic.Int64
+	// shanghai is the second EventGrid account, when the setup has one.
+	shanghai      *egsim.Simulator
+	shanghaiPosts atomic.Int64
 	// clock is the rules' time: tests move it to expire requests.
 	clock *fakeclock.Clock
 	// gate, when set, holds every provider call until it is closed.
@@ -87,6 +92,9 @@ type setup struct {
 	// failAfterActing is carried out and then answered with HTTP 500.
 	pipelines       []enossim.Pipeline
 	failAfterActing string
+	// shanghaiJobs, when set, are run by a second EventGrid account,
+	// "shanghai": region cn-east-3, its own project and AK/SK keys.
+	shanghaiJobs []egsim.Job
 }
 
 type worldOption func(*setup)
@@ -148,6 +156,20 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	})
 	egAPI, err := eg.New(egURL, egURL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-north-4", ProjectID: projectID, Auth: eg.Auth{Mode: eg.AuthToken, Token: egToken}})
 	require.NoError(t, err)
+	egAccounts := []eventgrid.Setup{{API: egAPI, Operations: egOperations}}
+	if o.shanghaiJobs != nil {
+		w.shanghai = egsim.New(egsim.Config{Jobs: o.shanghaiJobs},
+			egsim.Credentials{ProjectID: shanghaiProject, AccessKey: "SHAK", SecretKey: "sh-secret"}, egOperations)
+		shURL := provider(w.shanghai, &w.shanghaiPosts, func(r *http.Request) bool {
+			return r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/action")
+		})
+		shAPI, err := eg.New(shURL, shURL, eg.Config{Endpoint: eg.Sandbox, Region: "cn-east-3", ProjectID: shanghaiProject,
+			Auth: eg.Auth{Mode: eg.AuthAKSK, AccessKey: "SHAK", SecretKey: "sh-secret"}})
+		require.NoError(t, err)
+		egAccounts = append(egAccounts, eventgrid.Setup{Account: "shanghai", API: shAPI, Operations: egOperations})
+		accounts := []string{ops.DefaultAccount, "shanghai"}
+		o.rules.Accounts = map[string][]string{"job": accounts, "stream": accounts}
+	}
 
 	nats := bus.Config{Listen: "127.0.0.1:-1", StoreDir: testwait.Dir(t)}
 	if o.nats != "" {
@@ -176,7 +198,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		},
 		Providers: []ops.Provider{
 			pipelines.New(enos.New(enosURL, enos.Config{OrgID: orgID, AppKey: "k", AppSecret: "s", Timeout: o.enosTimeout})),
-			eventgrid.New(eventgrid.Setup{API: egAPI, Operations: egOperations}),
+			eventgrid.Accounts(egAccounts...),
 		},
 		Policy: policy,
 		Trail:  b.Audit(),

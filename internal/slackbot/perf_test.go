@@ -44,7 +44,7 @@ func (answering) AttachMessage(context.Context, string, string, string) (ops.Req
 func (answering) Operation(string) (ops.Spec, bool)                          { return ops.Spec{}, false }
 func (answering) OperationOf(string) (ops.Spec, []string, bool)              { return ops.Spec{}, nil, false }
 func (answering) Requestable(context.Context, string, ops.Origin) []ops.Spec { return nil }
-func (answering) Choices(context.Context, string, string, int) ([]ops.Choice, error) {
+func (answering) Choices(context.Context, ops.Spec, string, int) ([]ops.Choice, error) {
 	return nil, nil
 }
 func (answering) Check(context.Context, ops.Input) error { return nil }

@@ -195,13 +195,17 @@ func (k TargetKey) String() string {
 }
 
 // Name is how a person refers to the target: its alias and ID, or the ID
-// (or the name alone, for what is yet to be created).
+// as they would type it, after its account outside the default one (or the
+// name alone, for what is yet to be created).
 func (t Target) Name() string {
 	if t.ID == "" {
 		return t.Alias
 	}
 	if t.Alias != "" && t.Alias != t.ID {
 		return fmt.Sprintf("%s (%s)", t.Alias, t.ID)
+	}
+	if t.Account != "" && t.Account != DefaultAccount {
+		return t.Account + "/" + t.ID
 	}
 	return t.ID
 }

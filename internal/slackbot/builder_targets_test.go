@@ -144,7 +144,7 @@ func TestBuilderOffersAndBuildsAnotherAccountsTarget(t *testing.T) {
 	answer = tr.interact(submission(alice, view(callbackBuild, buildMeta("job switch"),
 		map[string]map[string]any{"target": {"target": targetPicked("shanghai/" + shanghaiJob)}})))
 	assert.Equal(t, "clear", answer["response_action"], "%v", answer)
-	id, ts := w.card(`job switch ` + shanghaiJob)
+	id, ts := w.card(`job switch shanghai/` + shanghaiJob) // named as it is typed
 	blocks := w.slack.WaitFor("the card", func(c slacktest.Call) bool { return c.TS == ts }).Form.Get("blocks")
 	assert.Contains(t, blocks, "account shanghai, region cn-east-3, project "+shanghaiProject)
 	assert.Contains(t, blocks, "10.8.0.5:9092", "the new sink is shanghai's job's source")

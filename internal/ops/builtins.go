@@ -47,5 +47,18 @@ func (s *Service) help(ctx context.Context, r Request) string {
 	}
 	fmt.Fprintf(&b, "  %-50s %s\n", "confirm <request ID>", "carry out a pending request")
 	fmt.Fprintf(&b, "  %-50s %s", "cancel <request ID>", "drop a pending request")
+	if groups := sortedKeys(s.dir.Groups); len(groups) > 0 {
+		fmt.Fprintf(&b, "\nA command on a target also takes a target group, and acts on its members of that kind at once: %s%s",
+			GroupPrefix, strings.Join(groups, ", "+GroupPrefix))
+		var single []string
+		for _, o := range s.catalogue.sorted() {
+			if o.Kind != "" && !o.TakesGroup() {
+				single = append(single, o.Name)
+			}
+		}
+		if len(single) > 0 {
+			fmt.Fprintf(&b, " (%s: one at a time)", strings.Join(single, ", "))
+		}
+	}
 	return b.String()
 }

@@ -448,3 +448,18 @@ func TestGroupShowReadsEachMember(t *testing.T) {
 	assert.True(t, strings.HasPrefix(lines[1], "pipeline show p-404 failed: "), lines[1])
 	assert.True(t, strings.HasPrefix(lines[2], "Pipeline billing-agg (p-200): RUNNING"), lines[2])
 }
+
+// help names the groups, and the commands that take one target at a time.
+func TestHelpNamesTheGroups(t *testing.T) {
+	w := ordersWorld(t)
+	api, _ := w.pauses(t, "", nil)
+	b := w.startBot(t, w.bus, ordersTargets, w.ordersDeps(api))
+	reply, err := b.svc.Handle(context.Background(), ops.Input{Text: "help", User: "U-alice", Origin: ops.Origin{Frontend: "test"}})
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(reply.Text, "\nA command on a target also takes a target group, and acts on its members of that kind at once: @jobs, @orders, @streams (job switch: one at a time)"), reply.Text)
+
+	plain := w.startBot(t, w.bus, ops.Settings{Targets: ordersTargets.Targets}, w.ordersDeps(api))
+	reply, err = plain.svc.Handle(context.Background(), ops.Input{Text: "help", User: "U-alice", Origin: ops.Origin{Frontend: "test"}})
+	require.NoError(t, err)
+	assert.NotContains(t, reply.Text, "target group", "no groups, no word of them")
+}

@@ -645,6 +645,92 @@ func TestLapsedClaimsAreTakenOver(t *testing.T) {
 	}
 }
 
+// A claim left on a request still pending lapses after the grace of a
+// request on one target, claimGrace, and only after target_wait more when
+// the request has several targets: that one may still be waiting for its
+// other claims before it records its confirmation.
+func TestPendingClaimGraceGrowsWithTheWaitForOtherTargets(t *testing.T) {
+	const grace = 30 * time.Second
+	for _, c := range []struct {
+		name    string
+		several bool
+		busy    time.Duration // the claim still holds this long after it was taken
+		lapsed  time.Duration // and has lapsed by then
+	}{
+		{"one target", false, grace - time.Millisecond, grace},
+		{"several targets", true, grace, grace + 100*time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t)
+			b := w.newBot(t, w.bus, ops.Settings{TargetWait: 100 * time.Millisecond})
+			var left ops.Request
+			if c.several {
+				left = storeGroupRequest(t, w, "p-100", "p-200")
+			} else {
+				left = propose(t, b, "pipeline stop orders-etl")
+			}
+			_, err := w.bus.Claims().CreateClaim(context.Background(), "pipeline.p-100",
+				ops.Claim{Request: left.ID, At: w.clock.Now(), Until: w.clock.Now().Add(7 * time.Minute)})
+			require.NoError(t, err)
+			r := propose(t, b, "pipeline pause orders-etl")
+
+			w.clock.Advance(c.busy)
+			_, err = b.svc.Confirm(context.Background(), r.ID, "U-bob")
+			require.ErrorContains(t, err, "is busy with "+left.ID)
+			w.clock.Advance(c.lapsed - c.busy)
+			done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+			require.NoError(t, err)
+			assert.Equal(t, ops.Succeeded, done.State)
+		})
+	}
+}
+
+// onGet is a store that runs a hook before each read of a request.
+type onGet struct {
+	ops.Store
+	hook func(id string)
+}
+
+func (s onGet) Get(ctx context.Context, id string) (ops.Request, error) {
+	s.hook(id)
+	return s.Store.Get(ctx, id)
+}
+
+// A confirmation waiting on a claim whose request is still pending takes
+// the claim over as soon as its grace is up, not at the claim's end: the
+// bot that took it stopped before it recorded the confirmation.
+func TestWaitingConfirmationTakesOverAClaimOnceItsGraceIsUp(t *testing.T) {
+	w := newWorld(t)
+	set := settings(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: 10 * time.Millisecond})
+	maker := w.newBot(t, w.bus, set)
+	left := propose(t, maker, "pipeline stop orders-etl")
+	_, err := w.bus.Claims().CreateClaim(context.Background(), "pipeline.p-100",
+		ops.Claim{Request: left.ID, At: w.clock.Now(), Until: w.clock.Now().Add(7 * time.Minute)})
+	require.NoError(t, err)
+	r := propose(t, maker, "pipeline pause orders-etl")
+	w.clock.Advance(29 * time.Second)
+
+	// Once the confirmation has read who holds the claim, and before it
+	// waits, the grace runs out.
+	var holderRead, advanced atomic.Bool
+	store := onGet{Store: w.bus.Requests(), hook: func(id string) {
+		switch {
+		case id == left.ID:
+			holderRead.Store(true)
+		case id == r.ID && holderRead.Load() && !advanced.Swap(true):
+			w.clock.Advance(2 * time.Second)
+		}
+	}}
+	b := w.startBot(t, w.bus, set, ops.Deps{
+		Store:     store,
+		Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
+	})
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err, "taken over at the grace's end, within target_wait")
+	assert.Equal(t, ops.Succeeded, done.State)
+	assert.True(t, advanced.Load(), "the confirmation waited on the claim")
+}
+
 // A stop with a call in flight stores it uncertain, with the reason, and
 // says so; a call another replica already reported is not reported twice;
 // a call that returns after all still stores its real outcome.

@@ -407,6 +407,27 @@ func TestLargeGroupIsGivenTimeForEachRoundOfCalls(t *testing.T) {
 	assert.Contains(t, got.Outcome.Summary, "each of its calls, on 9 pipelines: p-101, p-102, p-103", "every target is named as perhaps acted on")
 }
 
+// A group of eight targets, called all at once, is one round of calls: a
+// bot that stopped mid-call is reported after one abandon_after.
+func TestGroupOfEightIsOneRoundOfCalls(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{AbandonAfter: 5 * time.Minute})
+	ctx := context.Background()
+	stored := storeGroupRequest(t, w, "p-101", "p-102", "p-103", "p-104", "p-105", "p-106", "p-107", "p-108")
+	r, err := w.bus.Requests().Get(ctx, stored.ID)
+	require.NoError(t, err)
+	r.State, r.DecidedBy, r.DecidedAt = ops.Executing, "U-bob", w.clock.Now()
+	_, err = w.bus.Requests().Update(ctx, r) // as the stopped bot left it
+	require.NoError(t, err)
+
+	w.clock.Advance(5 * time.Minute)
+	b.svc.Sweep(ctx)
+	got, err := w.bus.Requests().Get(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ops.Uncertain, got.State, "reported abandoned after one abandon_after")
+	assert.Contains(t, got.Outcome.Summary, "each of its calls, on 8 pipelines: p-101, p-102")
+}
+
 // trailOf is an audit trail of the events given.
 type trailOf []ops.Event
 

@@ -257,6 +257,8 @@ func TestPolicyWarnings(t *testing.T) {
 			`policy[1] ("b") never decides anything: policy[0] ("a")`},
 		{"shadowed by every target of the kind", []ops.Rule{rule("a", pauses, []string{"*"}, []string{"pipeline:*"}), rule("b", pauses, []string{"C0OPS"}, nil)},
 			`policy[1] ("b") never decides anything: policy[0] ("a")`},
+		{"shadowed by every target of every kind", []ops.Rule{rule("a", pauses, nil, []string{"*"}), rule("b", pauses, []string{"C0OPS"}, nil)},
+			`policy[1] ("b") never decides anything: policy[0] ("a")`},
 		{"shadowed by a glob over its name", []ops.Rule{rule("a", pauses, nil, []string{"staging-*"}), rule("b", pauses, nil, []string{"pipeline:staging-etl"})},
 			`policy[1] ("b") never decides anything: policy[0] ("a")`},
 		{"shadowed within the account", []ops.Rule{rule("a", pauses, nil, []string{"enos-eu/*"}), rule("b", pauses, nil, []string{"pipeline:enos-eu/p-3*"})},

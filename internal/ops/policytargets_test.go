@@ -263,6 +263,8 @@ func TestPolicyWarnings(t *testing.T) {
 			`policy[1] ("b") never decides anything: policy[0] ("a")`},
 		{"shadowed by a glob of the kind", []ops.Rule{rule("a", pauses, nil, []string{"pipeline:staging-*"}), rule("b", pauses, nil, []string{"staging-etl"})},
 			`policy[1] ("b") never decides anything: policy[0] ("a")`},
+		{"shadowed by the same glob", []ops.Rule{rule("a", pauses, nil, []string{"staging-*"}), rule("b", pauses, []string{"C0OPS"}, []string{"staging-*"})},
+			`policy[1] ("b") never decides anything: policy[0] ("a")`},
 		{"shadowed within the account", []ops.Rule{rule("a", pauses, nil, []string{"enos-eu/*"}), rule("b", pauses, nil, []string{"pipeline:enos-eu/p-3*"})},
 			`policy[1] ("b") never decides anything: policy[0] ("a")`},
 		{"a group with none of the operations' kinds", []ops.Rule{rule("jobs", []string{"job *"}, nil, []string{"@production", "job:prod-*"})},

@@ -272,6 +272,7 @@ func TestPolicyWarnings(t *testing.T) {
 		{"an earlier rule in fewer channels", []ops.Rule{rule("a", pauses, []string{"C0OPS"}, nil), rule("b", pauses, nil, nil)}, ""},
 		{"an earlier rule on fewer targets", []ops.Rule{rule("a", pauses, nil, []string{"staging-*"}), rule("b", pauses, nil, nil)}, ""},
 		{"an earlier rule on other targets", []ops.Rule{rule("a", pauses, nil, []string{"staging-*"}), rule("b", pauses, nil, []string{"@production"})}, ""},
+		{"an earlier rule on other targets of the kind", []ops.Rule{rule("a", pauses, nil, []string{"staging-*"}), rule("b", pauses, nil, []string{"pipeline:orders-*"})}, ""},
 		{"an earlier rule for fewer operations", []ops.Rule{rule("a", pauses, nil, nil), rule("b", []string{"pipeline *"}, nil, nil)}, ""},
 		{"an earlier rule with targets, a later one for commands on none", []ops.Rule{rule("a", []string{"*"}, nil, []string{"*"}), rule("b", []string{"* list"}, nil, nil)}, ""},
 	} {

@@ -300,6 +300,19 @@ func TestGroupWithBusyMembersNamesEach(t *testing.T) {
 	assert.False(t, held, "the free member's claim is not kept")
 }
 
+// A group whose members are all of the operation's kind leaves none out,
+// and its card says nothing of members left out.
+func TestGroupOfOneKindLeavesNothingOut(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{Groups: map[string][]string{"etl": {"pipeline:orders-etl", "pipeline:billing"}}})
+	r := propose(t, b, "pipeline pause @etl")
+	require.Len(t, r.Targets(), 2)
+	for _, f := range ops.CardOf(r).Fields {
+		assert.NotEqual(t, "Not included", f.Label, "every member is a pipeline")
+		assert.NotEmpty(t, f.Value, f.Label)
+	}
+}
+
 // A group is refused where it cannot work, each time saying why.
 func TestGroupCommandErrors(t *testing.T) {
 	w := ordersWorld(t)

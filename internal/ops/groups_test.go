@@ -368,6 +368,16 @@ func TestGroupEventsNameEveryTarget(t *testing.T) {
 	assert.NotContains(t, string(b), "group")
 }
 
+// `history` and `timeline` take a target after its account, as commands
+// do: only that account's target of the ID is meant.
+func TestEventsNameATargetAfterItsAccount(t *testing.T) {
+	e := ops.Event{RequestID: "r-00a002", Op: "job stop", Target: ops.Target{Account: "shanghai", Kind: "job", Alias: "orders-dr", ID: "j-1"}}
+	for word, want := range map[string]bool{"shanghai/j-1": true, "shanghai/orders-dr": true, "j-1": true, "beijing/j-1": false} {
+		assert.Equal(t, want, ops.OnTarget(word)(e), word)
+	}
+	assert.True(t, ops.OnTarget(ops.DefaultAccount+"/p-1")(ops.Event{Target: ops.Target{Kind: "pipeline", ID: "p-1"}}), "the default account's")
+}
+
 // A group of more targets than are called at once takes a round of calls
 // per eight: its claims last, and another replica waits before calling it
 // abandoned, abandon_after for each round; a claim also outlasts the wait

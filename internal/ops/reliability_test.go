@@ -610,25 +610,35 @@ func TestDecisionsAreAnnounced(t *testing.T) {
 }
 
 // A claim left by a bot that stopped lapses: after its Until when its
-// request was executing, after a short grace when it never got that far.
+// request was executing, after a short grace when it never got that far,
+// and target_wait later when that request has several targets: it may
+// still be waiting for its other claims.
 func TestLapsedClaimsAreTakenOver(t *testing.T) {
 	for _, c := range []struct {
-		name   string
-		state  ops.State
-		before time.Duration // the claim still holds this long after it was taken
-		after  time.Duration // and has lapsed by then
+		name    string
+		state   ops.State
+		before  time.Duration // the claim still holds this long after it was taken
+		after   time.Duration // and has lapsed by then
+		several bool          // the claim's request has several targets
 	}{
-		{"stopped mid-call", ops.Executing, 5 * time.Minute, 7*time.Minute + time.Second},
-		{"stopped before the confirmation was recorded", ops.Pending, 29 * time.Second, 31 * time.Second},
+		{"stopped mid-call", ops.Executing, 5 * time.Minute, 7*time.Minute + time.Second, false},
+		{"stopped before the confirmation was recorded", ops.Pending, 29 * time.Second, 31 * time.Second, false},
+		{"lapsed once the grace is up", ops.Pending, 30*time.Second - time.Millisecond, 30 * time.Second, false},
+		{"several targets", ops.Pending, 30 * time.Second, 30*time.Second + 100*time.Millisecond, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorld(t)
 			b := w.newBot(t, w.bus, ops.Settings{AbandonAfter: 5 * time.Minute, CheckTimeout: 2 * time.Minute, TargetWait: 100 * time.Millisecond})
-			left := propose(t, b, "pipeline stop orders-etl")
-			left.State = c.state
-			_, err := w.bus.Requests().Update(context.Background(), left)
-			require.NoError(t, err)
-			_, err = w.bus.Claims().CreateClaim(context.Background(), "pipeline.p-100",
+			var left ops.Request
+			if c.several {
+				left = storeGroupRequest(t, w, "p-100", "p-200")
+			} else {
+				left = propose(t, b, "pipeline stop orders-etl")
+				left.State = c.state
+				_, err := w.bus.Requests().Update(context.Background(), left)
+				require.NoError(t, err)
+			}
+			_, err := w.bus.Claims().CreateClaim(context.Background(), "pipeline.p-100",
 				ops.Claim{Request: left.ID, At: w.clock.Now(), Until: w.clock.Now().Add(7 * time.Minute)})
 			require.NoError(t, err)
 			r := propose(t, b, "pipeline pause orders-etl")
@@ -641,46 +651,6 @@ func TestLapsedClaimsAreTakenOver(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, ops.Succeeded, done.State)
 			assert.Contains(t, nextNotice(t, b).Text, "is PAUSED")
-		})
-	}
-}
-
-// A claim left on a request still pending lapses after the grace of a
-// request on one target, claimGrace, and only after target_wait more when
-// the request has several targets: that one may still be waiting for its
-// other claims before it records its confirmation.
-func TestPendingClaimGraceGrowsWithTheWaitForOtherTargets(t *testing.T) {
-	const grace = 30 * time.Second
-	for _, c := range []struct {
-		name    string
-		several bool
-		busy    time.Duration // the claim still holds this long after it was taken
-		lapsed  time.Duration // and has lapsed by then
-	}{
-		{"one target", false, grace - time.Millisecond, grace},
-		{"several targets", true, grace, grace + 100*time.Millisecond},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			w := newWorld(t)
-			b := w.newBot(t, w.bus, ops.Settings{TargetWait: 100 * time.Millisecond})
-			var left ops.Request
-			if c.several {
-				left = storeGroupRequest(t, w, "p-100", "p-200")
-			} else {
-				left = propose(t, b, "pipeline stop orders-etl")
-			}
-			_, err := w.bus.Claims().CreateClaim(context.Background(), "pipeline.p-100",
-				ops.Claim{Request: left.ID, At: w.clock.Now(), Until: w.clock.Now().Add(7 * time.Minute)})
-			require.NoError(t, err)
-			r := propose(t, b, "pipeline pause orders-etl")
-
-			w.clock.Advance(c.busy)
-			_, err = b.svc.Confirm(context.Background(), r.ID, "U-bob")
-			require.ErrorContains(t, err, "is busy with "+left.ID)
-			w.clock.Advance(c.lapsed - c.busy)
-			done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
-			require.NoError(t, err)
-			assert.Equal(t, ops.Succeeded, done.State)
 		})
 	}
 }

@@ -224,6 +224,8 @@ func TestParseRejectsBadAccounts(t *testing.T) {
 			[]string{`eg[1].project_id: want the project ID`}},
 		"a seed checked in its list entry": {base + "eg:\n" + eg("a", ", sandbox: {streams: [{id: s-1}, {id: s-1}]}"),
 			[]string{`eg[0].sandbox.streams[1].id: duplicate stream ID "s-1"`}},
+		"an EnOS seed checked in its list entry": {base + "enos:\n  - {name: a, endpoint: sandbox, org_id: o, app_key: k, app_secret: s, sandbox: {pipelines: [{id: p-1, status: RUNNING}, {id: p-1, status: RUNNING}]}}\n",
+			[]string{`enos[0].sandbox.pipelines[1].id: "p-1" is already used by pipelines[0]`}},
 		"a scalar for the section": {base + "eg: sandbox\n",
 			[]string{`eg (line 3): "sandbox" is not a valid value here: write a mapping of keys`}},
 		"top-level seed with a list": {base + "eg:\n" + eg("a", "") + "sandbox: {eg: {streams: [{id: s-1}]}}\n",

@@ -272,6 +272,7 @@ func TestEachEventGridCallGoesToItsAccount(t *testing.T) {
 	}{
 		{"job create nightly-sh template=sh-dr", shanghai, beijing, "shanghai"},
 		{"job create nightly-sh2 template=shanghai/kafka-dr", shanghai, beijing, "shanghai"},
+		{"job create nightly-sh3 template=shanghai/sh-dr", shanghai, beijing, "shanghai"}, // after its account though only one has it
 		{"job create nightly template=default/kafka-dr", beijing, shanghai, ""},
 	} {
 		r := act(c.cmd)

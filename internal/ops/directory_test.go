@@ -39,7 +39,13 @@ func TestDirectoryResolvesAccounts(t *testing.T) {
 		require.NoError(t, err, word)
 		assert.Equal(t, want, got, word)
 	}
-	_, err := d.Resolve("pipeline", "bad/p-1")
+	// An alias after its account names its target only in that account.
+	got, err := d.Resolve("job", "shanghai/orders-dr")
+	require.NoError(t, err)
+	assert.Equal(t, ops.Target{Kind: "job", Alias: "orders-dr", ID: "fac5", Account: "shanghai"}, got)
+	_, err = d.Resolve("job", "beijing/orders-dr")
+	assert.ErrorContains(t, err, `unknown job alias "beijing/orders-dr"`)
+	_, err = d.Resolve("pipeline", "bad/p-1")
 	assert.EqualError(t, err, `"bad/p-1" is not a valid pipeline ID or alias: IDs are letters, digits, '-', '_' and '.'`, "with one account, no account is suggested")
 	p, err := d.Resolve("pipeline", "orders-etl")
 	require.NoError(t, err)

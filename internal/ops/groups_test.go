@@ -300,6 +300,19 @@ func TestGroupWithBusyMembersNamesEach(t *testing.T) {
 	assert.False(t, held, "the free member's claim is not kept")
 }
 
+// A group whose members are all of the operation's kind leaves none out,
+// and its card says nothing of members left out.
+func TestGroupOfOneKindLeavesNothingOut(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{Groups: map[string][]string{"etl": {"pipeline:orders-etl", "pipeline:billing"}}})
+	r := propose(t, b, "pipeline pause @etl")
+	require.Len(t, r.Targets(), 2)
+	for _, f := range ops.CardOf(r).Fields {
+		assert.NotEqual(t, "Not included", f.Label, "every member is a pipeline")
+		assert.NotEmpty(t, f.Value, f.Label)
+	}
+}
+
 // A group is refused where it cannot work, each time saying why.
 func TestGroupCommandErrors(t *testing.T) {
 	w := ordersWorld(t)
@@ -355,6 +368,16 @@ func TestGroupEventsNameEveryTarget(t *testing.T) {
 	assert.NotContains(t, string(b), "group")
 }
 
+// `history` and `timeline` take a target after its account, as commands
+// do: only that account's target of the ID is meant.
+func TestEventsNameATargetAfterItsAccount(t *testing.T) {
+	e := ops.Event{RequestID: "r-00a002", Op: "job stop", Target: ops.Target{Account: "shanghai", Kind: "job", Alias: "orders-dr", ID: "j-1"}}
+	for word, want := range map[string]bool{"shanghai/j-1": true, "shanghai/orders-dr": true, "j-1": true, "beijing/j-1": false} {
+		assert.Equal(t, want, ops.OnTarget(word)(e), word)
+	}
+	assert.True(t, ops.OnTarget(ops.DefaultAccount+"/p-1")(ops.Event{Target: ops.Target{Kind: "pipeline", ID: "p-1"}}), "the default account's")
+}
+
 // A group of more targets than are called at once takes a round of calls
 // per eight: its claims last, and another replica waits before calling it
 // abandoned, abandon_after for each round; a claim also outlasts the wait
@@ -405,6 +428,27 @@ func TestLargeGroupIsGivenTimeForEachRoundOfCalls(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ops.Uncertain, got.State, "reported abandoned after abandon_after for each round")
 	assert.Contains(t, got.Outcome.Summary, "each of its calls, on 9 pipelines: p-101, p-102, p-103", "every target is named as perhaps acted on")
+}
+
+// A group of eight targets, called all at once, is one round of calls: a
+// bot that stopped mid-call is reported after one abandon_after.
+func TestGroupOfEightIsOneRoundOfCalls(t *testing.T) {
+	w := newWorld(t)
+	b := w.newBot(t, w.bus, ops.Settings{AbandonAfter: 5 * time.Minute})
+	ctx := context.Background()
+	stored := storeGroupRequest(t, w, "p-101", "p-102", "p-103", "p-104", "p-105", "p-106", "p-107", "p-108")
+	r, err := w.bus.Requests().Get(ctx, stored.ID)
+	require.NoError(t, err)
+	r.State, r.DecidedBy, r.DecidedAt = ops.Executing, "U-bob", w.clock.Now()
+	_, err = w.bus.Requests().Update(ctx, r) // as the stopped bot left it
+	require.NoError(t, err)
+
+	w.clock.Advance(5 * time.Minute)
+	b.svc.Sweep(ctx)
+	got, err := w.bus.Requests().Get(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ops.Uncertain, got.State, "reported abandoned after one abandon_after")
+	assert.Contains(t, got.Outcome.Summary, "each of its calls, on 8 pipelines: p-101, p-102")
 }
 
 // trailOf is an audit trail of the events given.

@@ -114,4 +114,19 @@ func TestConfirmersOfSeveralTargets(t *testing.T) {
 	)
 	assert.Equal(t, []Principal{{User: "U0LEAD"}, {User: "U0BOB"}, {User: "U0CAROL"}}, s.confirmers(ctx, request("U0MALLORY", ordersJob, stagingJob)).Who,
 		"the leads and Carol, less U0EVE whom production's rule does not name")
+
+	// Someone a rule names twice, by name and in a group, is named once.
+	s = deciding(
+		Rule{Name: "prod-switch", Operations: []string{"job switch"}, Targets: []string{"@production"}, Requesters: []string{"*"}, Confirmers: []string{"@sre-leads", "U0BOB"}},
+		Rule{Name: "staging", Operations: []string{"job *"}, Targets: []string{"staging-*"}, Requesters: []string{"*"}, Confirmers: []string{"@oncall"}},
+	)
+	assert.Equal(t, `May confirm: U0BOB. Its targets fall under policy rules "prod-switch" and "staging", and these are who all of them allow.`,
+		s.confirmers(ctx, request("U0MALLORY", ordersJob, stagingJob)).Text())
+
+	// A group a later rule names too, or that anyone may confirm, stays whole.
+	s = deciding(
+		Rule{Name: "prod-switch", Operations: []string{"job switch"}, Targets: []string{"@production"}, Requesters: []string{"*"}, Confirmers: []string{"@sre-leads"}},
+		Rule{Name: "staging", Operations: []string{"job *"}, Targets: []string{"staging-*"}, Requesters: []string{"*"}, Confirmers: []string{"*"}},
+	)
+	assert.Equal(t, []Principal{{Group: "sre-leads", Members: []string{"U0LEAD", "U0BOB"}}}, s.confirmers(ctx, request("U0MALLORY", ordersJob, stagingJob)).Who)
 }

@@ -610,25 +610,35 @@ func TestDecisionsAreAnnounced(t *testing.T) {
 }
 
 // A claim left by a bot that stopped lapses: after its Until when its
-// request was executing, after a short grace when it never got that far.
+// request was executing, after a short grace when it never got that far,
+// and target_wait later when that request has several targets: it may
+// still be waiting for its other claims.
 func TestLapsedClaimsAreTakenOver(t *testing.T) {
 	for _, c := range []struct {
-		name   string
-		state  ops.State
-		before time.Duration // the claim still holds this long after it was taken
-		after  time.Duration // and has lapsed by then
+		name    string
+		state   ops.State
+		before  time.Duration // the claim still holds this long after it was taken
+		after   time.Duration // and has lapsed by then
+		several bool          // the claim's request has several targets
 	}{
-		{"stopped mid-call", ops.Executing, 5 * time.Minute, 7*time.Minute + time.Second},
-		{"stopped before the confirmation was recorded", ops.Pending, 29 * time.Second, 31 * time.Second},
+		{"stopped mid-call", ops.Executing, 5 * time.Minute, 7*time.Minute + time.Second, false},
+		{"stopped before the confirmation was recorded", ops.Pending, 29 * time.Second, 31 * time.Second, false},
+		{"lapsed once the grace is up", ops.Pending, 30*time.Second - time.Millisecond, 30 * time.Second, false},
+		{"several targets", ops.Pending, 30 * time.Second, 30*time.Second + 100*time.Millisecond, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorld(t)
 			b := w.newBot(t, w.bus, ops.Settings{AbandonAfter: 5 * time.Minute, CheckTimeout: 2 * time.Minute, TargetWait: 100 * time.Millisecond})
-			left := propose(t, b, "pipeline stop orders-etl")
-			left.State = c.state
-			_, err := w.bus.Requests().Update(context.Background(), left)
-			require.NoError(t, err)
-			_, err = w.bus.Claims().CreateClaim(context.Background(), "pipeline.p-100",
+			var left ops.Request
+			if c.several {
+				left = storeGroupRequest(t, w, "p-100", "p-200")
+			} else {
+				left = propose(t, b, "pipeline stop orders-etl")
+				left.State = c.state
+				_, err := w.bus.Requests().Update(context.Background(), left)
+				require.NoError(t, err)
+			}
+			_, err := w.bus.Claims().CreateClaim(context.Background(), "pipeline.p-100",
 				ops.Claim{Request: left.ID, At: w.clock.Now(), Until: w.clock.Now().Add(7 * time.Minute)})
 			require.NoError(t, err)
 			r := propose(t, b, "pipeline pause orders-etl")
@@ -643,6 +653,52 @@ func TestLapsedClaimsAreTakenOver(t *testing.T) {
 			assert.Contains(t, nextNotice(t, b).Text, "is PAUSED")
 		})
 	}
+}
+
+// onGet is a store that runs a hook before each read of a request.
+type onGet struct {
+	ops.Store
+	hook func(id string)
+}
+
+func (s onGet) Get(ctx context.Context, id string) (ops.Request, error) {
+	s.hook(id)
+	return s.Store.Get(ctx, id)
+}
+
+// A confirmation waiting on a claim whose request is still pending takes
+// the claim over as soon as its grace is up, not at the claim's end: the
+// bot that took it stopped before it recorded the confirmation.
+func TestWaitingConfirmationTakesOverAClaimOnceItsGraceIsUp(t *testing.T) {
+	w := newWorld(t)
+	set := settings(ops.Settings{Targets: ops.Targets{"pipeline": {"orders-etl": "p-100"}}, CheckInterval: 10 * time.Millisecond})
+	maker := w.newBot(t, w.bus, set)
+	left := propose(t, maker, "pipeline stop orders-etl")
+	_, err := w.bus.Claims().CreateClaim(context.Background(), "pipeline.p-100",
+		ops.Claim{Request: left.ID, At: w.clock.Now(), Until: w.clock.Now().Add(7 * time.Minute)})
+	require.NoError(t, err)
+	r := propose(t, maker, "pipeline pause orders-etl")
+	w.clock.Advance(29 * time.Second)
+
+	// Once the confirmation has read who holds the claim, and before it
+	// waits, the grace runs out.
+	var holderRead, advanced atomic.Bool
+	store := onGet{Store: w.bus.Requests(), hook: func(id string) {
+		switch {
+		case id == left.ID:
+			holderRead.Store(true)
+		case id == r.ID && holderRead.Load() && !advanced.Swap(true):
+			w.clock.Advance(2 * time.Second)
+		}
+	}}
+	b := w.startBot(t, w.bus, set, ops.Deps{
+		Store:     store,
+		Providers: []ops.Provider{pipelines.New(enos.New(w.url, enos.Config{OrgID: orgID, AppKey: appKey, AppSecret: appSecret}))},
+	})
+	done, err := b.svc.Confirm(context.Background(), r.ID, "U-bob")
+	require.NoError(t, err, "taken over at the grace's end, within target_wait")
+	assert.Equal(t, ops.Succeeded, done.State)
+	assert.True(t, advanced.Load(), "the confirmation waited on the claim")
 }
 
 // A stop with a call in flight stores it uncertain, with the reason, and

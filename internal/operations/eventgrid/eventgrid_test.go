@@ -81,6 +81,13 @@ func TestCreateOffersTheConfiguredTemplates(t *testing.T) {
 		{Name: "template", Type: ops.ParamChoice, Values: []string{"dcs-dr", "kafka-dr"}},
 		{Name: "description", Type: ops.ParamText},
 	}, create.Params)
+
+	// A name two accounts share is offered after each account.
+	for _, s := range Accounts(Setup{Templates: map[string]eg.JobTemplate{"kafka-dr": {}, "dcs-dr": {}}}, Setup{Account: "shanghai", Templates: map[string]eg.JobTemplate{"kafka-dr": {}}}).Operations() {
+		if s.Name == "job create" {
+			assert.Equal(t, []string{"dcs-dr", "default/kafka-dr", "shanghai/kafka-dr"}, s.Params[0].Values)
+		}
+	}
 }
 
 // An account without a job operation's string refuses it, naming the

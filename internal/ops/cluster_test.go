@@ -73,6 +73,13 @@ func startCluster(t testing.TB, n int) []*server.Server {
 			time.Sleep(20 * time.Millisecond) // polling with a deadline
 		}
 	}
+	// Replicated buckets are placed by the meta leader on the peers it has
+	// heard from: until it has heard from all, a bucket of n replicas is
+	// refused ("no suitable peers for placement").
+	for !slices.ContainsFunc(servers, func(srv *server.Server) bool { return len(srv.JetStreamClusterPeers()) == n }) {
+		require.True(t, time.Now().Before(deadline), "the meta leader did not hear from every server within %s", clusterWait)
+		time.Sleep(20 * time.Millisecond) // polling with a deadline
+	}
 	return servers
 }
 

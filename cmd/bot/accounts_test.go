@@ -106,6 +106,17 @@ func TestJobsOfTwoRegionsReachTheirOwnSimulator(t *testing.T) {
 	p.waitFor(`Job ` + named("orders-dr", ordersDRID) + `: RUNNING, source KAFKA 10\.0\.0\.5:9092, target KAFKA 10\.0\.1\.7:9092 \(name "orders-dr", ` + shanghaiScope + `\)\n`)
 	p.send("job show shanghai/" + ordersDRID)
 	p.waitFor(`Job ` + named("orders-dr", ordersDRID) + `: RUNNING, .* \(name "orders-dr", ` + shanghaiScope + `\)\n`)
+
+	// The metrics name each account and where it is, and count its calls apart.
+	metrics := scrapeMetrics(t, p.logValue("serving HTTP", "addr"))
+	for _, series := range []string{
+		`streamops_account_info{account="beijing",org="",project="` + beijingProject + `",provider="EventGrid",region="cn-north-4"} 1`,
+		`streamops_account_info{account="shanghai",org="",project="` + shanghaiProject + `",provider="EventGrid",region="cn-east-3"} 1`,
+		`streamops_provider_call_seconds_count{account="beijing",op="job switch",provider="EventGrid",result="ok"} 0`,
+		`streamops_provider_call_seconds_count{account="shanghai",op="job switch",provider="EventGrid",result="ok"} 0`,
+	} {
+		assert.Contains(t, metrics, series)
+	}
 }
 
 // bot simulate serves each account's simulator on its own address, each

@@ -56,6 +56,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stdin i
 	defer closeBus(ctx, b, cfg.Shutdown.Timeout, log)
 
 	m := metrics.New()
+	declareAccounts(cfg, m)
 	withConsole := consoleWanted(cfg, stdin)
 	con := console.New(cfg.Console.User, stdin, stdout)
 	var slackAPI *slack.Client
@@ -198,6 +199,17 @@ func providers(cfg *config.Config, log *slog.Logger) (ops.Deps, []*httpServer, e
 		deps.Providers = append(deps.Providers, eventgrid.Accounts(projects...))
 	}
 	return deps, servers, nil
+}
+
+// declareAccounts tells the metrics each configured account and where its
+// targets live, before the call series are declared in each.
+func declareAccounts(cfg *config.Config, m *metrics.Metrics) {
+	for _, a := range cfg.EnOS.All {
+		m.Account(metrics.AccountInfo{Provider: pipelines.Provider, Account: a.Name, Org: a.OrgID})
+	}
+	for _, a := range cfg.EG.All {
+		m.Account(metrics.AccountInfo{Provider: eventgrid.Provider, Account: a.Name, Region: a.Region, Project: a.ProjectID})
+	}
 }
 
 // closeBus closes NATS within shutdown.timeout of its own.
